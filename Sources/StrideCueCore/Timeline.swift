@@ -1,0 +1,326 @@
+/// How loud and which sound a click uses.
+public enum ClickLevel: UInt8, Sendable, CaseIterable {
+    /// The first step of an accent group (`accent: 2` marks one foot).
+    case accent = 0
+    /// An ordinary step.
+    case step = 1
+    /// A softer click between steps (`subdivide: 2…4`).
+    case subdivision = 2
+    /// A count-in click before a set.
+    case countIn = 3
+}
+
+/// One click on the timeline.
+public struct ClickEvent: Sendable, Equatable {
+    /// Output frame at which the click starts: `round(t · rate)` of its exact time `t`.
+    public var frame: Int64
+    /// Exact time in seconds from the start of the track.
+    public var time: Double
+    public var level: ClickLevel
+    /// Index of the set, from 0.
+    public var set: Int
+    /// Step within the set, from 0; negative for count-in clicks (−N … −1).
+    public var step: Int
+}
+
+/// What the generator is producing next.
+public enum TimelinePhase: Sendable, Equatable {
+    case countIn
+    case steps
+    case finished
+}
+
+/// Turns a `SessionPlan` into click events in time order, one at a time.
+///
+/// Every time is computed from an anchor by multiplication or by summing exact intervals —
+/// never by adding rounded frame counts — so a click lands within half a frame of its exact
+/// time however long the track. The state is a handful of numbers: the timeline allocates
+/// nothing and can be advanced on the audio thread. A live cadence change re-anchors the grid
+/// at the next step, so the new grid is exact from that step on.
+public struct Timeline: Sendable {
+    // The plan, reduced to numbers.
+    public private(set) var cadence: Double
+    private let rampFrom: Double
+    private let rampSteps: Int
+    private let countInClicks: Int
+    public let sets: Int
+    private let stepsPerSet: Int          // Int.max when the set is bounded by duration
+    private let setDuration: Double       // seconds; .infinity when bounded by steps
+    private let rest: Double
+    private let accentEvery: Int
+    private let subdivide: Int
+    private let rate: Double
+    /// Output sample rate in Hz.
+    public let sampleRate: Int
+
+    // Where the generator is.
+    public private(set) var phase: TimelinePhase
+    public private(set) var setIndex: Int = 0
+    /// Time of the first step of the current set (after its count-in).
+    private var setStart: Double = 0
+    /// Count-in click index (0..<countIn) or the step index within the set.
+    public private(set) var stepIndex: Int = 0
+    private var subIndex: Int = 0
+    /// Time and interval of the current step.
+    private var stepStart: Double = 0
+    private var stepInterval: Double = 0
+    /// Ramp steps are placed by a compensated running sum of their exact intervals.
+    private var rampSum: Double = 0
+    private var rampCompensation: Double = 0
+    /// Once `stepIndex >= anchorStep`, steps sit at `anchorTime + (k − anchorStep)·60/anchorCadence`.
+    private var anchorTime: Double = 0
+    private var anchorStep: Int = 0
+    private var anchorCadence: Double = 0
+    private var rampActive: Bool
+    /// Start of the count-in before the current set.
+    private var countInStart: Double = 0
+    /// Set by a live change; takes effect at the next step.
+    private var pendingCadence: Double = .nan
+
+    /// Seconds from the start of the track at which the plan ends (the end of the last set).
+    public private(set) var planEnd: Double = 0
+
+    public init(plan: SessionPlan, sampleRate: Int) {
+        cadence = plan.cadence
+        rampFrom = plan.ramp?.from ?? plan.cadence
+        rampSteps = plan.ramp?.steps ?? 0
+        countInClicks = plan.countIn
+        sets = plan.sets
+        switch plan.setLength {
+        case .steps(let n):
+            stepsPerSet = n
+            setDuration = .infinity
+        case .duration(let seconds):
+            stepsPerSet = .max
+            setDuration = seconds
+        case .distance(let meters, let stepLength):
+            stepsPerSet = Self.stepsToCover(meters, stepLength)
+            setDuration = .infinity
+        }
+        rest = plan.rest
+        accentEvery = plan.accentEvery
+        subdivide = Swift.max(1, plan.subdivide)
+        rate = Double(sampleRate)
+        self.sampleRate = sampleRate
+        rampActive = rampSteps > 0
+        phase = countInClicks > 0 ? .countIn : .steps
+        planEnd = Self.planDuration(of: plan)
+        beginSet(countInStart: 0)
+    }
+
+    /// The length of a plan in seconds, from the first count-in click to the end of the last set.
+    public static func planDuration(of plan: SessionPlan) -> Double {
+        let from = plan.ramp?.from ?? plan.cadence
+        let countIn = Double(plan.countIn) * 60 / from
+        let oneSet: Double
+        switch plan.setLength {
+        case .duration(let seconds):
+            oneSet = seconds
+        case .steps(let n):
+            oneSet = span(steps: n, cadence: plan.cadence, ramp: plan.ramp)
+        case .distance(let meters, let stepLength):
+            oneSet = span(steps: stepsToCover(meters, stepLength), cadence: plan.cadence, ramp: plan.ramp)
+        }
+        return Double(plan.sets) * (countIn + oneSet) + Double(plan.sets - 1) * plan.rest
+    }
+
+    /// Steps needed to cover a distance.
+    public static func stepsToCover(_ meters: Double, _ stepLength: Double) -> Int {
+        Swift.max(1, Int((meters / stepLength - 1e-9).rounded(.up)))
+    }
+
+    /// Seconds taken by the first `n` steps of a set, summed the same way the generator sums them.
+    static func span(steps n: Int, cadence: Double, ramp: TempoRamp?) -> Double {
+        let rampSteps = ramp?.steps ?? 0
+        let from = ramp?.from ?? cadence
+        var sum = 0.0, c = 0.0
+        var k = 0
+        while k < n && k < rampSteps {
+            let y = 60 / (from + (cadence - from) * Double(k) / Double(rampSteps)) - c
+            let s = sum + y
+            c = (s - sum) - y
+            sum = s
+            k += 1
+        }
+        return sum + Double(n - k) * 60 / cadence
+    }
+
+    /// Interval of ramp step `k` in seconds.
+    @inline(__always)
+    private func rampInterval(_ k: Int) -> Double {
+        60 / (rampFrom + (cadence - rampFrom) * Double(k) / Double(rampSteps))
+    }
+
+    /// Time of step `k` of the current set, for `k` at or after the ramp (or the anchor).
+    @inline(__always)
+    private func anchoredTime(_ k: Int) -> Double {
+        anchorTime + Double(k - anchorStep) * 60 / anchorCadence
+    }
+
+    @_noAllocation @_noLocks
+    private mutating func beginSet(countInStart start: Double) {
+        countInStart = start
+        let countInInterval = 60 / rampFrom
+        setStart = start + Double(countInClicks) * countInInterval
+        rampSum = 0
+        rampCompensation = 0
+        rampActive = rampSteps > 0
+        if rampActive {
+            anchorStep = rampSteps
+            anchorCadence = cadence
+            anchorTime = .nan   // known once the ramp has been summed
+        } else {
+            anchorStep = 0
+            anchorCadence = cadence
+            anchorTime = setStart
+        }
+        subIndex = 0
+        if countInClicks > 0 {
+            phase = .countIn
+            stepIndex = 0
+            stepStart = start
+            stepInterval = countInInterval
+        } else {
+            phase = .steps
+            startStep(0)
+        }
+    }
+
+    /// Places step `k` of the current set: sets `stepStart` and `stepInterval`.
+    @_noAllocation @_noLocks
+    private mutating func startStep(_ k: Int) {
+        stepIndex = k
+        subIndex = 0
+        if !pendingCadence.isNaN {
+            // A live change: the grid restarts at this step with the new cadence.
+            let t = k == 0 ? setStart : stepStart + stepInterval
+            cadence = pendingCadence
+            pendingCadence = .nan
+            rampActive = false
+            anchorTime = t
+            anchorStep = k
+            anchorCadence = cadence
+        }
+        if rampActive && k < rampSteps {
+            stepStart = setStart + rampSum
+            stepInterval = rampInterval(k)
+            let y = stepInterval - rampCompensation
+            let s = rampSum + y
+            rampCompensation = (s - rampSum) - y
+            rampSum = s
+            if k + 1 == rampSteps {
+                anchorTime = setStart + rampSum
+                anchorStep = rampSteps
+            }
+        } else {
+            stepStart = anchoredTime(k)
+            stepInterval = anchoredTime(k + 1) - stepStart
+        }
+    }
+
+    @_noAllocation @_noLocks
+    private func isLastStepDone(_ next: Int) -> Bool {
+        if next >= stepsPerSet { return true }
+        if setDuration.isFinite {
+            let t = rampActive && next < rampSteps ? setStart + rampSum : anchoredTime(next)
+            return t >= setStart + setDuration
+        }
+        return false
+    }
+
+    /// The event at the generator's position, or nil when the plan is over.
+    @inline(__always)
+    @_noAllocation @_noLocks
+    public func peek() -> ClickEvent? {
+        switch phase {
+        case .finished:
+            return nil
+        case .countIn:
+            let t = stepStart
+            return ClickEvent(frame: frame(of: t), time: t, level: .countIn,
+                              set: setIndex, step: stepIndex - countInClicks)
+        case .steps:
+            let t = subIndex == 0 ? stepStart : stepStart + stepInterval * Double(subIndex) / Double(subdivide)
+            let level: ClickLevel
+            if subIndex > 0 {
+                level = .subdivision
+            } else if accentEvery > 0 && stepIndex % accentEvery == 0 {
+                level = .accent
+            } else {
+                level = .step
+            }
+            return ClickEvent(frame: frame(of: t), time: t, level: level, set: setIndex, step: stepIndex)
+        }
+    }
+
+    @inline(__always)
+    private func frame(of t: Double) -> Int64 {
+        roundedToInt64(t * rate)
+    }
+
+    /// Where the last set ended; the rest runs from here to the next count-in.
+    public private(set) var lastSetEnd: Double = -.infinity
+
+    /// Frame at which the current set's count-in (or first step, without count-in) starts.
+    public var setBeginFrame: Int64 {
+        @_noAllocation @_noLocks get { frame(of: countInStart) }
+    }
+
+    /// Frame at which the previous set ended, or nil before the second set.
+    public var previousSetEndFrame: Int64? {
+        @_noAllocation @_noLocks get { lastSetEnd.isFinite ? frame(of: lastSetEnd) : nil }
+    }
+
+    /// Moves past the event `peek()` returned.
+    @_noAllocation @_noLocks
+    public mutating func advance() {
+        switch phase {
+        case .finished:
+            return
+        case .countIn:
+            if stepIndex + 1 < countInClicks {
+                stepIndex += 1
+                stepStart = countInStart + Double(stepIndex) * stepInterval
+            } else {
+                phase = .steps
+                startStep(0)
+            }
+        case .steps:
+            if subIndex + 1 < subdivide {
+                subIndex += 1
+                return
+            }
+            let next = stepIndex + 1
+            guard isLastStepDone(next) else {
+                startStep(next)
+                return
+            }
+            let end = setDuration.isFinite ? setStart + setDuration
+                : (rampActive && next <= rampSteps ? setStart + rampSum : anchoredTime(next))
+            if setIndex + 1 >= sets {
+                phase = .finished
+            } else {
+                lastSetEnd = end
+                setIndex += 1
+                beginSet(countInStart: end + rest)
+            }
+        }
+    }
+
+    /// Changes the cadence from the next step on; the grid is exact from that step.
+    /// A ramp in progress stops: the runner asked for this tempo.
+    @_noAllocation @_noLocks
+    public mutating func changeCadence(to newCadence: Double) {
+        // PlanLimits.cadence, as literals: a static's lazy initialisation may take a lock.
+        pendingCadence = Swift.min(Swift.max(newCadence, 30), 300)
+    }
+
+    /// Ends a rest early: the next set's count-in starts at `time` instead of after the full rest.
+    /// Does nothing outside a rest (that is, when the next event is not the first of a set).
+    @_noAllocation @_noLocks
+    public mutating func skipRest(at time: Double) {
+        guard lastSetEnd.isFinite, time < countInStart, time >= lastSetEnd,
+              phase == .countIn ? stepIndex == 0 : (stepIndex == 0 && subIndex == 0) else { return }
+        beginSet(countInStart: time)
+    }
+}

@@ -1,0 +1,47 @@
+import StrideCueCore
+
+/// Click sounds by name: the built-ins synthesized in code, or `NAME.wav` (with an optional
+/// `NAME-accent.wav`) in a folder of recorded clicks, converted to the output rate.
+public enum ClickSoundFiles {
+    /// The sound called `name` at `sampleRate`, or nil when there is no such sound.
+    /// - Throws: `SoundFileError` when the file exists but cannot be read.
+    public static func load(_ name: String, folder: String?, sampleRate: Int) throws(SoundFileError) -> ClickSound? {
+        if let sound = ClickSound.builtIn(name, sampleRate: sampleRate) { return sound }
+        guard let folder, isPlainName(name) else { return nil }
+        let path = "\(folder)/\(name).wav"
+        let recording: [Float]
+        do {
+            recording = try monoAtRate(path, sampleRate)
+        } catch let error where error.kind == .missing {
+            return nil
+        }
+        var accent: [Float]? = nil
+        do {
+            accent = try monoAtRate("\(folder)/\(name)-accent.wav", sampleRate)
+        } catch let error where error.kind == .missing {
+            accent = nil
+        }
+        return ClickSound(name: name, sampleRate: sampleRate, recording: recording, accentRecording: accent)
+    }
+
+    /// Names usable as `sound:`: the built-ins, then the recorded clicks found in `folder`.
+    public static func available(folder: String?) -> [String] {
+        var names = ClickSound.builtInNames
+        if let folder {
+            names += listWAVNames(in: folder).filter { !$0.hasSuffix("-accent") }.sorted()
+        }
+        return names
+    }
+
+    private static func monoAtRate(_ path: String, _ rate: Int) throws(SoundFileError) -> [Float] {
+        let sound = try readSound(at: path, maxSeconds: 10)
+        return try resample(sound.mono(), from: sound.sampleRate, to: rate)
+    }
+
+    /// Letters, digits and hyphens: a name can never reach outside the folder.
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { c in
+            (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 45 || c == 95
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import CSndFile
+import Glibc
+
+/// A failure of libsndfile or of the file system underneath it, naming the file and the call.
+public struct SoundFileError: Error, CustomStringConvertible, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The input does not exist (sysexits 66).
+        case missing
+        /// The input exists but is not a sound file libsndfile can read (65).
+        case unreadable
+        /// The output cannot be created: no folder, no permission (73).
+        case cannotCreate
+        /// Reading or writing failed part way: a full disk, an I/O error (74).
+        case io
+        /// Writing was interrupted on request (Ctrl-C); nothing was left behind.
+        case interrupted
+    }
+
+    public var kind: Kind
+    /// The file as the user named it.
+    public var path: String
+    /// The C call that failed, e.g. `sf_open`.
+    public var call: String
+    /// What went wrong, in words.
+    public var reason: String
+
+    public var description: String { "\(path): \(reason)" }
+
+    /// The sysexits code a command should exit with.
+    public var exitCode: Int32 {
+        switch kind {
+        case .missing: return 66
+        case .unreadable: return 65
+        case .cannotCreate: return 73
+        case .io: return 74
+        case .interrupted: return 130
+        }
+    }
+}
+
+/// The one place a libsndfile status is checked: a non-zero code becomes a `SoundFileError`
+/// naming the call, with libsndfile's own message.
+@discardableResult
+func sndfileCheck(_ code: Int32, _ call: StaticString, path: String, kind: SoundFileError.Kind = .io) throws(SoundFileError) -> Int32 {
+    guard code != 0 else { return code }
+    let reason = String(cString: sf_error_number(code))
+    throw SoundFileError(kind: kind, path: path, call: "\(call)", reason: cleaned(reason))
+}
+
+/// The one place a system call's `-1`/errno is checked.
+@discardableResult
+func systemCheck(_ result: Int32, _ call: StaticString, path: String, kind: SoundFileError.Kind) throws(SoundFileError) -> Int32 {
+    guard result < 0 else { return result }
+    let code = errno
+    throw SoundFileError(kind: kind, path: path, call: "\(call)", reason: String(cString: strerror(code)))
+}
+
+/// libsndfile messages end with a full stop and sometimes start with "System error : ".
+func cleaned(_ message: String) -> String {
+    var m = Substring(message)
+    if m.hasPrefix("System error : ") { m = m.dropFirst("System error : ".count) }
+    while m.last == "." || m.last == " " || m.last == "\n" { m = m.dropLast() }
+    return String(m)
+}

@@ -1,0 +1,88 @@
+import CSampleRate
+import CSndFile
+import Glibc
+
+/// A sound read whole into memory: interleaved float frames and their format.
+public struct DecodedSound: Sendable {
+    public var samples: [Float]
+    public var sampleRate: Int
+    public var channels: Int
+
+    public var frameCount: Int { samples.count / max(1, channels) }
+
+    /// The channels averaged into one.
+    public func mono() -> [Float] {
+        guard channels > 1 else { return samples }
+        let scale = 1 / Float(channels)
+        return (0..<frameCount).map { i in
+            var sum: Float = 0
+            for c in 0..<channels { sum += samples[i * channels + c] }
+            return sum * scale
+        }
+    }
+}
+
+/// Reads any format libsndfile reads, whole, as floats.
+///
+/// Meant for short sounds (click samples, recorded cues): files over `maxSeconds` are refused.
+/// - Throws: `.missing` when there is no such file, `.unreadable` when libsndfile cannot
+///   decode it, `.io` when reading fails part way.
+public func readSound(at path: String, maxSeconds: Double = 600) throws(SoundFileError) -> DecodedSound {
+    var st = stat()
+    if stat(path, &st) != 0 {
+        let code = errno
+        throw SoundFileError(kind: code == ENOENT ? .missing : .unreadable, path: path, call: "stat",
+                             reason: String(cString: strerror(code)))
+    }
+    var info = SF_INFO()
+    guard let file = sf_open(path, Int32(SFM_READ), &info) else {
+        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open",
+                             reason: "not a sound file libsndfile can read (\(cleaned(String(cString: sf_strerror(nil)))))")
+    }
+    defer { sf_close(file) }
+    guard info.channels > 0, info.samplerate > 0, info.frames >= 0 else {
+        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open", reason: "the file has no channels or no sample rate")
+    }
+    guard Double(info.frames) <= maxSeconds * Double(info.samplerate) else {
+        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open",
+                             reason: "longer than \(Int(maxSeconds)) seconds; use a shorter sound")
+    }
+    let channels = Int(info.channels)
+    var samples = [Float](repeating: 0, count: Int(info.frames) * channels)
+    let read = samples.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, info.frames) }
+    guard read == info.frames else {
+        throw SoundFileError(kind: .io, path: path, call: "sf_readf_float",
+                             reason: "read \(read) of \(info.frames) frames (\(cleaned(String(cString: sf_strerror(file)))))")
+    }
+    return DecodedSound(samples: samples, sampleRate: Int(info.samplerate), channels: channels)
+}
+
+/// Converts mono samples to another rate with libsamplerate's best sinc converter.
+///
+/// The corresponding C function is `src_simple`.
+public func resample(_ samples: [Float], from sourceRate: Int, to targetRate: Int) throws(SoundFileError) -> [Float] {
+    guard sourceRate != targetRate, !samples.isEmpty else { return samples }
+    let ratio = Double(targetRate) / Double(sourceRate)
+    // Room for the converter's rounding; the exact count comes back in output_frames_gen.
+    let capacity = Int((Double(samples.count) * ratio).rounded(.up)) + 16
+    var output = [Float](repeating: 0, count: capacity)
+    var generated = 0
+    let status: Int32 = samples.withUnsafeBufferPointer { input in
+        output.withUnsafeMutableBufferPointer { out in
+            var data = SRC_DATA()
+            data.data_in = input.baseAddress
+            data.input_frames = Int(input.count)
+            data.data_out = out.baseAddress
+            data.output_frames = Int(out.count)
+            data.src_ratio = ratio
+            let status = src_simple(&data, Int32(SRC_SINC_BEST_QUALITY), 1)
+            if status == 0 { generated = data.output_frames_gen }
+            return status
+        }
+    }
+    if status != 0 {
+        throw SoundFileError(kind: .unreadable, path: "\(sourceRate) Hz → \(targetRate) Hz", call: "src_simple",
+                             reason: String(cString: src_strerror(status)))
+    }
+    return Array(output.prefix(generated))
+}
