@@ -1,0 +1,63 @@
+import Glibc
+
+/// A one-line progress bar on stderr, shown only on a terminal and only once the work has
+/// taken more than a second (a quick render stays silent).
+struct ProgressBar {
+    let total: Int64
+    let rate: Int
+    let enabled: Bool
+    private let start = monotonicSeconds()
+    private var lastDraw = 0.0
+    private var drawn = false
+
+    init(total: Int64, rate: Int, enabled: Bool) {
+        self.total = max(1, total)
+        self.rate = rate
+        self.enabled = enabled && isatty(2) == 1
+    }
+
+    mutating func update(_ done: Int64) {
+        guard enabled else { return }
+        let now = monotonicSeconds()
+        guard now - start > 1, now - lastDraw > 0.1 else { return }
+        lastDraw = now
+        drawn = true
+        let fraction = Double(done) / Double(total)
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+        let line = "\r[\(bar)] \(Int(fraction * 100))%  \(clock(Double(done) / Double(rate))) / \(clock(Double(total) / Double(rate))) "
+        writeStandardError(line)
+    }
+
+    mutating func finish() {
+        if drawn { writeStandardError("\r\u{1B}[K") }
+    }
+}
+
+/// Seconds as m:ss or h:mm:ss.
+func clock(_ seconds: Double) -> String {
+    let s = Int(seconds)
+    func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    return s >= 3600 ? "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" : "\(s / 60):\(two(s % 60))"
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Names (without `suffix`) of the files in a folder ending in `suffix`.
+func listFiles(in folder: String, suffix: String) -> [String] {
+    guard let dir = opendir(folder) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+        }
+        if name.hasSuffix(suffix), !name.hasPrefix(".") { names.append(String(name.dropLast(suffix.count))) }
+    }
+    return names
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct StrideCue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stridecue",
+        abstract: "Cadence click tracks with spoken coaching cues for runners.",
+        discussion: """
+            Render a drill to a file for your phone, or play it live through ALSA.
+            Examples:
+              stridecue render bum-kicks -o bum-kicks.wav
+              stridecue render --spm 172.5 --duration 20m -o easy.wav
+            """,
+        subcommands: [Render.self, Devices.self, Say.self, Voices.self]
+    )
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import StrideCueCore
+import StrideCueSoundFile
+
+/// The built-in click sounds, rendered by the binary, must match the reference WAVs shipped in
+/// `Sounds/reference/` sample for sample. `make golden` (STRIDECUE_RECORD=1) re-records them.
+@Suite("Golden click sounds")
+struct GoldenSoundTests {
+    @Test(arguments: ClickSound.builtInNames)
+    func builtInSoundMatchesItsReference(sound: String) throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = "\(dir)/\(sound).wav"
+        let run = try stridecue(["render", "--sound", sound, "--spm", "120", "--duration", "2s", "--accent-every", "2",
+                                 "--subdivide", "2", "--rate", "48000", "--channels", "1", "--bits", "16", "-o", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let reference = "\(packageRoot)/Sounds/reference/\(sound).wav"
+        if ProcessInfo.processInfo.environment["STRIDECUE_RECORD"] == "1" {
+            _ = try? FileManager.default.removeItem(atPath: reference)
+            try FileManager.default.copyItem(atPath: out, toPath: reference)
+            return
+        }
+        let expected = try readBack(reference)
+        let actual = try readBack(out)
+        #expect(actual.frameCount == 96_000)
+        #expect(actual.samples == expected.samples)
+        // The file's bytes too: header and data.
+        #expect(FileManager.default.contents(atPath: out) == FileManager.default.contents(atPath: reference))
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import StrideCueSoundFile
+
+/// What a run of the built `stridecue` binary did.
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The package root, found from this file's path.
+let packageRoot: String = {
+    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+/// The `stridecue` binary `swift build` put next to the test bundle, or `$STRIDECUE_BIN`.
+let stridecueBinary: String = {
+    if let path = ProcessInfo.processInfo.environment["STRIDECUE_BIN"] { return path }
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    var folder = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // On Linux the tests run from <build>/debug/<Package>PackageTests.xctest.
+    while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("stridecue").path), folder.path != "/" {
+        folder.deleteLastPathComponent()
+    }
+    return folder.appendingPathComponent("stridecue").path
+}()
+
+/// Runs the binary with `arguments`; `shell` wraps it (e.g. to set a resource limit).
+@discardableResult
+func stridecue(_ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil,
+               interruptAfter: Double? = nil, signal: Int32 = SIGINT) throws -> RunResult {
+    let process = Process()
+    if let prefix = shellPrefix {
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let quoted = ([stridecueBinary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        process.arguments = ["-c", "\(prefix); exec \(quoted.joined(separator: " "))"]
+    } else {
+        process.executableURL = URL(fileURLWithPath: stridecueBinary)
+        process.arguments = arguments
+    }
+    var env = ProcessInfo.processInfo.environment
+    env["STRIDECUE_DATA"] = packageRoot
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    if let delay = interruptAfter {
+        Thread.sleep(forTimeInterval: delay)
+        kill(process.processIdentifier, signal)
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus,
+                     stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh empty folder for one test.
+func temporaryFolder() -> String {
+    let path = NSTemporaryDirectory() + "stridecue-test-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func files(in folder: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+}
+
+/// Frames at which a click starts: a sample that is zero followed by a non-zero one, after
+/// at least `gap` silent frames. Clicks start at exactly 0 (a raised-cosine attack).
+func onsets(_ mono: [Float], gap: Int = 200) -> [Int] {
+    var result: [Int] = []
+    var silent = gap
+    for i in 0..<mono.count {
+        if mono[i] == 0 {
+            silent += 1
+        } else {
+            if silent >= gap { result.append(i - 1) }
+            silent = 0
+        }
+    }
+    return result
+}
+
+func readBack(_ path: String) throws -> DecodedSound {
+    try readSound(at: path, maxSeconds: 7_200)
+}

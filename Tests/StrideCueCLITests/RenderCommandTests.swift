@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+import StrideCueCore
+import StrideCueSoundFile
+
+@Suite("stridecue render, end to end", .serialized)
+struct RenderCommandTests {
+    @Test func plainClickTrackHasExactLengthAndClickPositions() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/track.wav"
+        let run = try stridecue(["render", "--spm", "172.5", "--duration", "1:00", "--rate", "44100",
+                                 "--channels", "1", "--sound", "beep", "-o", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.isEmpty)   // not a terminal: no progress bar
+        let sound = try readBack(out)
+        #expect(sound.sampleRate == 44_100 && sound.channels == 1)
+        #expect(sound.frameCount == 60 * 44_100)
+        // 172.5 spm: step k starts at round(k · 8/23 s · 44 100).
+        let expected = (0..<173).map { k in Int((Double(k) * 8 * 44_100 / 23).rounded()) }
+        #expect(onsets(sound.samples) == expected)
+        #expect(files(in: dir) == ["track.wav"])  // no temporary left behind
+    }
+
+    @Test func stereo24BitAndFloatFiles() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (bits, subtype) in [("24", "24"), ("32f", "float")] {
+            let out = "\(dir)/t\(bits).wav"
+            let run = try stridecue(["render", "--duration", "5s", "--bits", bits, "-o", out])
+            #expect(run.status == 0, "\(run.stderr)")
+            let sound = try readBack(out)
+            #expect(sound.channels == 2 && sound.sampleRate == 48_000 && sound.frameCount == 240_000, "\(subtype)")
+            // 180 spm at 48 kHz: a click every 16 000 frames, on both channels.
+            let left = stride(from: 0, to: sound.samples.count, by: 2).map { sound.samples[$0] }
+            #expect(onsets(left) == (0..<15).map { $0 * 16_000 })
+        }
+    }
+
+    @Test func bumKicksPresetRendersToThePlansLength() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/bum-kicks.wav"
+        let run = try stridecue(["render", "bum-kicks", "-o", out, "--rate", "48000", "--channels", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: packageRoot + "/Presets/bum-kicks.yaml")))
+        let plan = try decodePreset(bytes, file: "bum-kicks.yaml").plan
+        let sound = try readBack(out)
+        #expect(sound.frameCount == Int((Timeline.planDuration(of: plan) * 48_000).rounded()))
+        // Every click of the plan is in the file where the timeline puts it.
+        var timeline = Timeline(plan: plan, sampleRate: 48_000)
+        var expected: [Int] = []
+        while let e = timeline.peek() { expected.append(Int(e.frame)); timeline.advance() }
+        #expect(onsets(sound.samples, gap: 100) == expected)
+    }
+
+    @Test func durationCapsAPresetAndSpmOverridesItsCadence() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/capped.wav"
+        let run = try stridecue(["render", "bum-kicks", "--duration", "3s", "--spm", "200", "-o", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try readBack(out).frameCount == 3 * 48_000)
+    }
+
+    @Test func recordedClickAtAnotherRateIsConverted() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/stick.wav"
+        let run = try stridecue(["render", "--sound", "stick", "--duration", "4s", "--spm", "120",
+                                 "--channels", "1", "--accent-every", "2", "-o", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let sound = try readBack(out)
+        // A recording's first quantized sample may round to 0: the onset is within a frame.
+        let found = onsets(sound.samples)
+        #expect(found.count == 8)
+        for (k, f) in found.enumerated() { #expect(abs(f - k * 24_000) <= 1, "click \(k) at \(f)") }
+        // The 44.1 kHz stick lasts 90 ms: at 48 kHz, about 4 320 frames, not 3 969.
+        let firstClick = sound.samples[0..<20_000]
+        let lastNonZero = firstClick.lastIndex(where: { $0 != 0 })!
+        #expect(abs(lastNonZero - 4_320) < 200, "click length \(lastNonZero)")
+    }
+
+    @Test(arguments: [
+        (["--spm", "0"], "stridecue: --spm must be between 30 and 300 steps per minute, got 0"),
+        (["--spm", "10000"], "stridecue: --spm must be between 30 and 300 steps per minute, got 10000"),
+        (["--spm", "nan"], "stridecue: --spm must be a number of steps per minute, got 'nan'"),
+        (["--spm", "fast"], "stridecue: --spm must be a number of steps per minute, got 'fast'"),
+        (["--duration", "0s"], "stridecue: --duration must be between 0.001 and 86400, got 0s"),
+        (["--duration", "soon"], "stridecue: --duration must be a length such as 90s, 10m, 1h or 1:30, got 'soon'"),
+        (["--rate", "1000"], "stridecue: --rate must be a whole number from 8000 to 192000, got '1000'"),
+        (["--channels", "6"], "stridecue: --channels must be 1 or 2, got '6'"),
+        (["--bits", "12"], "stridecue: --bits must be 16, 24 or 32f, got '12'"),
+        (["--subdivide", "5"], "stridecue: --subdivide must be a whole number from 1 to 4, got '5'"),
+        (["--count-in=-1"], "stridecue: --count-in must be a whole number from 0 to 32, got '-1'"),
+        (["--sound", "gong"], "stridecue: --sound must be one of: woodblock, beep, cowbell, stick; got 'gong'"),
+    ])
+    func badFlagsExit64WithOneLine(flags: [String], message: String) throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try stridecue(["render"] + flags + ["-o", dir + "/x.wav"])
+        #expect(run.status == 64)
+        #expect(run.stderr == message + "\n")
+        #expect(files(in: dir).isEmpty)
+    }
+
+    @Test func badPresetExits65WithItsPosition() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let preset = dir + "/bad.yaml"
+        try "name: Bad\ncadence: 0\n".write(toFile: preset, atomically: true, encoding: .utf8)
+        let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
+        #expect(run.status == 65)
+        #expect(run.stderr == "stridecue: \(preset):2:10: cadence must be between 30 and 300 steps per minute, got 0\n")
+        #expect(files(in: dir) == ["bad.yaml"])
+    }
+
+    @Test func unknownSoundInAPresetExits65() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let preset = dir + "/gong.yaml"
+        try "cadence: 180\nsound: gong\n".write(toFile: preset, atomically: true, encoding: .utf8)
+        let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
+        #expect(run.status == 65)
+        #expect(run.stderr.hasPrefix("stridecue: \(preset):2:8: unknown click sound 'gong'"), "\(run.stderr)")
+    }
+
+    @Test func missingPresetExits66() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let named = try stridecue(["render", "no-such-drill", "-o", dir + "/x.wav"])
+        #expect(named.status == 66)
+        #expect(named.stderr.hasPrefix("stridecue: no preset named 'no-such-drill'; built-in presets: "))
+        let path = try stridecue(["render", dir + "/none.yaml", "-o", dir + "/x.wav"])
+        #expect(path.status == 66)
+        #expect(path.stderr == "stridecue: \(dir)/none.yaml: no such preset file\n")
+    }
+
+    @Test func outputInAMissingFolderExits73() throws {
+        let run = try stridecue(["render", "--duration", "1s", "-o", "/nonexistent-folder/x.wav"])
+        #expect(run.status == 73)
+        #expect(run.stderr == "stridecue: /nonexistent-folder/x.wav: No such file or directory\n")
+    }
+
+    @Test func fileSizeLimitIsAnIOErrorAndLeavesNothing() throws {
+        // A file-size limit makes write(2) fail part way, like a full disk.
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try stridecue(["render", "--duration", "10m", "-o", dir + "/big.wav"],
+                                shellPrefix: "ulimit -f 200; trap '' XFSZ")
+        #expect(run.status == 74)
+        #expect(run.stderr.hasPrefix("stridecue: \(dir)/big.wav: File too large"), "\(run.stderr)")
+        #expect(files(in: dir).isEmpty)
+    }
+
+    @Test func fullDiskIsAnIOErrorAndLeavesNothing() throws {
+        // A 1 MiB tmpfs, where root may mount one (CI runs as root).
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else {
+            print("skipping the tmpfs check: cannot mount here (not root)")
+            return
+        }
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [dir]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        let run = try stridecue(["render", "--duration", "1m", "-o", dir + "/full.wav"])
+        #expect(run.status == 74)
+        #expect(run.stderr == "stridecue: \(dir)/full.wav: No space left on device\n")
+        #expect(files(in: dir).isEmpty)
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130), "interrupted"), (SIGTERM, Int32(143), "terminated")])
+    func interruptMidWriteLeavesNoFile(signal: Int32, status: Int32, word: String) throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/long.wav"
+        // Two hours of mono: seconds of work, far longer than the 0.5 s before the signal, and
+        // bounded (under 700 MB) should the signal ever be missed.
+        let run = try stridecue(["render", "--duration", "2h", "--channels", "1", "-o", out],
+                                interruptAfter: 0.5, signal: signal)
+        #expect(run.status == status)
+        #expect(run.stderr == "stridecue: \(word); nothing was written to \(out)\n")
+        #expect(files(in: dir).isEmpty)
+    }
+}
