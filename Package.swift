@@ -8,6 +8,10 @@ let package = Package(
     products: [
         .executable(name: "stridecue", targets: ["stridecue"]),
         .library(name: "StrideCueCore", targets: ["StrideCueCore"]),
+        // The paced fake sound card for tests: an ALSA plugin, loaded by alsa-lib with dlopen.
+        // alsa-lib wants the file name libasound_module_pcm_<type>.so; SwiftPM names a
+        // dynamic product lib<product>.so, so the product is named to fit.
+        .library(name: "asound_module_pcm_stridecue_fake", type: .dynamic, targets: ["StrideCueFakeDevice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,9 +33,33 @@ let package = Package(
             pkgConfig: "samplerate",
             providers: [.apt(["libsamplerate0-dev"])]
         ),
+        // flite ships no pkg-config file: the module map names its libraries.
+        .systemLibrary(
+            name: "CFlite",
+            providers: [.apt(["flite1-dev"])]
+        ),
 
         // The pure core: session plan → timeline in frames → voices → mixer.
-        .target(name: "StrideCueCore"),
+        .target(
+            name: "StrideCueCore",
+            // sin, cos and exp come from libm through the standard library's builtins.
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+
+        // C that Swift cannot express: alsa-lib's C-variadic error handler.
+        .target(name: "CALSAShim", dependencies: ["CALSA"]),
+
+        // Adapter: live playback through alsa-lib.
+        .target(
+            name: "StrideCueALSA",
+            dependencies: ["CALSA", "CALSAShim", "StrideCueCore"]
+        ),
+
+        // Adapter: cue text → speech (flite) at the output rate (libsamplerate), off the audio thread.
+        .target(
+            name: "StrideCueSpeech",
+            dependencies: ["CFlite", "CSampleRate", "StrideCueCore"]
+        ),
 
         // Adapter: every sound file read or written goes through libsndfile.
         .target(
@@ -44,6 +72,8 @@ let package = Package(
             dependencies: [
                 "StrideCueCore",
                 "StrideCueSoundFile",
+                "StrideCueALSA",
+                "StrideCueSpeech",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +81,22 @@ let package = Package(
         .testTarget(
             name: "StrideCueCoreTests",
             dependencies: ["StrideCueCore"]
+        ),
+        // The paced fake sound card (C, ALSA ioplug), built as the dynamic product above.
+        // PIC selects alsa-lib's symbol macros for a dlopen'ed plugin.
+        .target(
+            name: "StrideCueFakeDevice",
+            path: "Tests/FakeDevice",
+            cSettings: [.define("PIC")],
+            linkerSettings: [.linkedLibrary("asound")]
+        ),
+        .testTarget(
+            name: "StrideCueALSATests",
+            dependencies: ["StrideCueALSA", "CALSA"]
+        ),
+        .testTarget(
+            name: "StrideCueSpeechTests",
+            dependencies: ["StrideCueSpeech"]
         ),
         .testTarget(
             name: "StrideCueCLITests",

@@ -1,0 +1,432 @@
+import CALSA
+import Glibc
+
+// MARK: The one seam to alsa-lib
+
+// `ALSAError`, `alsaCheck` and `RealTimeCalls` live in this file on purpose:
+// debug builds compile file by file, and the `@_noAllocation @_noLocks` checker only sees
+// into functions of the file being compiled. Anything `write` calls that is defined in
+// another file, even an initializer, is "not available" to it. (ALSAError.swift adds the text.)
+
+/// A failed alsa-lib call: which function, and the negative error code it returned.
+///
+/// Plain data (no strings, no references), so that the real-time write path can create and
+/// throw one without allocating or reference counting; the text (`reason`, `description`,
+/// in ALSAError.swift) is produced only when someone asks for it.
+public struct ALSAError: Error, Sendable {
+    /// The alsa-lib function that failed, e.g. `snd_pcm_writei`.
+    public let call: StaticString
+    /// The negative error code alsa-lib returned, e.g. `-ENODEV`.
+    public let code: Int32
+
+    public init(call: StaticString, code: Int32) {
+        self.call = call
+        self.code = code
+    }
+}
+
+/// Passes an alsa-lib result through, or throws it as an `ALSAError` naming the call.
+///
+/// Every alsa-lib call in this module goes through here (results of type
+/// `snd_pcm_sframes_t` are examined case by case by the write loop instead, because their
+/// negative codes are recovered there, not thrown).
+///
+/// - Parameters:
+///   - result: what the call returned; negative values are `-errno` codes.
+///   - call: the C function's name, for the error.
+/// - Returns: `result`, when it is not negative.
+///
+/// Real-time safety: allocates nothing and takes no lock, also when it throws.
+@inline(__always)
+@discardableResult
+func alsaCheck(_ result: Int32, _ call: StaticString) throws(ALSAError) -> Int32 {
+    if result < 0 {
+        throw ALSAError(call: call, code: result)
+    }
+    return result
+}
+
+/// The C calls made on the real-time path, and only those.
+///
+/// `@_noAllocation @_noLocks` code may only call functions the compiler can see into, and it
+/// cannot see into C: it rejects every alsa-lib call ("called function is not available in
+/// this module"). Each call below is vouched for instead, with `_unsafePerformance`, for
+/// this reason: in the steady state these calls copy frames, make system calls (ioctl,
+/// poll, nanosleep) and may take the PCM's own mutex, which only the thread that owns the
+/// device ever takes, so it is never contended. Nothing here allocates in alsa-lib's
+/// write, recover and wait paths. Keeping the list short keeps that promise checkable.
+private enum RealTimeCalls {
+    /// The corresponding C function is `snd_pcm_writei`.
+    @inline(__always)
+    static func writei(_ pcm: OpaquePointer, _ frames: UnsafePointer<Int16>, _ count: Int) -> Int {
+        _unsafePerformance { snd_pcm_writei(pcm, frames, snd_pcm_uframes_t(count)) }
+    }
+
+    /// The corresponding C function is `snd_pcm_recover`, told to be silent.
+    @inline(__always)
+    static func recover(_ pcm: OpaquePointer, _ error: Int32) -> Int32 {
+        _unsafePerformance { snd_pcm_recover(pcm, error, 1) }
+    }
+
+    /// The corresponding C function is `snd_pcm_wait`.
+    @inline(__always)
+    static func wait(_ pcm: OpaquePointer, milliseconds: Int32) -> Int32 {
+        _unsafePerformance { snd_pcm_wait(pcm, milliseconds) }
+    }
+
+    /// The corresponding C function is `snd_pcm_resume`.
+    @inline(__always)
+    static func resume(_ pcm: OpaquePointer) -> Int32 {
+        _unsafePerformance { snd_pcm_resume(pcm) }
+    }
+
+    /// The corresponding C function is `snd_pcm_prepare`.
+    @inline(__always)
+    static func prepare(_ pcm: OpaquePointer) -> Int32 {
+        _unsafePerformance { snd_pcm_prepare(pcm) }
+    }
+
+    /// The corresponding C function is `usleep`.
+    @inline(__always)
+    static func sleep(microseconds: UInt32) {
+        _ = _unsafePerformance { usleep(microseconds) }
+    }
+}
+
+// MARK: The device
+
+/// How to set up a playback PCM: sample rate, channels, and the period and buffer lengths.
+///
+/// Lengths are given in milliseconds and turned into frames at `rate`; the device may round
+/// them (`PCMDevice` reports what it got). The defaults, 5 ms periods in a 20 ms buffer,
+/// held without underruns on an idle two-core machine; a busy one wants a longer latency.
+public struct PCMConfiguration: Sendable, Equatable {
+    /// Frames per second; the device must support it exactly (no resampling).
+    public var rate: Int
+    /// Interleaved channels per frame.
+    public var channels: Int
+    /// How often the device wakes the writer.
+    public var periodMilliseconds: Double
+    /// The whole buffer: how far the writer may run ahead of the speaker, and the
+    /// worst-case delay from writing a frame to hearing it.
+    public var latencyMilliseconds: Double
+
+    public init(
+        rate: Int = 48_000,
+        channels: Int = 2,
+        periodMilliseconds: Double = 5,
+        latencyMilliseconds: Double = 20
+    ) {
+        self.rate = rate
+        self.channels = channels
+        self.periodMilliseconds = periodMilliseconds
+        self.latencyMilliseconds = latencyMilliseconds
+    }
+
+    /// The buffer length asked of the device, in frames (at least 2).
+    public var bufferFrames: Int {
+        max(2, Int((latencyMilliseconds * Double(rate) / 1000).rounded()))
+    }
+
+    /// The period length asked of the device, in frames: the configured period, but never
+    /// more than half the buffer, so that there are always at least two periods.
+    public var periodFrames: Int {
+        let period = max(1, Int((periodMilliseconds * Double(rate) / 1000).rounded()))
+        return min(period, bufferFrames / 2)
+    }
+}
+
+/// An open ALSA playback PCM, configured for interleaved signed 16-bit little-endian frames.
+///
+/// The handle is owned: the struct cannot be copied, and closing happens in `deinit`.
+/// Writes block until the device has room; the device starts itself once the buffer has
+/// been filled (start threshold = buffer), and reports running dry as an underrun
+/// (stop threshold = buffer), which `write` recovers from and counts.
+///
+/// Use it from one thread at a time. alsa-lib does not tie a PCM to the thread that opened
+/// it, so the playback thread may own a device opened elsewhere.
+public struct PCMDevice: ~Copyable {
+    /// The owned `snd_pcm_t *`.
+    let handle: OpaquePointer
+    /// The PCM name it was opened with, e.g. `default`, `hw:0,0`, `null`.
+    public let name: String
+    /// Frames per second, exactly as configured.
+    public let rate: Int
+    /// Interleaved channels per frame.
+    public let channels: Int
+    /// Frames per period, as the device granted it.
+    public let periodFrames: Int
+    /// Frames in the whole buffer, as the device granted it.
+    public let bufferFrames: Int
+    /// Frames buffered before the device starts by itself, as installed (the whole buffer).
+    public let startThreshold: Int
+    /// Free frames at which the device stops with an underrun, as installed (the whole buffer,
+    /// i.e. when it runs dry).
+    public let stopThreshold: Int
+    /// Free frames the device waits for before waking a blocked writer, as installed (a period).
+    public let availMin: Int
+    /// Underruns recovered by `write` and `drain` since the device was opened.
+    public private(set) var underruns: Int = 0
+
+    /// Opens a PCM by name for blocking playback and configures it.
+    ///
+    /// - Parameters:
+    ///   - name: an ALSA PCM name: `default`, `hw:0,0`, `plughw:1`, `null`, or any PCM
+    ///     defined in an ALSA configuration (`ALSA_CONFIG_PATH`).
+    ///   - configuration: rate, channels, period and buffer lengths.
+    /// - Throws: `PCMOpenError` naming the device: from `snd_pcm_open` when the device cannot
+    ///   be opened (`-ENOENT` unknown or absent, `-EBUSY` in use, `-EACCES`…; `isUnavailable`),
+    ///   or from the configuring call that refused (e.g. `snd_pcm_hw_params_set_rate` with
+    ///   `-EINVAL` when the device cannot play `rate` exactly; `detail` says what was asked).
+    public init(name: String, configuration: PCMConfiguration = PCMConfiguration()) throws(PCMOpenError) {
+        precondition(configuration.rate > 0 && configuration.channels > 0, "PCMConfiguration needs a positive rate and channel count")
+        precondition(configuration.latencyMilliseconds > 0 && configuration.periodMilliseconds > 0, "PCMConfiguration needs positive lengths")
+        let pcm = try PCMDevice.openPlayback(name)
+        var refused: String? = nil
+        do throws(ALSAError) {
+            let (period, buffer) = try PCMDevice.configureHardware(pcm, configuration, refused: &refused)
+            let software = try PCMDevice.configureSoftware(pcm, periodFrames: period, bufferFrames: buffer)
+            self.handle = pcm
+            self.name = name
+            self.rate = configuration.rate
+            self.channels = configuration.channels
+            self.periodFrames = period
+            self.bufferFrames = buffer
+            self.startThreshold = software.start
+            self.stopThreshold = software.stop
+            self.availMin = software.availMin
+        } catch {
+            snd_pcm_close(pcm)
+            throw PCMOpenError(device: name, failure: error, detail: refused)
+        }
+    }
+
+    deinit {
+        // Closing without drain discards what has not been played; callers that want the
+        // tail heard call `drain()` first.
+        snd_pcm_close(handle)
+    }
+
+    /// Checks that a PCM opens for playback, then closes it again.
+    ///
+    /// - Throws: the same error `init` would throw from `snd_pcm_open`.
+    public static func probe(_ name: String) throws(PCMOpenError) {
+        let pcm = try openPlayback(name)
+        snd_pcm_close(pcm)
+    }
+
+    /// Writes interleaved frames, blocking until the device has taken all of them.
+    ///
+    /// Underruns (`-EPIPE`) are recovered with `snd_pcm_recover` and counted in `underruns`;
+    /// the rest of `samples` is then written to the restarted stream, so what follows the gap
+    /// is exactly what would have followed without it. A suspended device (`-ESTRPIPE`) is
+    /// resumed, or prepared again where it cannot resume. `-EAGAIN` waits and retries.
+    ///
+    /// - Parameter samples: `channels` interleaved samples per frame; the count must be a
+    ///   multiple of `channels`.
+    /// - Throws: `ALSAError` for anything not recoverable, notably `-ENODEV` and `-EIO` (the
+    ///   device is gone; `isDeviceLost`), or when recovery itself fails.
+    ///
+    /// Real-time safety: no allocation and no locks in this function (compiler-checked);
+    /// it blocks inside alsa-lib until the device has room, as a period-paced writer should.
+    /// The corresponding C function is `snd_pcm_writei`.
+    @_noAllocation @_noLocks
+    public mutating func write(_ samples: UnsafeBufferPointer<Int16>) throws(ALSAError) {
+        precondition(samples.count % channels == 0, "write needs whole frames")
+        guard var next = samples.baseAddress else { return }
+        var remaining = samples.count / channels
+        while remaining > 0 {
+            let result = RealTimeCalls.writei(handle, next, remaining)
+            if result >= 0 {
+                remaining -= result
+                next += result * channels
+                continue
+            }
+            switch result {
+            case -Int(EPIPE):
+                // Ran dry: the device stopped. Recovering prepares it again; the next writes
+                // refill the buffer and it restarts at the start threshold. The listener hears
+                // a gap, and the stream carries on where it was rather than jumping ahead.
+                underruns += 1
+                try alsaCheck(RealTimeCalls.recover(handle, Int32(result)), "snd_pcm_recover")
+            case -Int(ESTRPIPE):
+                try resumeAfterSuspend()
+            case -Int(EAGAIN):
+                // Some plugins return this even in blocking mode; wait for room, then retry.
+                // A failure here shows up again, precisely, in the next write.
+                _ = RealTimeCalls.wait(handle, milliseconds: 100)
+            case -Int(EINTR):
+                continue
+            case -Int(EBADFD):
+                // The PCM is not in a state that takes writes: this type never leaves it so,
+                // so it is a bug, not a condition to carry on from.
+                preconditionFailure("snd_pcm_writei: PCM not prepared (EBADFD)")
+            default:
+                throw ALSAError(call: "snd_pcm_writei", code: Int32(truncatingIfNeeded: result))
+            }
+        }
+    }
+
+    /// Waits until every written frame has been played, then prepares the device again,
+    /// so that later writes start a new stream.
+    ///
+    /// If fewer frames than the buffer were written the device has not started yet; draining
+    /// starts it. An underrun that happened before the call counts, and leaves nothing to drain.
+    /// The corresponding C function is `snd_pcm_drain`.
+    public mutating func drain() throws(ALSAError) {
+        let result = snd_pcm_drain(handle)
+        if result == -EPIPE {
+            underruns += 1
+        } else if result == -ESTRPIPE {
+            // Suspended: what was buffered is lost either way.
+        } else {
+            try alsaCheck(result, "snd_pcm_drain")
+        }
+        try alsaCheck(snd_pcm_prepare(handle), "snd_pcm_prepare")
+    }
+
+    /// Stops at once, discarding frames not yet played, and prepares the device again.
+    /// The corresponding C function is `snd_pcm_drop`.
+    public func drop() throws(ALSAError) {
+        try alsaCheck(snd_pcm_drop(handle), "snd_pcm_drop")
+        try alsaCheck(snd_pcm_prepare(handle), "snd_pcm_prepare")
+    }
+
+    /// Frames written but not yet heard, as the device reports it; 0 when it cannot say.
+    /// The corresponding C function is `snd_pcm_delay`.
+    public func delayFrames() -> Int {
+        var delay: snd_pcm_sframes_t = 0
+        return snd_pcm_delay(handle, &delay) < 0 ? 0 : delay
+    }
+
+    /// Real-time safety: no allocation or locks; may sleep while the device wakes up.
+    @_noAllocation @_noLocks
+    private func resumeAfterSuspend() throws(ALSAError) {
+        var result: Int32
+        repeat {
+            result = RealTimeCalls.resume(handle)
+            if result == -EAGAIN {
+                // The driver is still waking up (system resume); try again shortly.
+                RealTimeCalls.sleep(microseconds: 10_000)
+            }
+        } while result == -EAGAIN
+        if result < 0 {
+            // The device cannot resume in place (-ENOSYS and others): start over.
+            try alsaCheck(RealTimeCalls.prepare(handle), "snd_pcm_prepare")
+        }
+    }
+
+    // MARK: Opening and configuring
+
+    /// Opens for blocking playback without blocking in the open itself.
+    ///
+    /// Opened in blocking mode, a busy hardware device makes `snd_pcm_open` wait until it is
+    /// free; opened non-blocking it fails at once with `-EBUSY`, which can be reported.
+    /// Writes should block, so the mode is switched back right after.
+    private static func openPlayback(_ name: String) throws(PCMOpenError) -> OpaquePointer {
+        var pcm: OpaquePointer?
+        let result = snd_pcm_open(&pcm, name, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
+        guard result >= 0, let pcm else {
+            throw PCMOpenError(device: name, failure: ALSAError(call: "snd_pcm_open", code: result < 0 ? result : -ENODEV))
+        }
+        let blocking = snd_pcm_nonblock(pcm, 0)
+        if blocking < 0 {
+            snd_pcm_close(pcm)
+            throw PCMOpenError(device: name, failure: ALSAError(call: "snd_pcm_nonblock", code: blocking))
+        }
+        return pcm
+    }
+
+    /// Interleaved S16_LE at exactly the configured rate and channels; the period and buffer
+    /// as near the configured lengths as the device allows.
+    /// - Parameter refused: set to what was asked, when the device refuses the rate.
+    /// - Returns: the period and buffer sizes granted, in frames.
+    private static func configureHardware(
+        _ pcm: OpaquePointer, _ configuration: PCMConfiguration, refused: inout String?
+    ) throws(ALSAError) -> (period: Int, buffer: Int) {
+        // snd_pcm_hw_params_alloca is a macro; this is the same stack allocation.
+        try withUnsafeTemporaryAllocation(byteCount: snd_pcm_hw_params_sizeof(), alignment: 16) {
+            (raw: UnsafeMutableRawBufferPointer) throws(ALSAError) -> (period: Int, buffer: Int) in
+            raw.initializeMemory(as: UInt8.self, repeating: 0)
+            let params = OpaquePointer(raw.baseAddress!)
+            try alsaCheck(snd_pcm_hw_params_any(pcm, params), "snd_pcm_hw_params_any")
+            try alsaCheck(
+                snd_pcm_hw_params_set_access(pcm, params, SND_PCM_ACCESS_RW_INTERLEAVED),
+                "snd_pcm_hw_params_set_access")
+            try alsaCheck(
+                snd_pcm_hw_params_set_format(pcm, params, SND_PCM_FORMAT_S16_LE),
+                "snd_pcm_hw_params_set_format")
+            try alsaCheck(
+                snd_pcm_hw_params_set_channels(pcm, params, UInt32(configuration.channels)),
+                "snd_pcm_hw_params_set_channels")
+            // With resampling allowed, a plug layer would accept any rate and convert: the
+            // clicks would no longer land on exact frames. Ask for the rate itself or fail.
+            try alsaCheck(snd_pcm_hw_params_set_rate_resample(pcm, params, 0), "snd_pcm_hw_params_set_rate_resample")
+            let rateResult = snd_pcm_hw_params_set_rate(pcm, params, UInt32(configuration.rate), 0)
+            if rateResult < 0 {
+                refused = "\(configuration.rate) Hz exactly; \(offeredRates(params))"
+                throw ALSAError(call: "snd_pcm_hw_params_set_rate", code: rateResult)
+            }
+            var period = snd_pcm_uframes_t(configuration.periodFrames)
+            var direction: Int32 = 0
+            try alsaCheck(
+                snd_pcm_hw_params_set_period_size_near(pcm, params, &period, &direction),
+                "snd_pcm_hw_params_set_period_size_near")
+            var buffer = snd_pcm_uframes_t(configuration.bufferFrames)
+            try alsaCheck(
+                snd_pcm_hw_params_set_buffer_size_near(pcm, params, &buffer),
+                "snd_pcm_hw_params_set_buffer_size_near")
+            try alsaCheck(snd_pcm_hw_params(pcm, params), "snd_pcm_hw_params")
+            // Read back what was installed: the _near calls may have been adjusted again.
+            try alsaCheck(
+                snd_pcm_hw_params_get_period_size(params, &period, &direction),
+                "snd_pcm_hw_params_get_period_size")
+            try alsaCheck(snd_pcm_hw_params_get_buffer_size(params, &buffer), "snd_pcm_hw_params_get_buffer_size")
+            return (Int(period), Int(buffer))
+        }
+    }
+
+    /// The rate range the device still offers, for the error message.
+    private static func offeredRates(_ params: OpaquePointer) -> String {
+        var low: UInt32 = 0
+        var high: UInt32 = 0
+        var direction: Int32 = 0
+        guard snd_pcm_hw_params_get_rate_min(params, &low, &direction) >= 0,
+            snd_pcm_hw_params_get_rate_max(params, &high, &direction) >= 0
+        else { return "the device did not say which rates it offers" }
+        return low == high ? "the device offers \(low) Hz" : "the device offers \(low)–\(high) Hz"
+    }
+
+    /// Start when the buffer is full (so playback begins with a whole buffer of margin), stop
+    /// when it runs dry (so underruns are reported, not played as stale data), wake the
+    /// writer once a period has room.
+    /// - Returns: the thresholds as the device installed them.
+    private static func configureSoftware(
+        _ pcm: OpaquePointer, periodFrames: Int, bufferFrames: Int
+    ) throws(ALSAError) -> (start: Int, stop: Int, availMin: Int) {
+        try withUnsafeTemporaryAllocation(byteCount: snd_pcm_sw_params_sizeof(), alignment: 16) {
+            (raw: UnsafeMutableRawBufferPointer) throws(ALSAError) -> (start: Int, stop: Int, availMin: Int) in
+            raw.initializeMemory(as: UInt8.self, repeating: 0)
+            let params = OpaquePointer(raw.baseAddress!)
+            try alsaCheck(snd_pcm_sw_params_current(pcm, params), "snd_pcm_sw_params_current")
+            try alsaCheck(
+                snd_pcm_sw_params_set_start_threshold(pcm, params, snd_pcm_uframes_t(bufferFrames)),
+                "snd_pcm_sw_params_set_start_threshold")
+            try alsaCheck(
+                snd_pcm_sw_params_set_stop_threshold(pcm, params, snd_pcm_uframes_t(bufferFrames)),
+                "snd_pcm_sw_params_set_stop_threshold")
+            try alsaCheck(
+                snd_pcm_sw_params_set_avail_min(pcm, params, snd_pcm_uframes_t(periodFrames)),
+                "snd_pcm_sw_params_set_avail_min")
+            try alsaCheck(snd_pcm_sw_params(pcm, params), "snd_pcm_sw_params")
+            try alsaCheck(snd_pcm_sw_params_current(pcm, params), "snd_pcm_sw_params_current")
+            var start: snd_pcm_uframes_t = 0
+            var stop: snd_pcm_uframes_t = 0
+            var availMin: snd_pcm_uframes_t = 0
+            try alsaCheck(snd_pcm_sw_params_get_start_threshold(params, &start), "snd_pcm_sw_params_get_start_threshold")
+            try alsaCheck(snd_pcm_sw_params_get_stop_threshold(params, &stop), "snd_pcm_sw_params_get_stop_threshold")
+            try alsaCheck(snd_pcm_sw_params_get_avail_min(params, &availMin), "snd_pcm_sw_params_get_avail_min")
+            return (Int(start), Int(stop), Int(availMin))
+        }
+    }
+}

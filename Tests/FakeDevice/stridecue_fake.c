@@ -1,0 +1,525 @@
+/*
+ * StrideCue's paced fake sound card: an ALSA external I/O ("ioplug") plugin.
+ *
+ * Neither `null` nor `file` consume frames on the real clock, so tests of blocking
+ * writes, timing and underrun recovery need a device that does. This one plays
+ * nothing, but it behaves like a playback card driven by a sample clock:
+ *
+ *   - After start, the play position is (elapsed CLOCK_MONOTONIC time) x rate.
+ *     Positions come from the clock, never from counting ticks, so they do not drift.
+ *   - A timerfd ticking once per period is the poll descriptor, so blocked and
+ *     polling writers wake as a card's period interrupt would wake them.
+ *   - When the buffer runs dry (avail reaches the stop threshold) the pointer
+ *     callback reports -EPIPE and the PCM goes to XRUN, as hardware does.
+ *   - With `file "/path"` in its configuration it writes what it "played":
+ *     the application's frames at the moment they are played, and silence for the
+ *     time between running dry after an underrun and the restart. Frames dropped
+ *     (snd_pcm_drop, close without drain) are not written, as they are not heard.
+ *
+ * Configuration:
+ *   pcm.NAME {
+ *       type stridecue_fake
+ *       file "/tmp/played.raw"   # optional; "" or absent: record nothing
+ *       rate 48000               # optional; accept only this rate
+ *       xrun_after 2000          # optional; once this many frames have been written
+ *                                #   since open, run dry at once (an injected underrun)
+ *       disconnect_after 2000    # optional; accept this many frames since open, then
+ *                                #   fail every transfer with -ENODEV (device unplugged)
+ *   }
+ *   pcm_type.stridecue_fake { lib "/abs/path/libasound_module_pcm_stridecue_fake.so" }
+ *
+ * Limits: playback only, RW interleaved S16_LE, 1-8 channels; one thread per PCM;
+ * rewind/forward are not modelled; a stop threshold above the buffer size is
+ * treated as the buffer size. It must be compiled with -DPIC (alsa-lib's plugin
+ * symbol macros otherwise expect a static build and loading fails with
+ * "undefined symbol: snd_dlsym_start").
+ */
+
+#include "stridecue_fake.h"
+
+#include <alsa/asoundlib.h>
+#include <alsa/pcm_external.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NSEC_PER_SEC 1000000000ULL
+
+typedef struct {
+    snd_pcm_ioplug_t io;
+
+    int timer_fd;
+    int out_fd;              /* -1: record nothing */
+    unsigned int fixed_rate; /* 0: any rate */
+    uint64_t xrun_after;       /* 0: never inject an underrun */
+    uint64_t disconnect_after; /* 0: never disconnect */
+    int xrun_injected;
+    uint64_t total_written; /* since open, across restarts */
+
+    /* Set by hw_params. */
+    unsigned int rate;
+    unsigned int frame_bytes;
+    snd_pcm_uframes_t buffer_size;
+    snd_pcm_uframes_t period_size;
+    uint64_t period_ns;
+    unsigned char *ring; /* buffer_size frames: written but not yet played */
+
+    /* Set by sw_params. */
+    snd_pcm_uframes_t stop_threshold;
+    snd_pcm_uframes_t avail_min;
+    snd_pcm_uframes_t boundary;
+
+    /* The stream, counted in frames since the last prepare. */
+    int running;
+    int draining;
+    int xrun;
+    uint64_t start_ns;
+    uint64_t written; /* handed over by the application */
+    uint64_t played;  /* consumed by the clock; also what has been recorded */
+
+    /* Underrun gap to record as silence at the next start. */
+    int gap_pending;
+    uint64_t dry_ns;
+} fake_t;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t frames_in(uint64_t ns, unsigned int rate) {
+    /* Split to stay exact without overflow for any realistic run length. */
+    return (ns / NSEC_PER_SEC) * rate + (ns % NSEC_PER_SEC) * rate / NSEC_PER_SEC;
+}
+
+static uint64_t ns_for(uint64_t frames, unsigned int rate) {
+    /* Rounded up so that at the returned time at least `frames` have been played. */
+    return (frames / rate) * NSEC_PER_SEC + ((frames % rate) * NSEC_PER_SEC + rate - 1) / rate;
+}
+
+static struct timespec to_timespec(uint64_t ns) {
+    struct timespec ts = { (time_t)(ns / NSEC_PER_SEC), (long)(ns % NSEC_PER_SEC) };
+    return ts;
+}
+
+static void write_all(int fd, const unsigned char *bytes, size_t count) {
+    while (count > 0) {
+        ssize_t n = write(fd, bytes, count);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            SNDERR("stridecue_fake: cannot write the played file: %s", strerror(errno));
+            return;
+        }
+        bytes += n;
+        count -= (size_t)n;
+    }
+}
+
+/* Records the ring's frames up to absolute position `upto` as played. */
+static void record_played(fake_t *f, uint64_t upto) {
+    while (f->played < upto) {
+        uint64_t index = f->played % f->buffer_size;
+        uint64_t count = upto - f->played;
+        if (count > f->buffer_size - index)
+            count = f->buffer_size - index;
+        if (f->out_fd >= 0)
+            write_all(f->out_fd, f->ring + index * f->frame_bytes, (size_t)(count * f->frame_bytes));
+        f->played += count;
+    }
+}
+
+static void record_silence(fake_t *f, uint64_t frames) {
+    static const unsigned char zeros[4096];
+    uint64_t bytes = frames * f->frame_bytes;
+    if (f->out_fd < 0)
+        return;
+    while (bytes > 0) {
+        size_t n = bytes > sizeof zeros ? sizeof zeros : (size_t)bytes;
+        write_all(f->out_fd, zeros, n);
+        bytes -= n;
+    }
+}
+
+static void arm_timer(fake_t *f, uint64_t first_ns) {
+    struct itimerspec its;
+    its.it_value = to_timespec(first_ns);
+    its.it_interval = to_timespec(f->period_ns);
+    timerfd_settime(f->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void disarm_timer(fake_t *f) {
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    timerfd_settime(f->timer_fd, 0, &its, NULL);
+}
+
+static snd_pcm_uframes_t effective_stop_threshold(const fake_t *f) {
+    if (f->stop_threshold == 0 || f->stop_threshold > f->buffer_size)
+        return f->buffer_size;
+    return f->stop_threshold;
+}
+
+/* Moves the play position to `now`; detects the buffer running dry. */
+static void advance(fake_t *f, uint64_t now) {
+    uint64_t position, xrun_at;
+
+    if (!f->running)
+        return;
+    if (f->xrun_after && !f->xrun_injected && f->total_written >= f->xrun_after) {
+        /* As if the clock had jumped ahead: all that was written has played, the card is dry. */
+        f->xrun_injected = 1;
+        record_played(f, f->written);
+        f->running = 0;
+        f->xrun = 1;
+        f->gap_pending = 1;
+        f->dry_ns = now;
+        return;
+    }
+    position = frames_in(now - f->start_ns, f->rate);
+    if (f->draining) {
+        record_played(f, position < f->written ? position : f->written);
+        return;
+    }
+    /* avail = buffer - (written - position) reaches the stop threshold here: */
+    xrun_at = f->written + effective_stop_threshold(f) - f->buffer_size;
+    if (position >= xrun_at) {
+        record_played(f, xrun_at);
+        f->running = 0;
+        f->xrun = 1;
+        f->gap_pending = 1;
+        f->dry_ns = f->start_ns + ns_for(xrun_at, f->rate);
+        return;
+    }
+    record_played(f, position);
+}
+
+static int fake_start(snd_pcm_ioplug_t *io) {
+    fake_t *f = io->private_data;
+    uint64_t now = now_ns();
+
+    if (f->gap_pending) {
+        record_silence(f, frames_in(now - f->dry_ns, f->rate));
+        f->gap_pending = 0;
+    }
+    f->start_ns = now;
+    f->running = 1;
+    f->xrun = 0;
+    arm_timer(f, now + f->period_ns);
+    return 0;
+}
+
+static int fake_stop(snd_pcm_ioplug_t *io) {
+    fake_t *f = io->private_data;
+
+    advance(f, now_ns());
+    f->running = 0;
+    f->draining = 0;
+    /* Whatever is still in the ring was never heard. */
+    f->written = f->played;
+    disarm_timer(f);
+    return 0;
+}
+
+static snd_pcm_sframes_t fake_pointer(snd_pcm_ioplug_t *io) {
+    fake_t *f = io->private_data;
+
+    advance(f, now_ns());
+    if (f->xrun)
+        return -EPIPE;
+    /* SND_PCM_IOPLUG_FLAG_BOUNDARY_WA: positions wrap at the boundary, not the buffer,
+     * so a whole buffer played between two calls is not mistaken for none. */
+    if (f->boundary)
+        return (snd_pcm_sframes_t)(f->played % f->boundary);
+    return (snd_pcm_sframes_t)f->played;
+}
+
+static snd_pcm_sframes_t fake_transfer(snd_pcm_ioplug_t *io, const snd_pcm_channel_area_t *areas,
+                                       snd_pcm_uframes_t offset, snd_pcm_uframes_t size) {
+    fake_t *f = io->private_data;
+    const unsigned char *src =
+        (const unsigned char *)areas[0].addr + (areas[0].first + areas[0].step * offset) / 8;
+    snd_pcm_uframes_t left = size;
+
+    if (f->disconnect_after) {
+        if (f->total_written >= f->disconnect_after)
+            return -ENODEV;
+        if (left > f->disconnect_after - f->total_written) {
+            /* Take what fits; alsa-lib comes back for the rest and gets -ENODEV. */
+            left = f->disconnect_after - f->total_written;
+            size = left;
+        }
+    }
+    while (left > 0) {
+        uint64_t index = f->written % f->buffer_size;
+        uint64_t count = left;
+        if (count > f->buffer_size - index)
+            count = f->buffer_size - index;
+        memcpy(f->ring + index * f->frame_bytes, src, (size_t)(count * f->frame_bytes));
+        src += count * f->frame_bytes;
+        f->written += count;
+        f->total_written += count;
+        left -= count;
+    }
+    return (snd_pcm_sframes_t)size;
+}
+
+static int fake_prepare(snd_pcm_ioplug_t *io) {
+    fake_t *f = io->private_data;
+
+    if (f->running)
+        fake_stop(io);
+    f->written = 0;
+    f->played = 0;
+    f->xrun = 0;
+    f->draining = 0;
+    /* Tick while prepared too, so that a poller waiting for room is woken. */
+    arm_timer(f, now_ns() + f->period_ns);
+    return 0;
+}
+
+static int fake_drain(snd_pcm_ioplug_t *io) {
+    fake_t *f = io->private_data;
+    uint64_t end_ns;
+    struct timespec until;
+
+    if (f->xrun)
+        return 0;
+    f->draining = 1;
+    if (!f->running) {
+        /* Drained before reaching the start threshold: play what there is. */
+        if (f->written == f->played)
+            return 0;
+        fake_start(io);
+    }
+    end_ns = f->start_ns + ns_for(f->written, f->rate);
+    if (io->nonblock && now_ns() < end_ns)
+        return -EAGAIN; /* the pointer callback finishes it */
+    until = to_timespec(end_ns);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+    }
+    advance(f, now_ns());
+    return 0;
+}
+
+static int fake_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned int nfds,
+                             unsigned short *revents) {
+    fake_t *f = io->private_data;
+    uint64_t expirations;
+    (void)pfd;
+    (void)nfds;
+
+    /* Non-blocking timerfd: consume the ticks so poll sleeps until the next one. */
+    while (read(f->timer_fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
+    }
+    advance(f, now_ns());
+    if (io->state == SND_PCM_STATE_XRUN) {
+        /* alsa-lib turns POLLERR into the state's error (-EPIPE). */
+        *revents = POLLOUT | POLLERR;
+    } else if (f->xrun) {
+        /* alsa-lib has not seen the XRUN yet; POLLERR now would read as -EIO.
+         * Wake the writer: its next avail update gets -EPIPE from the pointer. */
+        *revents = POLLOUT;
+    } else if (f->buffer_size - (f->written - f->played) >= (f->avail_min ? f->avail_min : 1)) {
+        *revents = POLLOUT;
+    } else {
+        *revents = 0;
+    }
+    return 0;
+}
+
+static int fake_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params) {
+    fake_t *f = io->private_data;
+    unsigned char *ring;
+    (void)params;
+
+    f->rate = io->rate;
+    f->frame_bytes = io->channels * 2;
+    f->buffer_size = io->buffer_size;
+    f->period_size = io->period_size;
+    f->period_ns = ns_for(io->period_size, io->rate);
+    ring = realloc(f->ring, f->buffer_size * f->frame_bytes);
+    if (!ring)
+        return -ENOMEM;
+    f->ring = ring;
+    return 0;
+}
+
+static int fake_hw_free(snd_pcm_ioplug_t *io) {
+    fake_t *f = io->private_data;
+
+    free(f->ring);
+    f->ring = NULL;
+    return 0;
+}
+
+static int fake_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params) {
+    fake_t *f = io->private_data;
+
+    snd_pcm_sw_params_get_stop_threshold(params, &f->stop_threshold);
+    snd_pcm_sw_params_get_avail_min(params, &f->avail_min);
+    snd_pcm_sw_params_get_boundary(params, &f->boundary);
+    return 0;
+}
+
+static int fake_close(snd_pcm_ioplug_t *io) {
+    fake_t *f = io->private_data;
+
+    if (f->running)
+        fake_stop(io);
+    if (f->timer_fd >= 0)
+        close(f->timer_fd);
+    if (f->out_fd >= 0)
+        close(f->out_fd);
+    free(f->ring);
+    free(f);
+    return 0;
+}
+
+static const snd_pcm_ioplug_callback_t fake_callbacks = {
+    .start = fake_start,
+    .stop = fake_stop,
+    .pointer = fake_pointer,
+    .transfer = fake_transfer,
+    .close = fake_close,
+    .hw_params = fake_hw_params,
+    .hw_free = fake_hw_free,
+    .sw_params = fake_sw_params,
+    .prepare = fake_prepare,
+    .drain = fake_drain,
+    .poll_revents = fake_poll_revents,
+};
+
+static int fake_constrain(fake_t *f) {
+    static const unsigned int access_list[] = { SND_PCM_ACCESS_RW_INTERLEAVED };
+    static const unsigned int format_list[] = { SND_PCM_FORMAT_S16_LE };
+    int err;
+
+    err = snd_pcm_ioplug_set_param_list(&f->io, SND_PCM_IOPLUG_HW_ACCESS, 1, access_list);
+    if (err < 0)
+        return err;
+    err = snd_pcm_ioplug_set_param_list(&f->io, SND_PCM_IOPLUG_HW_FORMAT, 1, format_list);
+    if (err < 0)
+        return err;
+    err = snd_pcm_ioplug_set_param_minmax(&f->io, SND_PCM_IOPLUG_HW_CHANNELS, 1, 8);
+    if (err < 0)
+        return err;
+    err = snd_pcm_ioplug_set_param_minmax(&f->io, SND_PCM_IOPLUG_HW_RATE,
+                                          f->fixed_rate ? f->fixed_rate : 8000,
+                                          f->fixed_rate ? f->fixed_rate : 192000);
+    if (err < 0)
+        return err;
+    err = snd_pcm_ioplug_set_param_minmax(&f->io, SND_PCM_IOPLUG_HW_PERIOD_BYTES, 64, 1 << 20);
+    if (err < 0)
+        return err;
+    err = snd_pcm_ioplug_set_param_minmax(&f->io, SND_PCM_IOPLUG_HW_PERIODS, 2, 1024);
+    if (err < 0)
+        return err;
+    return snd_pcm_ioplug_set_param_minmax(&f->io, SND_PCM_IOPLUG_HW_BUFFER_BYTES, 128, 4 << 20);
+}
+
+SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
+    snd_config_iterator_t i, next;
+    const char *file = NULL;
+    long rate = 0, xrun_after = 0, disconnect_after = 0;
+    fake_t *f;
+    int err;
+    (void)root;
+
+    snd_config_for_each(i, next, conf) {
+        snd_config_t *n = snd_config_iterator_entry(i);
+        const char *id;
+        if (snd_config_get_id(n, &id) < 0)
+            continue;
+        /* Fields every PCM definition may carry (alsa-lib keeps its own check private). */
+        if (strcmp(id, "comment") == 0 || strcmp(id, "type") == 0 || strcmp(id, "hint") == 0)
+            continue;
+        if (strcmp(id, "file") == 0) {
+            if (snd_config_get_string(n, &file) < 0) {
+                SNDERR("stridecue_fake: file must be a string");
+                return -EINVAL;
+            }
+            continue;
+        }
+        if (strcmp(id, "rate") == 0) {
+            if (snd_config_get_integer(n, &rate) < 0 || rate < 1000 || rate > 768000) {
+                SNDERR("stridecue_fake: rate must be an integer sample rate");
+                return -EINVAL;
+            }
+            continue;
+        }
+        if (strcmp(id, "xrun_after") == 0 || strcmp(id, "disconnect_after") == 0) {
+            long *target = id[0] == 'x' ? &xrun_after : &disconnect_after;
+            if (snd_config_get_integer(n, target) < 0 || *target < 0) {
+                SNDERR("stridecue_fake: %s must be a frame count", id);
+                return -EINVAL;
+            }
+            continue;
+        }
+        SNDERR("stridecue_fake: unknown field %s", id);
+        return -EINVAL;
+    }
+    if (stream != SND_PCM_STREAM_PLAYBACK) {
+        SNDERR("stridecue_fake: playback only");
+        return -EINVAL;
+    }
+
+    f = calloc(1, sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    f->out_fd = -1;
+    f->fixed_rate = (unsigned int)rate;
+    f->xrun_after = (uint64_t)xrun_after;
+    f->disconnect_after = (uint64_t)disconnect_after;
+    f->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (f->timer_fd < 0) {
+        err = -errno;
+        free(f);
+        return err;
+    }
+    if (file && file[0]) {
+        f->out_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (f->out_fd < 0) {
+            err = -errno;
+            SNDERR("stridecue_fake: cannot open %s: %s", file, strerror(errno));
+            close(f->timer_fd);
+            free(f);
+            return err;
+        }
+    }
+
+    f->io.version = SND_PCM_IOPLUG_VERSION;
+    f->io.name = "StrideCue paced fake sound card";
+    f->io.flags = SND_PCM_IOPLUG_FLAG_MONOTONIC | SND_PCM_IOPLUG_FLAG_BOUNDARY_WA;
+    f->io.poll_fd = f->timer_fd;
+    f->io.poll_events = POLLIN;
+    f->io.mmap_rw = 0;
+    f->io.callback = &fake_callbacks;
+    f->io.private_data = f;
+
+    err = snd_pcm_ioplug_create(&f->io, name, stream, mode);
+    if (err < 0) {
+        if (f->out_fd >= 0)
+            close(f->out_fd);
+        close(f->timer_fd);
+        free(f);
+        return err;
+    }
+    err = fake_constrain(f);
+    if (err < 0) {
+        snd_pcm_ioplug_delete(&f->io); /* calls fake_close, which frees f */
+        return err;
+    }
+    *pcmp = f->io.pcm;
+    return 0;
+}
+
+SND_PCM_PLUGIN_SYMBOL(stridecue_fake);
