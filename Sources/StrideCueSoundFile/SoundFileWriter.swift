@@ -34,7 +34,7 @@ public struct SoundFileWriter: ~Copyable {
     private let int32Block: UnsafeMutableBufferPointer<Int32>
 
     /// Samples per conversion block (interleaved).
-    public static let blockSamples = 16_384
+    public static let blockSamples = 262_144
 
     /// Creates the temporary file and opens it for writing WAV.
     /// - Throws: `SoundFileError` of kind `.cannotCreate` when the folder does not exist or

@@ -146,7 +146,8 @@ struct Render: ParsableCommand {
     func write(_ renderer: Renderer, to path: String, encoding: SampleEncoding) throws {
         var writer = try SoundFileWriter(path: path, format: renderer.format, encoding: encoding)
         let channels = renderer.format.channels
-        let blockFrames = 4_096
+        // Large blocks: libsndfile writes each block with one write(2).
+        let blockFrames = 131_072
         let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channels)
         defer { block.deallocate() }
         var progress = ProgressBar(total: renderer.totalFrames, rate: renderer.format.sampleRate, enabled: !quiet)

@@ -24,8 +24,11 @@ struct GoldenSoundTests {
         let expected = try readBack(reference)
         let actual = try readBack(out)
         #expect(actual.frameCount == 96_000)
-        #expect(actual.samples == expected.samples)
+        let differing = zip(actual.samples, expected.samples).filter { $0 != $1 }.count
+        #expect(actual.samples.count == expected.samples.count)
+        #expect(differing == 0, "\(differing) samples differ from \(reference)")
         // The file's bytes too: header and data.
-        #expect(FileManager.default.contents(atPath: out) == FileManager.default.contents(atPath: reference))
+        #expect(FileManager.default.contents(atPath: out) == FileManager.default.contents(atPath: reference),
+                "the bytes of \(out) differ from \(reference)")
     }
 }

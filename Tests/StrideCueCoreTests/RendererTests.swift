@@ -149,8 +149,8 @@ struct RendererTests {
     /// the mixer or the quantizer shows up here; update deliberately.
     @Test(arguments: [
         ("woodblock", UInt64(17_664_434_860_342_243_229)),
-        ("beep", UInt64(14_942_634_769_437_941_053)),
-        ("cowbell", UInt64(5_057_689_813_333_481_421)),
+        ("beep", UInt64(14_864_747_850_424_468_733)),
+        ("cowbell", UInt64(12_156_477_677_517_683_341)),
     ])
     func goldenRenders(sound: String, expected: UInt64) {
         let plan = SessionPlan(cadence: 172.5, ramp: TempoRamp(from: 150, steps: 4), countIn: 2, sets: 2,
