@@ -1,12 +1,14 @@
 import Glibc
 
 /// A one-line progress bar on stderr, shown only on a terminal and only once the work has
-/// taken more than a second (a quick render stays silent).
+/// taken more than a second (a quick render stays silent). `STRIDECUE_PROGRESS_DELAY` sets
+/// that delay in seconds.
 struct ProgressBar {
     let total: Int64
     let rate: Int
     let enabled: Bool
     private let start = monotonicSeconds()
+    private let delay: Double = getenv("STRIDECUE_PROGRESS_DELAY").flatMap { Double(String(cString: $0)) } ?? 1
     private var lastDraw = 0.0
     private var drawn = false
 
@@ -19,7 +21,7 @@ struct ProgressBar {
     mutating func update(_ done: Int64) {
         guard enabled else { return }
         let now = monotonicSeconds()
-        guard now - start > 1, now - lastDraw > 0.1 else { return }
+        guard now - start >= delay, now - lastDraw > 0.1 else { return }
         lastDraw = now
         drawn = true
         let fraction = Double(done) / Double(total)
@@ -31,7 +33,11 @@ struct ProgressBar {
     }
 
     mutating func finish() {
-        if drawn { writeStandardError("\r\u{1B}[K") }
+        guard enabled, drawn || monotonicSeconds() - start >= delay else { return }
+        // Show the bar full once, then clear the line so the shell prompt starts clean.
+        lastDraw = 0
+        update(total)
+        writeStandardError("\r\u{1B}[K")
     }
 }
 
