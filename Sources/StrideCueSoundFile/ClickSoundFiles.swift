@@ -28,7 +28,7 @@ public enum ClickSoundFiles {
     public static func available(folder: String?) -> [String] {
         var names = ClickSound.builtInNames
         if let folder {
-            names += listWAVNames(in: folder).filter { !$0.hasSuffix("-accent") }.sorted()
+            names += listFiles(in: folder, suffix: ".wav").filter { !$0.hasSuffix("-accent") }.sorted()
         }
         return names
     }

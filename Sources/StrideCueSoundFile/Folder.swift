@@ -1,7 +1,8 @@
 import Glibc
 
-/// Base names (without `.wav`) of the WAV files in a folder; empty when it cannot be read.
-func listWAVNames(in folder: String) -> [String] {
+/// Names, without `suffix`, of the visible files in a folder whose names end in `suffix`;
+/// empty when the folder cannot be read. The corresponding C functions are `opendir` and `readdir`.
+public func listFiles(in folder: String, suffix: String) -> [String] {
     guard let dir = opendir(folder) else { return [] }
     defer { closedir(dir) }
     var names: [String] = []
@@ -9,8 +10,8 @@ func listWAVNames(in folder: String) -> [String] {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
             String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
         }
-        if name.hasSuffix(".wav"), !name.hasPrefix(".") {
-            names.append(String(name.dropLast(4)))
+        if name.hasSuffix(suffix), !name.hasPrefix(".") {
+            names.append(String(name.dropLast(suffix.count)))
         }
     }
     return names

@@ -1,4 +1,5 @@
 import StrideCueCore
+import StrideCueSoundFile
 
 /// Finds a preset by name in the shipped library, or takes a path as given.
 struct PresetLocator {
