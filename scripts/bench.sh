@@ -39,6 +39,11 @@ printf '  dd (floor)          %6.3f s\n' "$d"
 printf '  stridecue / klick   %6.2fx  (target <= 0.33x)\n' "$(echo "$s/$k" | bc -l)"
 printf '  stridecue / dd      %6.2fx  (target <= 2x)\n' "$(echo "$s/$d" | bc -l)"
 
-# Onset accuracy at 173 spm over the same length: Klick rounds beats to whole frames as it goes.
+# Onset accuracy at 173 spm over the same length: Klick accumulates whole-frame beat lengths.
+klick -W "$work/k173.wav" -r 48000 577 4/4 173 >/dev/null 2>&1
 "$bin" render --spm 173 --duration 800s --rate 48000 --channels 1 --sound beep -o "$work/s173.wav" --quiet
-echo "  timing at 173 spm: every StrideCue click is at round(k*60/173*48000) (checked by make test)"
+if python3 -c "import numpy" 2>/dev/null; then
+  echo "Timing at 173 spm (onsets, first click as reference):"
+  python3 scripts/onset-drift.py "$work/k173.wav" 173 | sed 's/^/  klick:     /'
+  python3 scripts/onset-drift.py "$work/s173.wav" 173 | sed 's/^/  stridecue: /'
+fi
