@@ -100,7 +100,9 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueCLITests",
-            dependencies: ["StrideCueCore", "StrideCueSoundFile"]
+            dependencies: ["StrideCueCore", "StrideCueSoundFile"],
+            // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
+            exclude: ["Fixtures", "Malformed", "Snapshots"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,491 @@
+import ArgumentParser
+import Glibc
+import StrideCueCore
+import StrideCueSoundFile
+import StrideCueSpeech
+
+/// `stridecue preset …`: one preset at a time — read it, draw it, copy it, change it, check it.
+struct PresetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preset",
+        abstract: "Show, create, change, check or remove a preset.",
+        discussion: """
+            NAME is a preset name (lowercase words joined by hyphens). 'new', 'set' and 'rm' work \
+            on your own presets in $XDG_CONFIG_HOME/stridecue/presets (by default \
+            ~/.config/stridecue/presets); 'set' on a built-in preset first makes your own copy.
+            Examples:
+              stridecue preset show strides --svg strides.svg
+              stridecue preset new my-kicks --from bum-kicks
+              stridecue preset set my-kicks cadence=185 ramp.from=160 sets=3 rest=90s
+              stridecue preset check my-kicks ~/shared/hills.yaml
+            Exit codes: 0 done, 64 bad argument, 65 bad preset or value, 66 no such preset, \
+            73 cannot create the file, 74 I/O error.
+            """,
+        subcommands: [ShowPreset.self, NewPreset.self, SetPresetValues.self, CheckPresets.self, RemovePreset.self]
+    )
+}
+
+// MARK: - show
+
+struct ShowPreset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print the plan of a preset; --svg draws it.",
+        discussion: """
+            Prints the caution first, then what the drill is for, a row per set and rest with its \
+            start, length, steps and tempo, each cue with the steps it falls on, and the totals. \
+            --svg FILE also draws the plan: tempo over time, sets and rests as bands, and a lane \
+            per cue marking where it is spoken (--svg - prints the SVG instead of the text).
+            """
+    )
+
+    @Argument(help: "A preset name or a path to a .yaml file.")
+    var preset: String
+
+    @Option(help: ArgumentHelp("Also draw the plan as an SVG picture; - for standard output.", valueName: "file.svg"))
+    var svg: String?
+
+    func run() throws {
+        try reportingFailures {
+            if let svg, svg != "-", !svg.lowercased().hasSuffix(".svg") {
+                throw Failure.flag("--svg", "\(svg): use a .svg name, or - for standard output")
+            }
+            let data = DataFolder.locate()
+            let locator = PresetLocator(data: data)
+            let file = try locator.resolve(preset)
+            let decoded = try decodePreset(readFile(file.path, limit: PresetLocator.sizeLimit), file: file.path)
+            // A plan that would not render is not shown as if it would; cue fitting is left to
+            // 'preset check', so the plan can be seen while its cues are being worked on.
+            try checkSound(decoded, path: file.path, data: data)
+            let layout = PlanLayout(plan: decoded.plan, cues: planCues(in: decoded.root))
+            let origin = originLine(file)
+            if svg == "-" {
+                print(planPicture(layout, subtitle: origin), terminator: "")
+                return
+            }
+            if let svg {
+                try replaceFile(svg, with: Array(planPicture(layout, subtitle: origin).utf8))
+            }
+            print(planSummary(layout, origin: origin), terminator: "")
+        }
+    }
+}
+
+/// Where a preset comes from, in words: `your preset (hides the built-in): PATH`.
+func originLine(_ file: PresetFile) -> String {
+    switch file.source {
+    case .builtIn:
+        return "built-in preset: \(file.path)"
+    case .user:
+        let hides = file.shadows.contains(.builtIn) ? " (hides the built-in)"
+            : file.shadows.contains(.path) ? " (hides one from STRIDECUE_PRESETS)" : ""
+        return "your preset\(hides): \(file.path)"
+    case .path:
+        return "preset file: \(file.path)"
+    }
+}
+
+// MARK: - new
+
+struct NewPreset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new",
+        abstract: "Create your own preset, from another preset or from a short template.",
+        discussion: """
+            With --from, NAME starts as a byte-for-byte copy of that preset (a name or a path). \
+            Without it, NAME copies the built-in preset of the same name if there is one, else \
+            starts from a template with every common key.
+            """
+    )
+
+    @Argument(help: "The new preset's name: lowercase words joined by hyphens.")
+    var name: String
+
+    @Option(help: ArgumentHelp("The preset to copy: a name or a path.", valueName: "preset"))
+    var from: String?
+
+    func run() throws {
+        try reportingFailures {
+            let data = DataFolder.locate()
+            let locator = PresetLocator(data: data)
+            let target = try locator.userPath(for: name, command: "preset new")
+            if fileExists(target) {
+                throw Failure("you already have a preset named '\(name)': \(target); change it with 'stridecue preset set \(name) KEY=VALUE' "
+                              + "or remove it with 'stridecue preset rm \(name)'", exitCode: ExitStatus.cannotCreate)
+            }
+            var source: PresetFile?
+            if let from {
+                source = try locator.resolve(from)
+            } else if let found = locator.find(name) {
+                source = found
+            }
+            let bytes: [UInt8]
+            if let source {
+                bytes = try readFile(source.path, limit: PresetLocator.sizeLimit)
+                // A broken preset is no start: say what is wrong with it instead.
+                _ = try decodePreset(bytes, file: source.path)
+            } else {
+                bytes = Array(presetTemplate(name: name).utf8)
+            }
+            try makeFolders(locator.userFolder!)
+            try replaceFile(target, with: bytes)
+            let made = source.map { "from \(originLine($0))" } ?? "from the template"
+            print("Created your preset \(name) \(made)")
+            print("  \(target)")
+            print("Change it with: stridecue preset set \(name) cadence=180 sets=3 rest=60s")
+        }
+    }
+}
+
+/// A new preset's text: every common key with a comment saying what it does.
+func presetTemplate(name: String) -> String {
+    let words = name.split(separator: "-").joined(separator: " ")
+    let title = words.prefix(1).uppercased() + words.dropFirst()
+    return """
+        # \(title): a StrideCue preset. Every key is optional except cadence.
+        # 'stridecue preset set \(name) KEY=VALUE' changes a value and keeps these comments.
+        name: \(title)
+        about: What the drill is for and how it should feel, in a sentence or two.
+        cadence: 180                  # steps per minute
+        count-in: 4                   # clicks before each set
+        sets: 1
+        set: {duration: 5 min}        # or {steps: 40}, or {distance: 20 m, step-length: 0.5 m}
+        rest: 60 s                    # between sets
+        accent: 0                     # 2 accents one foot
+        sound: woodblock
+
+        """
+}
+
+// MARK: - set
+
+struct SetPresetValues: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Change values of your preset, keeping its comments and layout.",
+        discussion: """
+            KEY is a key of the preset, with dots for nested keys and numbers for cues \
+            (cadence, ramp.from, set.steps, rest, cues.2.say). A missing key is added where the \
+            documentation lists it. Every value is checked before anything is written, and the \
+            file is replaced in one step, so a bad value or a failed write leaves it as it was. \
+            On a built-in preset, 'set' makes your own copy first.
+            Examples:
+              stridecue preset set bum-kicks cadence=185 ramp.from=160 sets=3 rest=90s
+              stridecue preset set strides set.distance="80 m" cues.1.say="quick feet"
+            """
+    )
+
+    @Argument(help: "Your preset's name (or a built-in's, to make your own copy).")
+    var name: String
+
+    @Argument(help: ArgumentHelp("The changes, such as cadence=185 or ramp.from=160.", valueName: "key=value"))
+    var assignments: [String] = []
+
+    func run() throws {
+        try reportingFailures {
+            let data = DataFolder.locate()
+            let locator = PresetLocator(data: data)
+            let target = try locator.userPath(for: name, command: "preset set")
+            guard !assignments.isEmpty else {
+                throw Failure("preset set needs at least one KEY=VALUE, such as cadence=185", exitCode: ExitStatus.usage)
+            }
+            let changes = try assignments.map { text in
+                guard let assignment = PresetAssignment(parsing: text) else {
+                    throw Failure("'\(quoted(text))' is not KEY=VALUE: a key such as cadence or ramp.from, '=', and the value",
+                                  exitCode: ExitStatus.usage)
+                }
+                return assignment
+            }
+            guard let source = locator.find(name) else {
+                throw Failure("no preset named '\(name)'; 'stridecue preset new \(name)' makes one", exitCode: ExitStatus.noInput)
+            }
+            let bytes = try readFile(source.path, limit: PresetLocator.sizeLimit)
+
+            let edited: PresetEditResult
+            do {
+                edited = try editPreset(bytes, file: source.path, assignments: changes)
+            } catch let failure as PresetEditFailure {
+                throw editFailure(failure, changes, name: name)
+            }
+            do {
+                try checkCues(edited.preset, path: source.path)
+            } catch let error as PresetError {
+                // A cue that no longer fits is news about the change, not about a line of a file.
+                let who = edited.assignment(atLine: error.line, column: error.column).map { changes[$0].text }
+                    ?? changes.map(\.text).joined(separator: " ")
+                throw Failure("\(who): \(sentence(error.message)) Nothing was changed.", exitCode: ExitStatus.dataError)
+            }
+
+            try makeFolders(locator.userFolder!)
+            try replaceFile(target, with: edited.text)
+
+            print("Changed \(name):")
+            let width = changes.map(\.path.description.count).max() ?? 0
+            for (change, result) in zip(changes, edited.changes) {
+                let key = change.path.description + String(repeating: " ", count: width - change.path.description.count)
+                let line = result.old.map { "\(quotedIfNeeded($0)) → \(quotedIfNeeded(change.value))" }
+                    ?? "\(quotedIfNeeded(change.value)) (added)"
+                print("  \(key)  \(line)")
+            }
+            if source.source == .user {
+                print("Saved \(target)")
+            } else {
+                print("Saved your copy \(target)")
+                print("  (made from the \(source.source == .builtIn ? "built-in" : "STRIDECUE_PRESETS") preset; "
+                      + "'stridecue preset rm \(name)' goes back to it)")
+            }
+        }
+    }
+
+    /// The one-line error for a change that cannot be made, naming the KEY=VALUE at fault.
+    private func editFailure(_ error: PresetEditFailure, _ changes: [PresetAssignment], name: String) -> Error {
+        if error.assignment == nil, let original = error.originalError {
+            // The file was already broken there: point at it so it can be fixed by hand.
+            return Failure("\(sentence(original.description)) Fix this first; nothing was changed.", exitCode: ExitStatus.dataError)
+        }
+        let who = error.assignment.map { changes[$0].text } ?? changes.map(\.text).joined(separator: " ")
+        return Failure("\(who): \(sentence(error.message)) Nothing was changed.",
+                       exitCode: error.isUsageError ? ExitStatus.usage : ExitStatus.dataError)
+    }
+}
+
+/// A message ending as a sentence does, so another can follow it.
+private func sentence(_ message: String) -> String {
+    message.hasSuffix("?") || message.hasSuffix(".") || message.hasSuffix("!") ? message : message + "."
+}
+
+/// A value in the summary of changes: quoted when blanks at its ends or emptiness would hide it.
+private func quotedIfNeeded(_ value: String) -> String {
+    var value = value
+    // A `>` or `|` block ends in a line break that is not part of what a person reads.
+    while value.hasSuffix("\n") { value.removeLast() }
+    return value.isEmpty || value.hasPrefix(" ") || value.hasSuffix(" ") || value.contains("\n") ? "\"\(quoted(value))\"" : quoted(value)
+}
+
+// MARK: - check
+
+struct CheckPresets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check presets: every value, every cue's fit, the click sound.",
+        discussion: """
+            Checks each preset (a name or a path) as render would read it, including that every \
+            spoken cue fits its steps at the preset's fastest tempo. Without arguments, checks every \
+            preset 'stridecue presets' lists. Prints 'ok' per good preset; each problem is one \
+            line, file:line:column: message, on standard error.
+            Exit codes: 0 all good, 65 a preset is invalid, 66 one is missing.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Presets to check: names or paths to .yaml files.", valueName: "preset"))
+    var presets: [String] = []
+
+    func run() throws {
+        try reportingFailures {
+            let data = DataFolder.locate()
+            let locator = PresetLocator(data: data)
+            let references = presets.isEmpty ? locator.all().presets.map(\.path) : presets
+            var worst: Int32 = 0
+            for reference in references {
+                do {
+                    let file = try locator.resolve(reference)
+                    let preset = try checkedPreset(at: file.path, data: data)
+                    let plan = preset.plan
+                    let cues = cueCount(preset.root)
+                    print("ok  \(file.path)  (\(plan.sets) set\(plan.sets == 1 ? "" : "s"), "
+                          + "\(PlanText.clock(Timeline.planDuration(of: plan))), \(cues) cue\(cues == 1 ? "" : "s"))")
+                } catch {
+                    let (message, code) = try describe(error)
+                    printError("stridecue: \(message)")
+                    worst = max(worst, code)
+                }
+            }
+            if worst != 0 { throw ExitCode(worst) }
+        }
+    }
+}
+
+/// Reads, decodes and fully checks a preset: the values, the click sound, the cues.
+func checkedPreset(at path: String, data: DataFolder?) throws -> Preset {
+    let preset = try decodePreset(readFile(path, limit: PresetLocator.sizeLimit), file: path)
+    try checkSound(preset, path: path, data: data)
+    try checkCues(preset, path: path)
+    return preset
+}
+
+/// Checks that the click sound a preset names exists, as `render` will look for it.
+func checkSound(_ preset: Preset, path: String, data: DataFolder?) throws {
+    let sound = preset.plan.sound
+    let sounds = ClickSoundFiles.available(folder: data?.clickSounds)
+    if !sounds.contains(sound) {
+        let span = preset.root.entry("sound")?.value.span
+        throw PresetError(file: path, line: span?.line ?? 1, column: span?.column ?? 1,
+                          message: "unknown click sound '\(sound)'; choose one of: \(sounds.joined(separator: ", "))")
+    }
+}
+
+/// Checks that every spoken cue fits its steps at the fastest tempo it can meet (the cadence,
+/// or a ramp's start when the ramp comes down), spoken at most twice as fast as normal.
+///
+/// Reads the cues from the tree until the decoder hands them over in the plan; it checks only
+/// what fitting needs (`say`, `steps`, `voice`) and leaves the rest of a cue to the decoder.
+func checkCues(_ preset: Preset, path: String) throws {
+    guard case .sequence(let items, _)? = preset.root.entry("cues")?.value else { return }
+    let plan = preset.plan
+    let fastest = max(plan.cadence, plan.ramp?.from ?? plan.cadence)
+    for item in items {
+        guard case .scalar(let text, _, let span)? = item.entry("say")?.value else { continue }
+        var steps = 2
+        if case .scalar(let written, _, _)? = item.entry("steps")?.value, let n = Int(written), n >= 1 { steps = n }
+        var voice = Voice.default
+        if case .scalar(let written, _, _)? = item.entry("voice")?.value, let named = Voice(name: written) { voice = named }
+        do {
+            _ = try SpeechSynthesizer.shared.synthesize(text: text, voice: voice, outputRate: 16_000,
+                                                        maxDuration: Double(steps) * 60 / fastest)
+        } catch let error as CueTooLong {
+            throw PresetError(file: path, line: span.line, column: span.column, message: error.message(cadence: fastest))
+        } catch let error as SpeechError {
+            if case .noSpeech = error {
+                throw PresetError(file: path, line: span.line, column: span.column, message: "\(error)")
+            }
+            throw Failure("speech failed: \(error)", exitCode: ExitStatus.unavailable)
+        }
+    }
+}
+
+/// The one-line message and exit code `reportingFailures` would give an error.
+func describe(_ error: Error) throws -> (String, Int32) {
+    switch error {
+    case let failure as Failure: return (failure.message, failure.exitCode)
+    case let preset as PresetError: return (preset.description, ExitStatus.dataError)
+    case let sound as SoundFileError: return (sound.description, sound.exitCode)
+    default: throw error
+    }
+}
+
+// MARK: - rm
+
+struct RemovePreset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Remove one of your presets (built-in presets stay).",
+        discussion: "If your preset hid a built-in one of the same name, the built-in one is used again."
+    )
+
+    @Argument(help: "Your preset's name.")
+    var name: String
+
+    func run() throws {
+        try reportingFailures {
+            let locator = PresetLocator(data: DataFolder.locate())
+            let target = try locator.userPath(for: name, command: "preset rm")
+            guard isRegularFile(target) else {
+                if let other = locator.find(name) {
+                    let kind = other.source == .builtIn ? "a built-in preset" : "not yours (it is in \(other.path))"
+                    throw Failure("'\(name)' is \(kind); only your own presets can be removed", exitCode: ExitStatus.usage)
+                }
+                throw Failure("you have no preset named '\(name)'", exitCode: ExitStatus.noInput)
+            }
+            guard unlink(target) == 0 else {
+                throw Failure("cannot remove \(target): \(String(cString: strerror(errno)))", exitCode: ExitStatus.ioError)
+            }
+            print("Removed your preset \(name) (\(target))")
+            if let now = locator.find(name) {
+                print("'\(name)' is now the \(now.source == .builtIn ? "built-in" : "STRIDECUE_PRESETS") preset again: \(now.path)")
+            }
+        }
+    }
+}
+
+// MARK: - Files
+
+/// Creates a folder and its missing parents, like `mkdir -p`.
+func makeFolders(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+        current += "/" + part
+        if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            throw Failure("cannot create the folder \(current): \(String(cString: strerror(errno)))", exitCode: ExitStatus.cannotCreate)
+        }
+    }
+    guard isDirectory(path) else {
+        throw Failure("\(path) is not a folder", exitCode: ExitStatus.cannotCreate)
+    }
+}
+
+/// Replaces (or creates) `path` with `bytes` so that it holds either the old or the new
+/// contents, never a mix: the bytes go to a temporary file in the same folder, which is
+/// flushed to disk and then renamed over `path`; the folder is flushed too, so the rename
+/// survives a crash. On any failure the temporary file is removed and `path` is untouched.
+/// An existing file keeps its permissions. The corresponding C calls are `mkstemp`, `write`,
+/// `fsync` and `rename`.
+func replaceFile(_ path: String, with bytes: [UInt8]) throws {
+    let slash = path.lastIndex(of: "/")
+    let folder = slash.map { String(path[..<$0]) } ?? "."
+    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    var template = Array("\(folder.isEmpty ? "" : folder)/.\(base).tmp-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else { throw fileFailure(path, "create a file in its folder", errno, ExitStatus.cannotCreate) }
+    let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    var committed = false
+    defer {
+        if !committed { unlink(temporary) }
+    }
+    // mkstemp makes the file 0600; a preset or picture is read like any other file, so it
+    // gets the old file's permissions, or what the umask allows a new one.
+    var existing = stat()
+    let mode: mode_t
+    if stat(path, &existing) == 0 {
+        mode = existing.st_mode & 0o7777
+    } else {
+        let mask = umask(0)
+        umask(mask)
+        mode = 0o666 & ~mask
+    }
+    fchmod(fd, mode)
+
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { raw in
+            injectedFailure("write") ?? write(fd, raw.baseAddress! + offset, bytes.count - offset)
+        }
+        if n < 0 {
+            if errno == EINTR { continue }
+            let code = errno
+            close(fd)
+            throw fileFailure(path, "write", code, ExitStatus.ioError)
+        }
+        offset += n
+    }
+    if (injectedFailure("fsync").map(Int32.init) ?? fsync(fd)) != 0 {
+        let code = errno
+        close(fd)
+        throw fileFailure(path, "flush", code, ExitStatus.ioError)
+    }
+    guard close(fd) == 0 else { throw fileFailure(path, "write", errno, ExitStatus.ioError) }
+    if (injectedFailure("rename").map(Int32.init) ?? rename(temporary, path)) != 0 {
+        throw fileFailure(path, "replace", errno, ExitStatus.cannotCreate)
+    }
+    committed = true
+    let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if folderFD >= 0 {
+        fsync(folderFD)
+        close(folderFD)
+    }
+}
+
+private func fileFailure(_ path: String, _ action: String, _ code: Int32, _ exitCode: Int32) -> Failure {
+    Failure("cannot \(action) \(path): \(String(cString: strerror(code))); nothing was changed", exitCode: exitCode)
+}
+
+/// In debug builds, `STRIDECUE_FAIL_FILE_CALL=write` (or `fsync`, `rename`) makes that call
+/// fail with EIO, so tests can check that a failed write leaves the old file in place.
+private func injectedFailure(_ call: String) -> Int? {
+    #if DEBUG
+    if environment("STRIDECUE_FAIL_FILE_CALL") == call {
+        errno = EIO
+        return -1
+    }
+    #endif
+    return nil
+}
