@@ -17,6 +17,25 @@ struct Voice {
     var fadeLeft: Int
 }
 
+/// A cue sound that is playing.
+struct CueVoice {
+    /// Index into the scheduler's parts and the renderer's cue samples.
+    var part: Int
+    var position: Int
+    /// Frames left of a steal fade, or −1 while the voice plays normally.
+    var fadeLeft: Int
+}
+
+/// Which layer of the mix a renderer produces.
+public enum RenderStem: String, Sendable, CaseIterable {
+    /// Clicks and cues: what a runner hears.
+    case mix
+    /// The clicks alone, ducked under cues exactly as in the mix.
+    case clicks
+    /// The cues alone.
+    case voice
+}
+
 /// Where the renderer is in the plan, for a status line.
 public struct RenderPosition: Sendable, Equatable {
     public var frame: Int64
@@ -45,13 +64,21 @@ public final class Renderer: @unchecked Sendable {
     /// A track cut short by a cap fades out over this long so it never ends on a jump.
     public static let endFadeSeconds = 0.005
 
+    /// Cue sounds that may sound at once; the oldest is faded out quickly when more are needed.
+    public static let cueVoiceCapacity = 8
+
     /// - Parameters:
     ///   - plan: the session to render.
     ///   - sound: the click sound, at `format.sampleRate`.
     ///   - format: output rate and channels.
     ///   - maxDuration: a cap in seconds (`--duration`), or nil for the whole plan.
-    public init(plan: SessionPlan, sound: ClickSound, format: RenderFormat, maxDuration: Double? = nil) {
+    ///   - cues: the sounds of the plan's cues, spoken count-in and caution, at
+    ///     `format.sampleRate`; nil plays none (the caution's time stays, silent).
+    ///   - stem: the whole mix, or one layer of it, time-aligned with the mix.
+    public init(plan: SessionPlan, sound: ClickSound, format: RenderFormat, maxDuration: Double? = nil,
+                cues: CueVoices? = nil, stem: RenderStem = .mix) {
         precondition(sound.sampleRate == format.sampleRate, "click sound must be at the output rate")
+        precondition(cues.map { $0.sampleRate == format.sampleRate } ?? true, "cue sounds must be at the output rate")
         precondition(format.channels >= 1)
         self.format = format
         let rate = Double(format.sampleRate)
@@ -65,7 +92,8 @@ public final class Renderer: @unchecked Sendable {
         core = .allocate(capacity: 1)
         core.initialize(to: RenderCore(
             timeline: Timeline(plan: plan, sampleRate: format.sampleRate),
-            sound: sound, channels: format.channels, totalFrames: totalFrames, endFade: fade))
+            sound: sound, channels: format.channels, totalFrames: totalFrames, endFade: fade,
+            plan: plan, cues: cues ?? CueVoices(sampleRate: format.sampleRate), stem: stem))
     }
 
     deinit {
@@ -97,7 +125,7 @@ public final class Renderer: @unchecked Sendable {
     /// Real-time safety: allocates nothing, takes no lock.
     @_noAllocation @_noLocks
     public func changeCadence(to cadence: Double) {
-        core.pointee.timeline.changeCadence(to: cadence)
+        core.pointee.changeCadence(to: cadence)
     }
 
     /// Ends a rest now: the next set's count-in starts at the current frame.
@@ -138,7 +166,30 @@ struct RenderCore {
     var endFade: Int64
     var nextEvent: ClickEvent?
 
-    init(timeline: Timeline, sound: ClickSound, channels: Int, totalFrames: Int64, endFade: Int64) {
+    // Cues.
+    let stem: RenderStem
+    /// False when there is no cue sound at all: the click path then runs as it always did.
+    let hasCues: Bool
+    var cues: CueScheduler
+    /// One sample per scheduler part, scaled to its level.
+    let cueSamples: UnsafeMutablePointer<UnsafeMutableBufferPointer<Float>>
+    let cueVoices: UnsafeMutablePointer<CueVoice>
+    var cueVoiceCount = 0
+    /// The clicks' gain ramps from `duckFrom` at frame `duckStart` toward `duckGain` (ducking)
+    /// or 1, a step a frame: a function of the frame alone, however the track is sliced.
+    var ducking = false
+    var duckFrom: Float = 1
+    var duckStart: Int64 = 0
+    /// Frames from `duckStart` until the ramp has reached its target.
+    var duckFrames = 0
+    // `CueBalance` copied in: a static's lazy initialisation may take a lock.
+    let duckGain: Float
+    let duckDown: Float
+    let duckUp: Float
+    let duckAttack: Int64
+
+    init(timeline: Timeline, sound: ClickSound, channels: Int, totalFrames: Int64, endFade: Int64,
+         plan: SessionPlan, cues: CueVoices, stem: RenderStem) {
         self.timeline = timeline
         self.channels = channels
         self.endFrame = totalFrames
@@ -151,12 +202,53 @@ struct RenderCore {
         }
         voices = .allocate(capacity: Renderer.voiceCapacity)
         nextEvent = self.timeline.peek()
+
+        self.stem = stem
+        self.cues = CueScheduler(plan: plan, cues: cues)
+        // The same order as the scheduler's parts: cues, count-in words, caution.
+        var sounds: [(CueSound, level: Double)] = []
+        for (i, parts) in cues.cues.enumerated() {
+            for part in parts { sounds.append((part, plan.cues[i].level)) }
+        }
+        if plan.countInSpoken {
+            for word in cues.countIn { sounds.append((word, 0)) }
+        }
+        if let caution = cues.caution { sounds.append((caution, 0)) }
+        precondition(sounds.count == self.cues.partCount)
+        hasCues = !sounds.isEmpty
+        cueSamples = .allocate(capacity: max(1, sounds.count))
+        for (i, (sound, level)) in sounds.enumerated() {
+            let peak = sound.samples.reduce(Float(0)) { max($0, abs($1)) }
+            let gain = peak > 0 ? CueBalance.voicePeak * Float(_exp(level / 20 * _log(10))) / peak : 0
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: sound.samples.count)
+            _ = b.initialize(from: sound.samples.lazy.map { $0 * gain })
+            cueSamples[i] = b
+        }
+        cueVoices = .allocate(capacity: Renderer.cueVoiceCapacity)
+        let rate = Double(cues.sampleRate)
+        duckGain = CueBalance.duckGain
+        duckAttack = Int64((CueBalance.duckAttackSeconds * rate).rounded())
+        duckDown = (1 - CueBalance.duckGain) / Float(max(1, duckAttack))
+        duckUp = (1 - CueBalance.duckGain) / Float(max(1, (CueBalance.duckReleaseSeconds * rate).rounded()))
+        // A cue in the track's first moments would have the clicks duck before the track
+        // starts: begin with the gain that ramp would have reached (there is no earlier sample
+        // to jump from).
+        if hasCues {
+            self.cues.fill(through: 0)
+            if let first = self.cues.earliest, first.frame - duckAttack < 0 {
+                startDuckRamp(ducking: true, at: first.frame - duckAttack, from: 1)
+            }
+        }
     }
 
     func release() {
         for i in 0..<3 { samples[i].deallocate() }
         samples.deallocate()
         voices.deallocate()
+        for i in 0..<cues.partCount { cueSamples[i].deallocate() }
+        cueSamples.deallocate()
+        cueVoices.deallocate()
+        cues.release()
     }
 
     /// Frames of the fade applied when a voice is stolen from a full pool.
@@ -172,18 +264,66 @@ struct RenderCore {
 
         var done = 0
         while done < count {
-            // Mix up to the next click's frame, then start it.
+            // Mix up to the next thing that happens (a click or a cue starts, a cue ends, the
+            // clicks start to duck), then make it happen.
             var until = count
             if let event = nextEvent {
                 let offset = event.frame - frame
                 if offset < Int64(count) { until = Int(max(Int64(done), offset)) }
             }
-            mixVoices(into: base, from: done, to: until)
+            var ducked = false
+            if hasCues {
+                let now = frame + Int64(done)
+                cues.fill(through: now)
+                // Past this frame the lookahead must look further before anything is decided.
+                if let next = cues.nextEventFrame, next - cues.horizon - frame < Int64(until) {
+                    until = Int(next - cues.horizon - frame)
+                }
+                if let first = cues.earliest {
+                    until = min(until, Int(max(first.frame, now) - frame))
+                    let duckStart = first.frame - duckAttack
+                    if duckStart <= now {
+                        ducked = true
+                    } else {
+                        until = min(until, Int(duckStart - frame))
+                    }
+                }
+                for v in 0..<cueVoiceCount {
+                    ducked = true
+                    let left = cueSamples[cueVoices[v].part].count - cueVoices[v].position
+                    until = min(until, done + (cueVoices[v].fadeLeft >= 0 ? min(left, cueVoices[v].fadeLeft) : left))
+                }
+            }
+            if stem != .voice {
+                // Segments end where the duck's target changes, so a new ramp starts on the
+                // frame the target changed, whatever the block size.
+                if hasCues && ducked != ducking {
+                    let now = frame + Int64(done)
+                    startDuckRamp(ducking: ducked, at: now, from: duckGain(at: now - 1))
+                }
+                // While the gain moves, each frame is scaled after mixing; once it rests, the
+                // gain is applied as the clicks are mixed.
+                var steady = done
+                let rampEnd = duckStart + Int64(duckFrames)
+                if frame + Int64(done) < rampEnd {
+                    steady = Int(min(Int64(until), rampEnd - frame))
+                    mixVoices(into: base, from: done, to: steady)
+                    applyDuck(base, from: done, to: steady)
+                }
+                mixVoices(into: base, from: steady, to: until, gain: ducking ? duckGain : 1)
+            }
+            if hasCues { mixCues(into: base, from: done, to: until, add: stem != .clicks) }
             done = until
-            if done < count, let event = nextEvent {
-                startVoice(level: event.level)
+            guard done < count else { break }
+            let now = frame + Int64(done)
+            if let event = nextEvent, event.frame <= now {
+                if stem != .voice { startVoice(level: event.level) }
                 timeline.advance()
                 nextEvent = timeline.peek()
+            }
+            if hasCues, let first = cues.earliest, first.frame <= now {
+                cues.popEarliest()
+                startCue(first)
             }
         }
         if endFade > 0 { applyEndFade(base, count: count) }
@@ -197,10 +337,11 @@ struct RenderCore {
         return count
     }
 
-    /// Adds every sounding voice into channel 0 of frames `from..<to` of the block.
+    /// Adds every sounding voice into channel 0 of frames `from..<to` of the block, scaled by
+    /// `gain` (the clicks' steady duck under a cue; 1 otherwise).
     @_noAllocation @_noLocks
     @inline(__always)
-    mutating func mixVoices(into out: UnsafeMutablePointer<Float>, from: Int, to: Int) {
+    mutating func mixVoices(into out: UnsafeMutablePointer<Float>, from: Int, to: Int, gain: Float = 1) {
         guard from < to else { return }
         var v = 0
         while v < voiceCount {
@@ -212,12 +353,20 @@ struct RenderCore {
                 let total = Float(Self.stealFadeFrames)
                 for i in 0..<n {
                     let g = Float(voices[v].fadeLeft - i) / total
-                    out[(from + i) * channels] += sample[start + i] * g
+                    out[(from + i) * channels] += gain == 1 ? sample[start + i] * g : sample[start + i] * g * gain
                 }
                 voices[v].fadeLeft -= n
-            } else if channels == 1 {
-                let o = out + from
-                for i in 0..<n { o[i] += sample[start + i] }
+            } else if gain != 1 {
+                if channels == 1, let base = sample.baseAddress {
+                    let o = out + from, s = base + start
+                    for i in 0..<n { o[i] += s[i] * gain }
+                } else {
+                    for i in 0..<n { out[(from + i) * channels] += sample[start + i] * gain }
+                }
+            } else if channels == 1, let base = sample.baseAddress {
+                // Plain pointers, so the loop vectorizes.
+                let o = out + from, s = base + start
+                for i in 0..<n { o[i] += s[i] }
             } else {
                 for i in 0..<n { out[(from + i) * channels] += sample[start + i] }
             }
@@ -256,6 +405,107 @@ struct RenderCore {
         voiceCount += 1
     }
 
+    /// The duck gain `k` frames into the current ramp (0 is the frame before it starts).
+    @_noAllocation @_noLocks
+    @inline(__always)
+    func duckRamp(_ k: Int) -> Float {
+        ducking ? max(duckGain, duckFrom - Float(k) * duckDown) : min(1, duckFrom + Float(k) * duckUp)
+    }
+
+    /// The clicks' gain at `frame`.
+    @_noAllocation @_noLocks
+    func duckGain(at frame: Int64) -> Float {
+        duckRamp(Int(max(0, min(frame - duckStart + 1, Int64(duckFrames)))))
+    }
+
+    /// Starts moving the duck gain from `from` toward its target, from frame `start` on: down
+    /// over `duckAttack` frames, up over the release, a straight line either way.
+    @_noAllocation @_noLocks
+    mutating func startDuckRamp(ducking: Bool, at start: Int64, from: Float) {
+        self.ducking = ducking
+        duckFrom = from
+        duckStart = start
+        let target: Float = ducking ? duckGain : 1
+        let step = ducking ? duckDown : duckUp
+        var k = Int(abs(from - target) / step)
+        while k > 0 && duckRamp(k - 1) == target { k -= 1 }
+        while duckRamp(k) != target { k += 1 }
+        duckFrames = k
+    }
+
+    /// Scales the clicks in channel 0 of frames `from..<to` (all inside the current ramp) by
+    /// the ramp's gain at each frame.
+    @_noAllocation @_noLocks
+    func applyDuck(_ out: UnsafeMutablePointer<Float>, from: Int, to: Int) {
+        let k0 = Int(frame + Int64(from) - duckStart) + 1
+        if channels == 1 {
+            let o = out + from
+            for i in 0..<(to - from) { o[i] *= duckRamp(k0 + i) }
+        } else {
+            for i in from..<to { out[i * channels] *= duckRamp(k0 + i - from) }
+        }
+    }
+
+    /// Adds every sounding cue into channel 0 of frames `from..<to`, or, with `add` false
+    /// (the clicks stem), only moves them on so that the clicks duck as in the mix.
+    @_noAllocation @_noLocks
+    mutating func mixCues(into out: UnsafeMutablePointer<Float>, from: Int, to: Int, add: Bool) {
+        guard from < to else { return }
+        var v = 0
+        while v < cueVoiceCount {
+            let sample = cueSamples[cueVoices[v].part]
+            let start = cueVoices[v].position
+            var n = min(to - from, sample.count - start)
+            let fading = cueVoices[v].fadeLeft >= 0
+            if fading { n = min(n, cueVoices[v].fadeLeft) }
+            if add {
+                if fading {
+                    let total = Float(Self.stealFadeFrames)
+                    for i in 0..<n {
+                        out[(from + i) * channels] += sample[start + i] * (Float(cueVoices[v].fadeLeft - i) / total)
+                    }
+                } else if channels == 1, let base = sample.baseAddress {
+                    let o = out + from, s = base + start
+                    for i in 0..<n { o[i] += s[i] }
+                } else {
+                    for i in 0..<n { out[(from + i) * channels] += sample[start + i] }
+                }
+            }
+            if fading { cueVoices[v].fadeLeft -= n }
+            cueVoices[v].position = start + n
+            if cueVoices[v].position >= sample.count || cueVoices[v].fadeLeft == 0 {
+                cueVoiceCount -= 1
+                cueVoices[v] = cueVoices[cueVoiceCount]
+            } else {
+                v += 1
+            }
+        }
+    }
+
+    @_noAllocation @_noLocks
+    mutating func startCue(_ cue: PendingCue) {
+        cues.noteStarted(cue)
+        guard cueSamples[cue.part].count > 0 else { return }
+        if cueVoiceCount == Renderer.cueVoiceCapacity {
+            // Fade the cue that has played longest rather than cut it off.
+            var oldest = -1
+            for v in 0..<cueVoiceCount where cueVoices[v].fadeLeft < 0 {
+                if oldest < 0 || cueVoices[v].position > cueVoices[oldest].position { oldest = v }
+            }
+            if oldest >= 0 { cueVoices[oldest].fadeLeft = Self.stealFadeFrames }
+            if oldest < 0 { cueVoiceCount -= 1 }
+            if cueVoiceCount == Renderer.cueVoiceCapacity { return }
+        }
+        cueVoices[cueVoiceCount] = CueVoice(part: cue.part, position: 0, fadeLeft: -1)
+        cueVoiceCount += 1
+    }
+
+    @_noAllocation @_noLocks
+    mutating func changeCadence(to cadence: Double) {
+        timeline.changeCadence(to: cadence)
+        if hasCues { cues.resync(to: timeline) }
+    }
+
     @_noAllocation @_noLocks
     func applyEndFade(_ base: UnsafeMutablePointer<Float>, count: Int) {
         // Linear to exactly zero on the last frame.
@@ -281,6 +531,7 @@ struct RenderCore {
     mutating func skipRest() {
         timeline.skipRest(at: Double(frame) / Double(timeline.sampleRate))
         nextEvent = timeline.peek()
+        if hasCues { cues.resync(to: timeline) }
     }
 
     @_noAllocation @_noLocks

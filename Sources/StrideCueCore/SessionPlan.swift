@@ -7,14 +7,19 @@ public struct SessionPlan: Sendable, Equatable {
     public var name: String
     /// What the drill is for.
     public var about: String
-    /// Said before anything else, e.g. "Not with a hamstring injury."
+    /// Said before anything else, e.g. "Not with a hamstring injury.": spoken at the start of
+    /// the track, before the first count-in, in `cautionLead` seconds of its own.
     public var caution: String
+    /// Seconds given to the spoken caution, or nil for `defaultCautionTime`.
+    public var cautionTime: Double?
     /// Target cadence in steps per minute; fractional values are allowed (172.5).
     public var cadence: Double
     /// Optional tempo ramp at the start of every set.
     public var ramp: TempoRamp?
     /// Clicks at the set's starting tempo before each set.
     public var countIn: Int
+    /// Speak the count-in ("three, two, one, go"), one word on each count-in click.
+    public var countInSpoken: Bool
     /// Number of sets.
     public var sets: Int
     /// How long one set lasts.
@@ -27,6 +32,16 @@ public struct SessionPlan: Sendable, Equatable {
     public var subdivide: Int
     /// Name of the click sound: a built-in (`ClickSound.builtInNames`) or a WAV in `Sounds/clicks/`.
     public var sound: String
+    /// Spoken or recorded cues, in preset order; a cue's index is its id in `CueVoices`.
+    public var cues: [CueSpec]
+
+    /// Seconds a caution gets when the preset does not say: room for two short sentences.
+    public static let defaultCautionTime = 6.0
+
+    /// Seconds before the first count-in in which the caution is spoken; 0 without a caution.
+    public var cautionLead: Double {
+        caution.isEmpty ? 0 : (cautionTime ?? Self.defaultCautionTime)
+    }
 
     public init(
         name: String = "Click track",
@@ -40,7 +55,10 @@ public struct SessionPlan: Sendable, Equatable {
         rest: Double = 0,
         accentEvery: Int = 0,
         subdivide: Int = 1,
-        sound: String = "woodblock"
+        sound: String = "woodblock",
+        cues: [CueSpec] = [],
+        countInSpoken: Bool = false,
+        cautionTime: Double? = nil
     ) {
         self.name = name
         self.about = about
@@ -54,6 +72,9 @@ public struct SessionPlan: Sendable, Equatable {
         self.accentEvery = accentEvery
         self.subdivide = subdivide
         self.sound = sound
+        self.cues = cues
+        self.countInSpoken = countInSpoken
+        self.cautionTime = cautionTime
     }
 }
 

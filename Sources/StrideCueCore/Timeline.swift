@@ -105,10 +105,12 @@ public struct Timeline: Sendable {
         rampActive = rampSteps > 0
         phase = countInClicks > 0 ? .countIn : .steps
         planEnd = Self.planDuration(of: plan)
-        beginSet(countInStart: 0)
+        // The spoken caution comes first; the first count-in waits for it.
+        beginSet(countInStart: plan.cautionLead)
     }
 
-    /// The length of a plan in seconds, from the first count-in click to the end of the last set.
+    /// The length of a plan in seconds: the caution's time, then from the first count-in click
+    /// to the end of the last set.
     public static func planDuration(of plan: SessionPlan) -> Double {
         let from = plan.ramp?.from ?? plan.cadence
         let countIn = Double(plan.countIn) * 60 / from
@@ -121,7 +123,7 @@ public struct Timeline: Sendable {
         case .distance(let meters, let stepLength):
             oneSet = span(steps: stepsToCover(meters, stepLength), cadence: plan.cadence, ramp: plan.ramp)
         }
-        return Double(plan.sets) * (countIn + oneSet) + Double(plan.sets - 1) * plan.rest
+        return plan.cautionLead + Double(plan.sets) * (countIn + oneSet) + Double(plan.sets - 1) * plan.rest
     }
 
     /// Steps needed to cover a distance.
@@ -256,6 +258,32 @@ public struct Timeline: Sendable {
     @inline(__always)
     private func frame(of t: Double) -> Int64 {
         roundedToInt64(t * rate)
+    }
+
+    // What the cue scheduler needs to place cues by time in timed sets.
+
+    /// Steps in every set, or nil for a set bounded by time.
+    var stepsInSet: Int? {
+        @_noAllocation @_noLocks get { stepsPerSet == .max ? nil : stepsPerSet }
+    }
+    /// Time of the current set's first step.
+    var currentSetStart: Double {
+        @_noAllocation @_noLocks get { setStart }
+    }
+    /// Seconds a timed set lasts; infinity for a set of steps.
+    var timedSetDuration: Double {
+        @_noAllocation @_noLocks get { setDuration }
+    }
+    /// Time and interval of the current step (for a count-in, of the current count-in click).
+    var currentStepStart: Double {
+        @_noAllocation @_noLocks get { stepStart }
+    }
+    var currentStepInterval: Double {
+        @_noAllocation @_noLocks get { stepInterval }
+    }
+    /// Count-in clicks before every set.
+    var countInLength: Int {
+        @_noAllocation @_noLocks get { countInClicks }
     }
 
     /// Where the last set ended; the rest runs from here to the next count-in.

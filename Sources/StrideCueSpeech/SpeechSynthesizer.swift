@@ -1,3 +1,4 @@
+import StrideCueCore
 import Synchronization
 
 /// Turns cue text into samples at the output rate, with flite, ahead of playback.
@@ -68,7 +69,8 @@ public final class SpeechSynthesizer: Sendable {
     ///   - voice: The flite voice.
     ///   - outputRate: Frames per second of the result (8 kHz to 384 kHz).
     ///   - maxDuration: Seconds the spoken part may take, or nil for the natural length.
-    ///   - style: `.voice` for the words; `.tone` for a motif with the words' rhythm and pitch.
+    ///   - style: `.voice` for the words; `.tone` for a motif with the words' rhythm and pitch
+    ///     (`.both` is refused: ask for the tone and the words separately).
     /// - Throws: `CueTooLong` when the text does not fit even at twice the normal rate;
     ///   `SpeechError` for text with nothing to say, a bad argument, or a failing C call.
     public func synthesize(
@@ -80,6 +82,9 @@ public final class SpeechSynthesizer: Sendable {
     ) throws -> SpokenCue {
         guard (8_000...384_000).contains(outputRate) else {
             throw SpeechError.invalidArgument("output rate \(outputRate) Hz is outside 8000...384000")
+        }
+        if style == .both {
+            throw SpeechError.invalidArgument("style both is two cues: synthesize the tone and the words separately")
         }
         if let maxDuration, !(maxDuration > 0 && maxDuration.isFinite) {
             throw SpeechError.invalidArgument("a cue's time must be positive, not \(maxDuration) s")
@@ -134,7 +139,7 @@ public final class SpeechSynthesizer: Sendable {
         switch key.style {
         case .voice:
             result = Result { try spokenCue(key, calls: &state.synthesisCalls) }
-        case .tone:
+        case .tone, .both:
             var spokenKey = key
             spokenKey.style = .voice
             result = Result { ToneMotif.render(from: try cue(spokenKey, &state)) }

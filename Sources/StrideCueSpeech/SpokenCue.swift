@@ -1,8 +1,7 @@
-/// How a cue sounds: spoken words, or a tonal motif that follows the words' rhythm and pitch.
-public enum CueStyle: String, CaseIterable, Sendable, Hashable {
-    case voice
-    case tone
-}
+import StrideCueCore
+
+// `CueStyle` (voice, tone, both) lives in StrideCueCore with the rest of a cue's spec; a
+// `SpokenCue` is `.voice` or `.tone`: `both` is two cues, a tone and then the words.
 
 /// A cue ready to mix: mono samples at the output rate, with the timing of its syllables.
 ///

@@ -1,4 +1,5 @@
 import Glibc
+import StrideCueCore
 
 /// One note of a tone motif.
 public struct ToneNote: Sendable, Equatable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import StrideCueCore
 import StrideCueSoundFile
+import StrideCueSpeech
 
 /// Flags that shape a session, shared by `render` and `play`.
 struct SessionOptions: ParsableArguments {
@@ -88,7 +89,11 @@ struct Render: ParsableCommand {
         abstract: "Render a session to a WAV file.",
         discussion: """
             The file is written under a temporary name in the same folder and appears at FILE \
-            only when complete. Exit codes: 0 done, 64 bad flag, 65 bad preset, 66 missing input, \
+            only when complete. A preset's cues, spoken count-in and caution are synthesized \
+            first; a cue that cannot be said in its steps is reported at its line. \
+            --cue-sheet writes when each cue is heard (start,end,step,text,style) as CSV; \
+            --stem renders the voice or the clicks alone, aligned with the full mix. \
+            Exit codes: 0 done, 64 bad flag, 65 bad preset, 66 missing input, \
             73 cannot create the output, 74 I/O error (e.g. disk full), 130 interrupted.
             """
     )
@@ -110,6 +115,14 @@ struct Render: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    @Option(name: .customLong("cue-sheet"), help: ArgumentHelp(
+        "Also write when each cue is heard, as CSV (start,end,step,text,style); - for standard output.",
+        valueName: "file.csv"))
+    var cueSheet: String?
+
+    @Option(help: ArgumentHelp("Render one layer alone, time-aligned with the mix: voice or clicks.", valueName: "layer"))
+    var stem: String?
+
     func run() throws {
         try reportingFailures {
             catchInterrupts()
@@ -118,13 +131,47 @@ struct Render: ParsableCommand {
                 throw Failure.flag("--bits", "must be 16, 24 or 32f, got '\(bits)'")
             }
             try checkExtension(output)
+            let layer = try stemLayer()
+            if let cueSheet, cueSheet != "-" {
+                guard cueSheet.lowercased().hasSuffix(".csv") else {
+                    throw Failure.flag("--cue-sheet", "\(cueSheet): use a .csv name, or - for standard output")
+                }
+            }
+            let timing = getenv("STRIDECUE_TIMING") != nil
             let data = DataFolder.locate()
             let (plan, cap, preset) = try session.resolvePlan(data: data)
             let sound = try loadSound(plan.sound, flagged: session.sound != nil, preset: preset, data: data, rate: format.sampleRate)
-            let renderer = Renderer(plan: plan, sound: sound, format: format, maxDuration: cap)
-            try write(renderer, to: output, encoding: encoding)
+            let started = monotonicSeconds()
+            let cues = try prepareCues(plan: plan, preset: preset, data: data, rate: format.sampleRate)
+            let prepared = monotonicSeconds()
+            let renderer = Renderer(plan: plan, sound: sound, format: format, maxDuration: cap, cues: cues, stem: layer)
+            let mixing = try write(renderer, to: output, encoding: encoding)
+            if timing {
+                let speech = SpeechSynthesizer.shared
+                printError("stridecue: timing: cues \(milliseconds(prepared - started)) ms "
+                    + "(\(speech.synthesisCount) syntheses, \(speech.cacheHits) cache hits), "
+                    + "mixing \(milliseconds(mixing)) ms, render and write \(milliseconds(monotonicSeconds() - prepared)) ms")
+            }
+            if let cueSheet {
+                let text = makeCueSheet(plan: plan, voices: cues, totalFrames: renderer.totalFrames)
+                if cueSheet == "-" {
+                    print(text, terminator: "")
+                } else {
+                    try writeTextAtomically(text, to: cueSheet)
+                }
+            }
         }
     }
+
+    func stemLayer() throws -> RenderStem {
+        guard let stem else { return .mix }
+        guard stem == "voice" || stem == "clicks", let layer = RenderStem(rawValue: stem) else {
+            throw Failure.flag("--stem", "must be voice or clicks, got '\(stem)'")
+        }
+        return layer
+    }
+
+    private func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
 
     func outputFormat() throws -> RenderFormat {
         let hz = try parseWhole("--rate", rate, PlanLimits.sampleRate)
@@ -143,7 +190,9 @@ struct Render: ParsableCommand {
     }
 
     /// Renders the whole track in fixed blocks, so memory stays flat however long it is.
-    func write(_ renderer: Renderer, to path: String, encoding: SampleEncoding) throws {
+    /// - Returns: seconds spent in the renderer alone (not writing), for `STRIDECUE_TIMING`.
+    @discardableResult
+    func write(_ renderer: Renderer, to path: String, encoding: SampleEncoding) throws -> Double {
         var writer = try SoundFileWriter(path: path, format: renderer.format, encoding: encoding)
         let channels = renderer.format.channels
         // Large blocks: libsndfile writes each block with one write(2).
@@ -151,9 +200,12 @@ struct Render: ParsableCommand {
         let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channels)
         defer { block.deallocate() }
         var progress = ProgressBar(total: renderer.totalFrames, rate: renderer.format.sampleRate, enabled: !quiet)
+        var mixing = 0.0
         while true {
             if let stop = interruption(discarding: path) { throw stop }
+            let before = monotonicSeconds()
             let frames = renderer.render(into: block)
+            mixing += monotonicSeconds() - before
             if frames == 0 { break }
             try writer.write(UnsafeBufferPointer(rebasing: block[0..<frames * channels]))
             progress.update(renderer.framesRendered)
@@ -161,6 +213,7 @@ struct Render: ParsableCommand {
         progress.finish()
         if let stop = interruption(discarding: path) { throw stop }
         try writer.commit()
+        return mixing
     }
 }
 

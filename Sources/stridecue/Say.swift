@@ -48,7 +48,7 @@ struct Say: ParsableCommand {
                 let names = Voice.allCases.map(\.rawValue).joined(separator: ", ")
                 throw Failure.flag("--voice", "must be one of: \(names); got '\(self.voice)'")
             }
-            guard let style = CueStyle(rawValue: style) else {
+            guard let style = CueStyle(rawValue: style), style != .both else {
                 throw Failure.flag("--style", "must be voice or tone, got '\(self.style)'")
             }
             let sampleRate = try parseWhole("--rate", rate, PlanLimits.sampleRate)

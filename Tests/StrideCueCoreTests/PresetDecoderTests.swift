@@ -136,7 +136,7 @@ private func decodeError(_ source: String) -> String? {
         ("cadence: 180\ntempo: 3", "2:1: unknown key 'tempo'; allowed keys: name, about, caution, cadence, ramp, count-in, sets, set, rest, accent, subdivide, sound, cues"),
         ("name: x\n", "1:1: cadence is required (steps per minute, 30–300)"),
         ("cadence: 180\ncount-in: 33", "2:11: count-in must be a whole number from 0 to 32, got 33"),
-        ("cadence: 180\ncount-in: {steps: 4, say: true}", "2:22: unknown key 'say' in count-in; allowed keys: steps"),
+        ("cadence: 180\ncount-in: {steps: 4, shout: true}", "2:22: unknown key 'shout' in count-in; allowed keys: steps, say"),
         ("cadence: 180\ncount-in: {}", "2:11: count-in.steps is required (a whole number from 0 to 32)"),
         ("cadence: 180\nset: 40", "2:6: set must be a mapping like {steps: 40}, {duration: 15 s} or {distance: 20 m, step-length: 0.5 m}"),
         ("cadence: 180\nset: {}", "2:6: set needs one of steps, duration or distance"),

@@ -26,6 +26,13 @@ as a real playback chain and the click track always provide.
 Every voice is tried; the default voice (slt) must pass the closed test in every
 condition, the others are reported.
 
+Then every shipped preset, as a runner hears it: `stridecue render PRESET --cue-sheet -`
+at 16 kHz (its first 4 minutes), and each row of the cue sheet (cue, count-in word,
+caution) cut out of that mix, clicks and ducking included, with 300 ms of quiet each side,
+decoded against the closed set of everything the preset says plus the near misses. Every
+one must be picked right. The cut is the cue's own span of the mix (the clicks under it
+included), with quiet on each side, so that a neighbouring count-in word does not come along.
+
 Usage: python3 check.py [path/to/stridecue]    (exit 1 if a required check fails)
 Needs: pip install pocketsphinx==5.1.1          (run.sh does this in a private venv)
 """
@@ -85,7 +92,9 @@ def decode(decoder, samples):
 
 
 def words(text):
-    return [w.strip(".,!?").lower() for w in text.split()]
+    """Lower-case words without punctuation (apostrophes kept), as the dictionary spells them."""
+    cleaned = "".join(c if c.isalnum() or c == "'" else " " for c in text.lower())
+    return cleaned.split()
 
 
 def main():
@@ -132,7 +141,65 @@ def main():
                 print(f"{voice:<6} {label:<36} {name:<20} {recall:4.0%} '{heard}'"[:112].ljust(112)
                       + f" {'ok' if right else 'WRONG: ' + repr(chosen)}")
     print(f"{failures} closed-set failures")
+    failures += check_presets(binary)
     return 1 if failures else 0
+
+
+def check_presets(binary):
+    """Each cue of each shipped preset, cut out of the preset's own mix."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    presets = sorted(f[:-5] for f in os.listdir(os.path.join(root, "Presets")) if f.endswith(".yaml"))
+    failures = 0
+    total = 0
+    print(f"\n{'preset':<20} {'step':>5} {'cue':<36} {'open (recall)':<40} closed")
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in presets:
+            mix_path = os.path.join(tmp, "mix.wav")
+            sheet = subprocess.run([binary, "render", preset, "--rate", str(RATE), "--channels", "1",
+                                    "--duration", "240", "--quiet", "--cue-sheet", "-", "-o", mix_path],
+                                   check=True, capture_output=True, text=True).stdout
+            mix = read(mix_path)
+            os.remove(mix_path)
+            rows = [line.split(",") for line in sheet.strip().split("\n")[1:]]
+            # Fields: start, end, step, text (no commas in the shipped texts), style.
+            rows = [(float(r[0]), float(r[1]), r[2], ",".join(r[3:-1]), r[-1]) for r in rows]
+            spoken = [r for r in rows if r[4] in ("voice", "both")]
+            open_decoder = Decoder(samprate=RATE, loglevel="FATAL", cmn="batch")
+            # A phrase with a word the recogniser's dictionary lacks ("flexor") cannot be in
+            # its grammar: such a cue is reported, not checked.
+            known = lambda text: all(open_decoder.lookup_word(w) for w in words(text))
+            phrases = sorted({" ".join(words(r[3])) for r in spoken if known(r[3])} | set(DISTRACTORS)
+                             | {"three", "two", "one", "go", "four", "five"})
+            closed = Decoder(samprate=RATE, loglevel="FATAL", cmn="batch")
+            closed.add_jsgf_string("cues", "#JSGF V1.0;\ngrammar cues;\npublic <cue> = "
+                                   + " | ".join(f"( {p} )" for p in phrases) + " ;\n")
+            closed.activate_search("cues")
+            seen = set()
+            for start, end, step, text, style in spoken:
+                # Each distinct cue once per preset: the same words in the same mix.
+                key = (text, step if text in ("three", "two", "one", "go") else "")
+                if key in seen:
+                    continue
+                seen.add(key)
+                # Just the cue's own stretch of the mix (so no neighbouring count-in word
+                # comes along), with quiet on each side as for the single cues above.
+                cut = pad(mix[int(start * RATE):min(len(mix), int(end * RATE) + 1)])
+                expected = words(text)
+                if not known(text):
+                    missing = [w for w in expected if not open_decoder.lookup_word(w)]
+                    print(f"{preset:<20} {step:>5} {text[:34]:<36} skipped: not in the dictionary: {', '.join(missing)}")
+                    continue
+                heard = decode(open_decoder, cut)
+                recall = sum(w in words(heard) for w in expected) / len(expected)
+                chosen = decode(closed, cut)
+                right = chosen == " ".join(expected)
+                failures += not right
+                total += 1
+                label = text if len(text) <= 34 else text[:31] + "..."
+                print(f"{preset:<20} {step:>5} {label:<36} {recall:4.0%} '{heard}'"[:104].ljust(104)
+                      + f" {'ok' if right else 'WRONG: ' + repr(chosen)}")
+    print(f"{failures} of {total} preset cues misheard in the mix")
+    return failures
 
 
 if __name__ == "__main__":

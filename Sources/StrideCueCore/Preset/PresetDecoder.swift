@@ -1,7 +1,7 @@
 /// A decoded preset: the plan to play, and the tree it came from.
 public struct Preset: Sendable, Equatable {
     public var plan: SessionPlan
-    /// The parsed file, kept so later features can read `cues` and edit values in place.
+    /// The parsed file, kept for messages that point into it and for edits in place.
     public var root: YAMLNode
 
     public init(plan: SessionPlan, root: YAMLNode) {
@@ -37,26 +37,27 @@ private struct PresetDecoder {
         }
         var plan = SessionPlan(name: defaultName())
         var cadence: Double?
+        var cueNodes: [YAMLNode] = []
         for entry in entries {
             let value = entry.value
             switch entry.key {
             case "name": plan.name = try text(value, "name", allowEmpty: false)
             case "about": plan.about = try text(value, "about", allowEmpty: true)
-            case "caution": plan.caution = try text(value, "caution", allowEmpty: true)
+            case "caution": (plan.caution, plan.cautionTime) = try caution(value)
             case "cadence": cadence = try stepsPerMinute(value, "cadence")
             case "ramp": plan.ramp = try ramp(value)
-            case "count-in": plan.countIn = try countIn(value)
+            case "count-in": (plan.countIn, plan.countInSpoken) = try countIn(value)
             case "sets": plan.sets = try whole(value, "sets", PlanLimits.sets)
             case "set": plan.setLength = try setLength(value)
             case "rest": plan.rest = try duration(value, "rest", PlanLimits.rest)
             case "accent": plan.accentEvery = try whole(value, "accent", PlanLimits.accentEvery)
             case "subdivide": plan.subdivide = try whole(value, "subdivide", PlanLimits.subdivide)
             case "sound": plan.sound = try soundName(value)
-            // Decoded by the spoken-cue feature; until then it stays in the tree untouched.
-            case "cues": break
+            case "cues": (plan.cues, cueNodes) = try cues(value)
             default: throw unknownKey(entry, allowed: presetKeys, in: nil)
             }
         }
+        try checkCuesFit(plan, cueNodes)
         guard let cadence else {
             throw PresetError(file: file, line: 1, column: 1,
                               message: "cadence is required (steps per minute, \(formatRange(PlanLimits.cadence)))")
@@ -99,22 +100,216 @@ private struct PresetDecoder {
         return TempoRamp(from: from, steps: steps)
     }
 
-    /// A whole number, or a mapping `{steps: N}` so that options such as spoken counting can join it later.
-    private func countIn(_ node: YAMLNode) throws(PresetError) -> Int {
+    /// A whole number, or a mapping `{steps: N, say: true}`: `say` speaks the count-in.
+    private func countIn(_ node: YAMLNode) throws(PresetError) -> (steps: Int, say: Bool) {
         guard case .mapping(let entries, let span) = node else {
-            return try whole(node, "count-in", PlanLimits.countIn)
+            return (try whole(node, "count-in", PlanLimits.countIn), false)
         }
         var steps: Int?
+        var say = false
         for entry in entries {
             switch entry.key {
             case "steps": steps = try whole(entry.value, "count-in.steps", PlanLimits.countIn)
-            default: throw unknownKey(entry, allowed: ["steps"], in: "count-in")
+            case "say": say = try flag(entry.value, "count-in.say")
+            default: throw unknownKey(entry, allowed: ["steps", "say"], in: "count-in")
             }
         }
         guard let steps else {
             throw fail("count-in.steps is required (a whole number from \(PlanLimits.countIn.lowerBound) to \(PlanLimits.countIn.upperBound))", at: span)
         }
-        return steps
+        return (steps, say)
+    }
+
+    /// Text, or a mapping `{say: TEXT, time: 8 s}` that gives the spoken caution more time.
+    private func caution(_ node: YAMLNode) throws(PresetError) -> (String, Double?) {
+        guard case .mapping(let entries, let span) = node else {
+            guard case .scalar = node else {
+                throw fail("caution must be text, or a mapping like {say: Not with a hamstring injury., time: 8 s}, got \(describe(node))", at: node.span)
+            }
+            return (try text(node, "caution", allowEmpty: true), nil)
+        }
+        var say: String?
+        var time: Double?
+        for entry in entries {
+            switch entry.key {
+            case "say": say = try text(entry.value, "caution.say", allowEmpty: false)
+            case "time": time = try duration(entry.value, "caution.time", CueLimits.cautionTime)
+            default: throw unknownKey(entry, allowed: ["say", "time"], in: "caution")
+            }
+        }
+        guard let say else { throw fail("caution.say is required (the words of the caution)", at: span) }
+        return (say, time)
+    }
+
+    // MARK: Cues
+
+    /// The keys a cue may have.
+    static let cueKeys = ["say", "sound", "every", "at", "offset", "steps", "style", "voice", "align", "level"]
+
+    private func cues(_ node: YAMLNode) throws(PresetError) -> ([CueSpec], [YAMLNode]) {
+        guard case .sequence(let items, let span) = node else {
+            throw fail("cues must be a list of cues like - {say: pull through, every: 4}, got \(describe(node))", at: node.span)
+        }
+        guard items.count <= CueLimits.cues.upperBound else {
+            throw fail("cues may hold at most \(CueLimits.cues.upperBound) cues, got \(items.count)", at: span)
+        }
+        var specs: [CueSpec] = []
+        for item in items { specs.append(try cue(item)) }
+        return (specs, items)
+    }
+
+    private func cue(_ node: YAMLNode) throws(PresetError) -> CueSpec {
+        guard case .mapping(let entries, let span) = node else {
+            throw fail("a cue must be a mapping like {say: pull through, every: 4}, got \(describe(node))", at: node.span)
+        }
+        var source: (CueSource, SourceSpan)?
+        var timing: (CueTiming, key: String)?
+        var offset: (Int, SourceSpan)?
+        var spec = CueSpec(.say(""), timing: .setStart)
+        var style: SourceSpan?, voice: SourceSpan?, align: SourceSpan?
+        for entry in entries {
+            let value = entry.value
+            switch entry.key {
+            case "say", "sound":
+                if let (_, first) = source {
+                    throw fail("a cue takes say or sound, not both (the other is at line \(first.line))", at: entry.keySpan)
+                }
+                if entry.key == "say" {
+                    let words = try text(value, "cues.say", allowEmpty: false)
+                    guard words.unicodeScalars.count <= CueLimits.textLength else {
+                        throw fail("cues.say must be at most \(CueLimits.textLength) characters, got \(words.unicodeScalars.count)", at: value.span)
+                    }
+                    guard !words.contains("\n") else {
+                        throw fail("cues.say must be one line of text", at: value.span)
+                    }
+                    source = (.say(words), entry.keySpan)
+                } else {
+                    source = (.sound(try text(value, "cues.sound", allowEmpty: false)), entry.keySpan)
+                }
+            case "every", "at":
+                if let (_, key) = timing {
+                    throw fail("a cue takes every or at, not both; it already has \(key)", at: entry.keySpan)
+                }
+                let when = entry.key == "every"
+                    ? CueTiming.every(try whole(value, "cues.every", CueLimits.every))
+                    : try cueAt(value)
+                timing = (when, entry.key)
+            case "offset": offset = (try whole(value, "cues.offset", CueLimits.offset), entry.keySpan)
+            case "steps": spec.steps = try whole(value, "cues.steps", CueLimits.steps)
+            case "style":
+                spec.style = try choice(value, "cues.style", CueStyle.allCases)
+                style = entry.keySpan
+            case "voice":
+                spec.voice = try voiceName(value)
+                voice = entry.keySpan
+            case "align":
+                spec.align = try choice(value, "cues.align", CueAlign.allCases)
+                align = entry.keySpan
+            case "level": spec.level = try level(value)
+            default: throw unknownKey(entry, allowed: Self.cueKeys, in: "cues")
+            }
+        }
+        guard let source else { throw fail("a cue needs say: TEXT or sound: FILE", at: span) }
+        spec.source = source.0
+        // Without every or at, a cue is said as each set starts.
+        spec.timing = timing?.0 ?? .setStart
+        if let (value, keySpan) = offset {
+            guard case .every = spec.timing else { throw fail("cues.offset only goes with every", at: keySpan) }
+            spec.offset = value
+        }
+        if case .sound = source.0 {
+            // A recording has no syllables to turn into tones or to align on, and no voice.
+            if let style, spec.style != .voice {
+                throw fail("cues.style \(spec.style.rawValue) needs say: TEXT; a recording plays as it is", at: style)
+            }
+            if let align, spec.align == .stress {
+                throw fail("cues.align stress needs say: TEXT; a recording starts on its step", at: align)
+            }
+            if let voice { throw fail("cues.voice goes with say: TEXT, not with a recording", at: voice) }
+        }
+        return spec
+    }
+
+    /// `set-start`, `set-end`, `halfway`, `step 12`, or a bare step number.
+    private func cueAt(_ node: YAMLNode) throws(PresetError) -> CueTiming {
+        let message = "cues.at must be set-start, set-end, halfway or step N, got \(describe(node))"
+        guard case .scalar(let text, _, _) = node else { throw fail(message, at: node.span) }
+        let words = text.split(separator: " ", omittingEmptySubsequences: true)
+        switch words.count == 1 ? String(words[0]) : "" {
+        case "set-start": return .setStart
+        case "set-end": return .setEnd
+        case "halfway": return .halfway
+        default: break
+        }
+        let number = words.count == 2 && words[0] == "step" ? String(words[1]) : (words.count == 1 ? String(words[0]) : "")
+        guard let step = Int(number) else { throw fail(message, at: node.span) }
+        guard CueLimits.step.contains(step) else {
+            throw fail("cues.at must be a step from \(CueLimits.step.lowerBound) to \(CueLimits.step.upperBound), got \(describe(node))", at: node.span)
+        }
+        return .step(step)
+    }
+
+    /// `-3 dB`, `-3dB`, `0 dB` or `-3`: decibels within `CueLimits.level`.
+    private func level(_ node: YAMLNode) throws(PresetError) -> Double {
+        let limits = CueLimits.level
+        let range = "from \(formatNumber(limits.lowerBound)) to \(formatNumber(limits.upperBound)) dB"
+        guard case .scalar(var text, _, _) = node else {
+            throw fail("cues.level must be a level like -3 dB, \(range), got \(describe(node))", at: node.span)
+        }
+        text = String(text.unicodeScalars.filter { $0 != " " && $0 != "\t" })
+        if text.lowercased().hasSuffix("db") { text.removeLast(2) }
+        guard case .finite(let value) = readNumber(text) else {
+            throw fail("cues.level must be a level like -3 dB, \(range), got \(describe(node))", at: node.span)
+        }
+        guard limits.contains(value) else {
+            throw fail("cues.level must be \(range) (0 dB is the loudest a cue can be without the mix clipping), got \(describe(node))", at: node.span)
+        }
+        return value
+    }
+
+    private func voiceName(_ node: YAMLNode) throws(PresetError) -> String {
+        let known = CueLimits.voices
+        guard case .scalar(let text, _, _) = node else {
+            throw fail("cues.voice must be one of \(known.joined(separator: ", ")), got \(describe(node))", at: node.span)
+        }
+        var name = text.lowercased()
+        if name.hasPrefix("cmu_us_") { name.removeFirst("cmu_us_".count) }
+        guard known.contains(name) else {
+            throw fail("cues.voice must be one of \(known.joined(separator: ", ")), got \(describe(node))", at: node.span)
+        }
+        return name
+    }
+
+    private func choice<Choice: RawRepresentable>(_ node: YAMLNode, _ key: String, _ choices: [Choice]) throws(PresetError) -> Choice
+    where Choice.RawValue == String {
+        let names = choices.map(\.rawValue)
+        let list = names.dropLast().joined(separator: ", ") + " or " + names.last!
+        guard case .scalar(let text, _, _) = node, let choice = Choice(rawValue: text) else {
+            throw fail("\(key) must be \(list), got \(describe(node))", at: node.span)
+        }
+        return choice
+    }
+
+    /// A cue on a step a set never reaches would never play: say so, where it is set.
+    private func checkCuesFit(_ plan: SessionPlan, _ nodes: [YAMLNode]) throws(PresetError) {
+        let steps: Int
+        switch plan.setLength {
+        case .steps(let n): steps = n
+        case .distance(let meters, let stepLength): steps = Timeline.stepsToCover(meters, stepLength)
+        case .duration: return
+        }
+        for (spec, node) in zip(plan.cues, nodes) {
+            switch spec.timing {
+            case .step(let step) where step > steps:
+                let at = node.entry("at")?.value.span ?? node.span
+                throw fail("cues.at step \(step) is past the last step of a set (\(steps))", at: at)
+            case .every where spec.offset > steps:
+                let at = node.entry("offset")?.value.span ?? node.span
+                throw fail("cues.offset \(spec.offset) is past the last step of a set (\(steps))", at: at)
+            default:
+                break
+            }
+        }
     }
 
     private func setLength(_ node: YAMLNode) throws(PresetError) -> SetLength {
@@ -176,6 +371,18 @@ private struct PresetDecoder {
             throw fail("\(key) must not be empty", at: span)
         }
         return text
+    }
+
+    /// `true` or `false` (also `yes`/`no`, `on`/`off`, as YAML writers produce).
+    private func flag(_ node: YAMLNode, _ key: String) throws(PresetError) -> Bool {
+        if case .scalar(let text, .plain, _) = node {
+            switch text.lowercased() {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: break
+            }
+        }
+        throw fail("\(key) must be true or false, got \(describe(node))", at: node.span)
     }
 
     private func stepsPerMinute(_ node: YAMLNode, _ key: String) throws(PresetError) -> Double {
