@@ -1,0 +1,540 @@
+import Synchronization
+
+// Live playback's additions to the renderer: what `stridecue play` needs that a file export
+// does not. A key thread (the producer) hands commands to the audio thread (the consumer)
+// through a lock-free queue; the audio thread applies them between blocks, renders, and
+// publishes where it is for a status line. Nothing on the audio thread allocates or locks
+// (every function it calls is `@_noAllocation @_noLocks`, checked by the compiler).
+
+// MARK: Commands
+
+/// What a runner can ask of a session while it plays.
+public enum LiveCommand: Sendable, Equatable {
+    /// Change the cadence by this many steps per minute, from the next step on.
+    case changeCadence(by: Double)
+    /// Pause on the next step boundary, or resume; while a pause is pending, cancel it.
+    case togglePause
+    /// End the current rest now (the next set's count-in starts at once). Does nothing in a set.
+    case skip
+    /// Fade out over `LivePlayback.stopFadeSeconds` and end (at once, when paused).
+    case stop
+}
+
+/// A lock-free single-producer/single-consumer queue of `LiveCommand`s with a fixed capacity.
+///
+/// One thread pushes (the key thread), one thread pops (the audio thread). Storage is
+/// allocated in `init`; `push` and `pop` allocate nothing, take no lock and never wait.
+/// The indices count up forever (an `Int` does not wrap in any real session); a slot is
+/// `index & mask`. The producer publishes a slot with a release store of `tail`, the
+/// consumer frees it with a release store of `head`, and each reads the other's index with
+/// an acquire load, so a slot is never read before it is written nor overwritten before it
+/// is read.
+public final class LiveCommandQueue: @unchecked Sendable {
+    /// Commands that can wait at once; a power of two.
+    public let capacity: Int
+    private let mask: Int
+    private let slots: UnsafeMutablePointer<LiveCommand>
+    /// Next index to pop; written by the consumer only.
+    private let head = Atomic<Int>(0)
+    /// Next index to push; written by the producer only.
+    private let tail = Atomic<Int>(0)
+
+    /// - Parameter capacity: at least this many commands can wait; rounded up to a power of two.
+    public init(capacity: Int = 64) {
+        precondition(capacity > 0, "a queue needs room for one command")
+        var size = 1
+        while size < capacity { size <<= 1 }
+        self.capacity = size
+        mask = size - 1
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: .stop, count: size)
+    }
+
+    deinit {
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+    }
+
+    /// Adds a command at the back. Producer thread only.
+    /// - Returns: false, leaving the queue as it was, when it is full.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock, never waits.
+    @_noAllocation @_noLocks
+    @discardableResult
+    public func push(_ command: LiveCommand) -> Bool {
+        let t = tail.load(ordering: .relaxed)
+        let h = head.load(ordering: .acquiring)
+        if t &- h >= capacity { return false }
+        slots[t & mask] = command
+        tail.store(t &+ 1, ordering: .releasing)
+        return true
+    }
+
+    /// Takes the command at the front. Consumer thread only.
+    /// - Returns: nil when the queue is empty.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock, never waits.
+    @_noAllocation @_noLocks
+    public func pop() -> LiveCommand? {
+        let h = head.load(ordering: .relaxed)
+        let t = tail.load(ordering: .acquiring)
+        if h == t { return nil }
+        let command = slots[h & mask]
+        head.store(h &+ 1, ordering: .releasing)
+        return command
+    }
+}
+
+// MARK: Status
+
+/// What the player is doing.
+public enum LivePhase: Int, Sendable, Equatable {
+    case playing = 0
+    /// A pause was asked for; playing on to the next step boundary.
+    case pausing = 1
+    /// Silent, the timeline held where it stopped.
+    case paused = 2
+    /// Fading out after a stop.
+    case stopping = 3
+    /// Nothing more to render.
+    case finished = 4
+}
+
+/// Where live playback is, for a status line: one consistent snapshot.
+public struct LiveStatus: Sendable, Equatable {
+    /// Frames of the session rendered (held while paused); divide by the rate for its time.
+    public var frame: Int64
+    /// Frames handed to the device, the silence of pauses included.
+    public var outputFrames: Int64
+    /// The cadence of the grid being played.
+    public var cadence: Double
+    /// The cadence the runner asked for; it differs from `cadence` until the next step.
+    public var targetCadence: Double
+    /// Index of the set, from 0, and how many there are.
+    public var set: Int
+    public var sets: Int
+    /// Steps of the current set heard so far: the number of the last step clicked, from 1;
+    /// 0 before its first step.
+    public var step: Int
+    /// Count-in clicks heard before the current set's first step, while counting in; else 0.
+    public var countIn: Int
+    /// Count-in clicks before each set.
+    public var countInLength: Int
+    /// Frames until the next set starts while resting, else nil.
+    public var restFramesLeft: Int64?
+    public var phase: LivePhase
+    /// Underruns the device reported so far.
+    public var underruns: Int
+
+    public init(frame: Int64 = 0, outputFrames: Int64 = 0, cadence: Double = 0, targetCadence: Double = 0,
+                set: Int = 0, sets: Int = 0, step: Int = 0, countIn: Int = 0, countInLength: Int = 0,
+                restFramesLeft: Int64? = nil, phase: LivePhase = .playing, underruns: Int = 0) {
+        self.frame = frame
+        self.outputFrames = outputFrames
+        self.cadence = cadence
+        self.targetCadence = targetCadence
+        self.set = set
+        self.sets = sets
+        self.step = step
+        self.countIn = countIn
+        self.countInLength = countInLength
+        self.restFramesLeft = restFramesLeft
+        self.phase = phase
+        self.underruns = underruns
+    }
+}
+
+/// A `LiveStatus` published by one writer (the audio thread) and read by others, without
+/// locks: a sequence lock over atomic fields.
+///
+/// The writer makes the sequence odd, stores the fields, and makes it even again (release).
+/// A reader loads the sequence (acquire), the fields, then the sequence again, and retries
+/// when it was odd or changed. The writer never waits; a reader retries at most while a
+/// publish is under way (a few nanoseconds). Every field is an atomic, so there is no data
+/// race even while a reader retries.
+public final class LiveStatusBoard: @unchecked Sendable {
+    private let sequence = Atomic<UInt64>(0)
+    private let frame = Atomic<Int64>(0)
+    private let outputFrames = Atomic<Int64>(0)
+    private let cadence = Atomic<UInt64>(0)
+    private let targetCadence = Atomic<UInt64>(0)
+    private let set = Atomic<Int>(0)
+    private let sets = Atomic<Int>(0)
+    private let step = Atomic<Int>(0)
+    private let countIn = Atomic<Int>(0)
+    private let countInLength = Atomic<Int>(0)
+    /// −1 for none.
+    private let restFramesLeft = Atomic<Int64>(-1)
+    private let phase = Atomic<Int>(0)
+    private let underruns = Atomic<Int>(0)
+
+    public init(_ initial: LiveStatus = LiveStatus()) {
+        publish(initial)
+    }
+
+    /// Stores a new snapshot. One writer thread only.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock, never waits.
+    @_noAllocation @_noLocks
+    public func publish(_ status: LiveStatus) {
+        let s = sequence.load(ordering: .relaxed)
+        sequence.store(s &+ 1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+        frame.store(status.frame, ordering: .relaxed)
+        outputFrames.store(status.outputFrames, ordering: .relaxed)
+        cadence.store(status.cadence.bitPattern, ordering: .relaxed)
+        targetCadence.store(status.targetCadence.bitPattern, ordering: .relaxed)
+        set.store(status.set, ordering: .relaxed)
+        sets.store(status.sets, ordering: .relaxed)
+        step.store(status.step, ordering: .relaxed)
+        countIn.store(status.countIn, ordering: .relaxed)
+        countInLength.store(status.countInLength, ordering: .relaxed)
+        restFramesLeft.store(status.restFramesLeft ?? -1, ordering: .relaxed)
+        phase.store(status.phase.rawValue, ordering: .relaxed)
+        underruns.store(status.underruns, ordering: .relaxed)
+        sequence.store(s &+ 2, ordering: .releasing)
+    }
+
+    /// The latest complete snapshot. Any thread.
+    public func read() -> LiveStatus {
+        while true {
+            let before = sequence.load(ordering: .acquiring)
+            if before & 1 == 1 { continue }
+            let rest = restFramesLeft.load(ordering: .relaxed)
+            let status = LiveStatus(
+                frame: frame.load(ordering: .relaxed),
+                outputFrames: outputFrames.load(ordering: .relaxed),
+                cadence: Double(bitPattern: cadence.load(ordering: .relaxed)),
+                targetCadence: Double(bitPattern: targetCadence.load(ordering: .relaxed)),
+                set: set.load(ordering: .relaxed),
+                sets: sets.load(ordering: .relaxed),
+                step: step.load(ordering: .relaxed),
+                countIn: countIn.load(ordering: .relaxed),
+                countInLength: countInLength.load(ordering: .relaxed),
+                restFramesLeft: rest < 0 ? nil : rest,
+                phase: LivePhase(rawValue: phase.load(ordering: .relaxed)) ?? .playing,
+                underruns: underruns.load(ordering: .relaxed))
+            atomicMemoryFence(ordering: .acquiring)
+            if sequence.load(ordering: .relaxed) == before { return status }
+        }
+    }
+}
+
+// MARK: The live player
+
+/// A renderer driven live: applies the runner's commands between blocks, pauses on a step
+/// boundary, stops with a short fade, and publishes its status.
+///
+/// The audio thread calls `render(into:)` and `publish(underruns:)`; any one other thread
+/// pushes to `commands` and reads `status`. The samples are the renderer's own, unchanged:
+/// without commands, the frames equal those a file export renders, whatever the block sizes.
+///
+/// To find the next step boundary the player keeps a copy of the renderer's timeline and
+/// moves it along behind the renderer: the renderer has consumed exactly the events before
+/// the frame it has rendered up to, and the copy is advanced to the same point and given the
+/// same cadence changes and skipped rests, so the two agree event for event
+/// (`LiveControlTests` checks that against `Renderer.position()`). The renderer keeps its
+/// timeline private; the copy costs a few hundred bytes and no allocation.
+public final class LivePlayback: @unchecked Sendable {
+    public let renderer: Renderer
+    public let commands: LiveCommandQueue
+    public let status: LiveStatusBoard
+    /// A stop fades out over this long: short enough to feel immediate, long enough not to click.
+    public static let stopFadeSeconds = 0.020
+    /// A pause waits for the next step at most this long; past it (a rest, a spoken caution,
+    /// a very slow cadence) it pauses at once.
+    public static let pauseWaitLimitSeconds = 2.0
+
+    private let state: UnsafeMutablePointer<LiveState>
+    // The same three objects, for the audio thread: reading a class reference out of a
+    // stored property retains it, and a retain may lock. The properties above keep them
+    // alive; these are used without retaining.
+    private let rendererRef: Unmanaged<Renderer>
+    private let commandsRef: Unmanaged<LiveCommandQueue>
+    private let statusRef: Unmanaged<LiveStatusBoard>
+
+    /// - Parameters:
+    ///   - renderer: a renderer nothing has rendered from yet.
+    ///   - plan: the plan the renderer was made with.
+    ///   - commandCapacity: commands that may wait between two blocks.
+    public init(renderer: Renderer, plan: SessionPlan, commandCapacity: Int = 64) {
+        precondition(renderer.framesRendered == 0, "LivePlayback follows a renderer from its first frame")
+        self.renderer = renderer
+        commands = LiveCommandQueue(capacity: commandCapacity)
+        let rate = renderer.format.sampleRate
+        let shadow = Timeline(plan: plan, sampleRate: rate)
+        state = .allocate(capacity: 1)
+        state.initialize(to: LiveState(
+            shadow: shadow, targetCadence: shadow.cadence, channels: renderer.format.channels,
+            stopFade: max(1, Int64((Self.stopFadeSeconds * Double(rate)).rounded())),
+            pauseWaitLimit: Int64(Self.pauseWaitLimitSeconds * Double(rate)), totalFrames: renderer.totalFrames))
+        let p = renderer.position()
+        status = LiveStatusBoard(LiveStatus(
+            cadence: p.cadence, targetCadence: p.cadence, set: p.set, sets: p.sets,
+            countInLength: shadow.countInLength, restFramesLeft: p.restFramesLeft,
+            phase: p.finished ? .finished : .playing))
+        rendererRef = .passUnretained(renderer)
+        commandsRef = .passUnretained(commands)
+        statusRef = .passUnretained(status)
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    /// The phase the audio thread left the player in. Audio thread only (or with it stopped);
+    /// other threads read `status.read().phase`.
+    public var phase: LivePhase { state.pointee.phase }
+
+    /// Applies waiting commands, then fills `buffer` with the next frames: the session's, or
+    /// silence while paused. Audio thread only.
+    ///
+    /// - Parameter buffer: room for `buffer.count / channels` interleaved frames.
+    /// - Returns: frames written: fewer than asked when a pause or the end falls inside the
+    ///   block, 0 once playback is over.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock, makes no system call.
+    @_noAllocation @_noLocks
+    public func render(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
+        while let command = commandsRef._withUnsafeGuaranteedRef({ $0.pop() }) {
+            apply(command)
+        }
+        let channels = state.pointee.channels
+        let wanted = buffer.count / channels
+        if wanted == 0 { return 0 }
+        var frames = wanted
+        switch state.pointee.phase {
+        case .finished:
+            return 0
+        case .paused:
+            return silence(buffer, frames: wanted)
+        case .pausing:
+            let left = state.pointee.pauseAt - state.pointee.frame
+            if left <= 0 {
+                state.pointee.phase = .paused
+                return silence(buffer, frames: wanted)
+            }
+            frames = Int(min(Int64(wanted), left))
+        case .playing, .stopping:
+            break
+        }
+        if state.pointee.diverged {
+            // A skipped rest or a faster cadence ends the plan before the renderer's fixed
+            // length; stop there rather than play the difference as silence.
+            followRenderer()
+            if let end = liveEndFrame() {
+                let left = end - state.pointee.frame
+                if left <= 0 {
+                    state.pointee.phase = .finished
+                    return 0
+                }
+                frames = Int(min(Int64(frames), left))
+            }
+        }
+        let block = UnsafeMutableBufferPointer(rebasing: buffer[0..<(frames * channels)])
+        let done = rendererRef._withUnsafeGuaranteedRef({ $0.render(into: block) })
+        if done == 0 {
+            state.pointee.phase = .finished
+            return 0
+        }
+        state.pointee.frame += Int64(done)
+        state.pointee.outputFrames += Int64(done)
+        if state.pointee.phase == .pausing {
+            if state.pointee.frame >= state.pointee.pauseAt { state.pointee.phase = .paused }
+        }
+        return done
+    }
+
+    @_noAllocation @_noLocks
+    private func silence(_ buffer: UnsafeMutableBufferPointer<Float>, frames: Int) -> Int {
+        buffer.baseAddress!.update(repeating: 0, count: frames * state.pointee.channels)
+        state.pointee.outputFrames += Int64(frames)
+        return frames
+    }
+
+    /// Publishes where playback is, with the device's underrun count. Audio thread only.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock, makes no system call.
+    @_noAllocation @_noLocks
+    public func publish(underruns: Int) {
+        let p = rendererRef._withUnsafeGuaranteedRef({ $0.position() })
+        // What has been heard, from the followed timeline: its indices name the next click.
+        followRenderer()
+        let t = state.pointee.shadow
+        var step = 0
+        var countIn = 0
+        switch t.phase {
+        case .countIn:
+            countIn = t.stepIndex
+        case .steps:
+            step = t.stepIndex
+            if let next = t.peek() {
+                switch next.level {
+                case .subdivision: step += 1  // inside a step: its first click was heard
+                case .accent, .step, .countIn: break
+                }
+            }
+            // Between the last count-in click and the first step.
+            if step == 0 { countIn = t.countInLength }
+        case .finished:
+            step = t.stepIndex + 1
+        }
+        let snapshot = LiveStatus(
+            frame: p.frame, outputFrames: state.pointee.outputFrames, cadence: p.cadence,
+            targetCadence: state.pointee.targetCadence, set: p.set, sets: p.sets, step: step,
+            countIn: countIn, countInLength: t.countInLength,
+            restFramesLeft: p.restFramesLeft, phase: state.pointee.phase, underruns: underruns)
+        statusRef._withUnsafeGuaranteedRef({ $0.publish(snapshot) })
+    }
+
+    /// The frame of the next step boundary at or after the renderer's position: the next step
+    /// or count-in click (subdivisions are not boundaries), or the end of the current set when
+    /// that comes first. Nil when the plan has no step left. Audio thread only.
+    ///
+    /// Real-time safety: copies the timeline (a value of plain numbers); allocates nothing.
+    @_noAllocation @_noLocks
+    public func nextStepFrame() -> Int64? {
+        followRenderer()
+        let now = state.pointee.frame
+        var t = state.pointee.shadow
+        let ended = t.previousSetEndFrame ?? Int64.min
+        // A step has at most four clicks (`PlanLimits.subdivide`); the bound only guards a bug.
+        for _ in 0..<64 {
+            if let end = t.previousSetEndFrame, end != ended, end >= now { return end }
+            guard let event = t.peek() else { return nil }
+            if event.frame >= now {
+                switch event.level {
+                case .subdivision: break
+                case .accent, .step, .countIn: return event.frame
+                }
+            }
+            t.advance()
+        }
+        return nil
+    }
+
+    /// Where the plan ends now that its last click has been consumed: the end of the last set
+    /// (the last step's start plus its interval, or a timed set's end), as the timeline
+    /// computes it; nil before. Only asked after a live change moved the end.
+    @_noAllocation @_noLocks
+    private func liveEndFrame() -> Int64? {
+        let t = state.pointee.shadow
+        switch t.phase {
+        case .countIn, .steps:
+            return nil
+        case .finished:
+            let end = t.timedSetDuration.isFinite
+                ? t.currentSetStart + t.timedSetDuration
+                : t.currentStepStart + t.currentStepInterval
+            return min(state.pointee.totalFrames, roundedToInt64(end * Double(t.sampleRate)))
+        }
+    }
+
+    /// Moves the copy of the timeline past every event the renderer has consumed: those
+    /// before the frame it has rendered up to.
+    @_noAllocation @_noLocks
+    private func followRenderer() {
+        let now = state.pointee.frame
+        while let event = state.pointee.shadow.peek(), event.frame < now {
+            state.pointee.shadow.advance()
+        }
+    }
+
+    /// For tests: where the followed timeline is, to compare with `renderer.position()`.
+    func followedPosition() -> (set: Int, step: Int, cadence: Double) {
+        followRenderer()
+        let t = state.pointee.shadow
+        return (t.setIndex, max(0, t.stepIndex), t.cadence)
+    }
+
+    /// True while commands other than a stop still mean something.
+    @_noAllocation @_noLocks
+    private func isRunning() -> Bool {
+        switch state.pointee.phase {
+        case .playing, .pausing, .paused: return true
+        case .stopping, .finished: return false
+        }
+    }
+
+    @_noAllocation @_noLocks
+    private func apply(_ command: LiveCommand) {
+        switch command {
+        case .changeCadence(let delta):
+            guard isRunning() else { return }
+            // PlanLimits.cadence, as literals (as Timeline does): a static's lazy
+            // initialisation may take a lock.
+            let target = min(max(state.pointee.targetCadence + delta, 30), 300)
+            state.pointee.targetCadence = target
+            followRenderer()
+            rendererRef._withUnsafeGuaranteedRef({ $0.changeCadence(to: target) })
+            state.pointee.shadow.changeCadence(to: target)
+            state.pointee.diverged = true
+        case .togglePause:
+            switch state.pointee.phase {
+            case .playing:
+                let now = state.pointee.frame
+                var at = now
+                let resting = rendererRef._withUnsafeGuaranteedRef({ $0.position() }).restFramesLeft != nil
+                if !resting, let next = nextStepFrame(), next - now <= state.pointee.pauseWaitLimit {
+                    at = next
+                }
+                state.pointee.pauseAt = at
+                state.pointee.phase = at <= now ? .paused : .pausing
+            case .pausing, .paused:
+                state.pointee.phase = .playing
+            case .stopping, .finished:
+                break
+            }
+        case .skip:
+            guard isRunning() else { return }
+            guard rendererRef._withUnsafeGuaranteedRef({ $0.position() }).restFramesLeft != nil else { return }
+            followRenderer()
+            rendererRef._withUnsafeGuaranteedRef({ $0.skipRest() })
+            // What the renderer does inside: its timeline's skipRest(at: frame / rate).
+            let rate = Double(state.pointee.shadow.sampleRate)
+            state.pointee.shadow.skipRest(at: Double(state.pointee.frame) / rate)
+            state.pointee.diverged = true
+        case .stop:
+            switch state.pointee.phase {
+            case .paused:
+                state.pointee.phase = .finished
+            case .playing, .pausing:
+                let fade = state.pointee.stopFade
+                rendererRef._withUnsafeGuaranteedRef({ $0.fadeOut(frames: fade) })
+                state.pointee.phase = .stopping
+            case .stopping, .finished:
+                break
+            }
+        }
+    }
+}
+
+/// The player's mutable state, behind one pointer so the audio thread touches no reference
+/// counts and no exclusivity bookkeeping.
+struct LiveState {
+    /// A copy of the renderer's timeline, moved along behind it (see `LivePlayback`).
+    var shadow: Timeline
+    var targetCadence: Double
+    let channels: Int
+    let stopFade: Int64
+    let pauseWaitLimit: Int64
+    var phase: LivePhase = .playing
+    var pauseAt: Int64 = 0
+    /// Frames the renderer has rendered (its own counter is not callable from the audio thread).
+    var frame: Int64 = 0
+    var outputFrames: Int64 = 0
+    /// The renderer's length, fixed when it was made.
+    let totalFrames: Int64
+    /// True once a cadence change or a skipped rest may have moved the end of the plan.
+    var diverged = false
+
+    init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64) {
+        self.totalFrames = totalFrames
+        self.shadow = shadow
+        self.targetCadence = targetCadence
+        self.channels = channels
+        self.stopFade = stopFade
+        self.pauseWaitLimit = pauseWaitLimit
+    }
+}
