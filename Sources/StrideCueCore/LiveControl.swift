@@ -267,7 +267,8 @@ public final class LivePlayback: @unchecked Sendable {
         state.initialize(to: LiveState(
             shadow: shadow, targetCadence: shadow.cadence, channels: renderer.format.channels,
             stopFade: max(1, Int64((Self.stopFadeSeconds * Double(rate)).rounded())),
-            pauseWaitLimit: Int64(Self.pauseWaitLimitSeconds * Double(rate)), totalFrames: renderer.totalFrames))
+            pauseWaitLimit: Int64(Self.pauseWaitLimitSeconds * Double(rate)), totalFrames: renderer.totalFrames,
+            capped: renderer.isCapped))
         let p = renderer.position()
         status = LiveStatusBoard(LiveStatus(
             cadence: p.cadence, targetCadence: p.cadence, set: p.set, sets: p.sets,
@@ -427,7 +428,9 @@ public final class LivePlayback: @unchecked Sendable {
             let end = t.timedSetDuration.isFinite
                 ? t.currentSetStart + t.timedSetDuration
                 : t.currentStepStart + t.currentStepInterval
-            return min(state.pointee.totalFrames, roundedToInt64(end * Double(t.sampleRate)))
+            let frame = roundedToInt64(end * Double(t.sampleRate))
+            // A cap (--duration) stays a hard limit; otherwise the plan's live end rules.
+            return state.pointee.capped ? min(state.pointee.totalFrames, frame) : frame
         }
     }
 
@@ -468,6 +471,9 @@ public final class LivePlayback: @unchecked Sendable {
             state.pointee.targetCadence = target
             followRenderer()
             rendererRef._withUnsafeGuaranteedRef({ $0.changeCadence(to: target) })
+            // A slower cadence lengthens the plan: let the renderer run on; the followed
+            // timeline's end (liveEndFrame) stops playback where the plan now ends.
+            rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
             state.pointee.shadow.changeCadence(to: target)
             state.pointee.diverged = true
         case .togglePause:
@@ -526,11 +532,15 @@ struct LiveState {
     var outputFrames: Int64 = 0
     /// The renderer's length, fixed when it was made.
     let totalFrames: Int64
+    /// The renderer's length is a user's cap, not the plan's.
+    let capped: Bool
     /// True once a cadence change or a skipped rest may have moved the end of the plan.
     var diverged = false
 
-    init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64) {
+    init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64,
+         capped: Bool) {
         self.totalFrames = totalFrames
+        self.capped = capped
         self.shadow = shadow
         self.targetCadence = targetCadence
         self.channels = channels

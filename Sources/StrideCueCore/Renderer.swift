@@ -57,6 +57,8 @@ public final class Renderer: @unchecked Sendable {
     public let format: RenderFormat
     /// Frames in the whole track: the plan's length, or the cap when it is shorter.
     public let totalFrames: Int64
+    /// True when `maxDuration` cut the plan short: its end is then a hard limit.
+    public let isCapped: Bool
     private let core: UnsafeMutablePointer<RenderCore>
 
     /// Voices that may sound at once; the oldest is faded out quickly when more are needed.
@@ -88,7 +90,8 @@ public final class Renderer: @unchecked Sendable {
             total = min(total, Int64((cap * rate).rounded()))
         }
         totalFrames = max(0, total)
-        let fade = total < planFrames ? Int64((Self.endFadeSeconds * rate).rounded()) : 0
+        isCapped = total < planFrames
+        let fade = isCapped ? Int64((Self.endFadeSeconds * rate).rounded()) : 0
         core = .allocate(capacity: 1)
         core.initialize(to: RenderCore(
             timeline: Timeline(plan: plan, sampleRate: format.sampleRate),
@@ -142,6 +145,18 @@ public final class Renderer: @unchecked Sendable {
     @_noAllocation @_noLocks
     public func fadeOut(frames: Int64) {
         core.pointee.fadeOut(frames: frames)
+    }
+
+    /// Lets rendering go on past `totalFrames` until `fadeOut(frames:)` or the caller stops:
+    /// for live play, where a slower cadence makes the plan longer than it was when the
+    /// renderer was made. Does nothing for a capped renderer, whose cap stays a hard limit.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func openEnd() {
+        // Two ifs, not `&&`: its autoclosure would capture (and retain) self.
+        if isCapped { return }
+        if core.pointee.endFade == 0 { core.pointee.endFrame = Int64.max }
     }
 
     /// Where the renderer is, for a status line.

@@ -298,11 +298,9 @@ struct LivePlaybackTests {
         #expect(out.count == 48_000 + 9 * 12_000)
     }
 
-    /// A slower cadence makes a set of steps last longer than the renderer's length, which is
-    /// fixed when it is made (`Renderer.totalFrames`, private `endFrame`): the last steps are
-    /// cut off. Fixing it needs the renderer to let its end follow the timeline in live use
-    /// (e.g. a real-time-safe `setEndFrame(_:)`); LivePlayback already knows the live end.
-    @Test func slowerCadenceIsCutAtTheRenderersFixedLength() {
+    /// A slower cadence makes a set of steps last longer than the plan first said: the renderer
+    /// runs on (openEnd) and playback ends where the slowed plan ends, every step heard.
+    @Test func slowerCadenceLengthensThePlan() {
         let plan = SessionPlan(cadence: 180, setLength: .steps(12))  // 4 s at 180 spm
         let live = Self.makeLive(plan)
         var changed = false
@@ -312,10 +310,9 @@ struct LivePlaybackTests {
                 changed = true
             }
         }
-        withKnownIssue("Renderer.totalFrames is fixed at init; a live slow-down cannot lengthen the track") {
-            #expect(out.count == 48_000 + 9 * 24_000)
-            #expect(clickStarts(out).count == 12)
-        }
+        // Steps 0–2 at 180 spm (16 000 frames each), then nine at 120 spm (24 000 each).
+        #expect(out.count == 48_000 + 9 * 24_000)
+        #expect(clickStarts(out).count == 12)
     }
 
     @Test func skipInASetDoesNothing() {
