@@ -425,10 +425,7 @@ public final class LivePlayback: @unchecked Sendable {
         case .countIn, .steps:
             return nil
         case .finished:
-            let end = t.timedSetDuration.isFinite
-                ? t.currentSetStart + t.timedSetDuration
-                : t.currentStepStart + t.currentStepInterval
-            let frame = roundedToInt64(end * Double(t.sampleRate))
+            let frame = roundedToInt64(t.finishedAt * Double(t.sampleRate))
             // A cap (--duration) stays a hard limit; otherwise the plan's live end rules.
             return state.pointee.capped ? min(state.pointee.totalFrames, frame) : frame
         }
@@ -494,12 +491,17 @@ public final class LivePlayback: @unchecked Sendable {
             }
         case .skip:
             guard isRunning() else { return }
-            guard rendererRef._withUnsafeGuaranteedRef({ $0.position() }).restFramesLeft != nil else { return }
             followRenderer()
-            rendererRef._withUnsafeGuaranteedRef({ $0.skipRest() })
-            // What the renderer does inside: its timeline's skipRest(at: frame / rate).
+            // What the renderer does inside: its timeline's skipRest/endSet(at: frame / rate).
             let rate = Double(state.pointee.shadow.sampleRate)
-            state.pointee.shadow.skipRest(at: Double(state.pointee.frame) / rate)
+            let now = Double(state.pointee.frame) / rate
+            if rendererRef._withUnsafeGuaranteedRef({ $0.position() }).restFramesLeft != nil {
+                rendererRef._withUnsafeGuaranteedRef({ $0.skipRest() })
+                state.pointee.shadow.skipRest(at: now)
+            } else {
+                rendererRef._withUnsafeGuaranteedRef({ $0.endSet() })
+                state.pointee.shadow.endSet(at: now)
+            }
             state.pointee.diverged = true
         case .stop:
             switch state.pointee.phase {

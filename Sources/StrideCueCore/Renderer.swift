@@ -139,6 +139,15 @@ public final class Renderer: @unchecked Sendable {
         core.pointee.skipRest()
     }
 
+    /// Ends the current set now: its rest starts (or, in the last set, the plan ends).
+    /// Clicks and cues already sounding play out; nothing new of that set starts.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func endSet() {
+        core.pointee.endSet()
+    }
+
     /// Fades everything out over `frames` frames and ends the track there.
     ///
     /// Real-time safety: allocates nothing, takes no lock.
@@ -540,6 +549,13 @@ struct RenderCore {
             endFrame = end
             endFade = max(1, frames)
         }
+    }
+
+    @_noAllocation @_noLocks
+    mutating func endSet() {
+        timeline.endSet(at: Double(frame) / Double(timeline.sampleRate))
+        nextEvent = timeline.peek()
+        if hasCues { cues.resync(to: timeline) }
     }
 
     @_noAllocation @_noLocks

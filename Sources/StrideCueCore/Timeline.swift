@@ -325,14 +325,33 @@ public struct Timeline: Sendable {
             }
             let end = setDuration.isFinite ? setStart + setDuration
                 : (rampActive && next <= rampSteps ? setStart + rampSum : anchoredTime(next))
-            if setIndex + 1 >= sets {
-                phase = .finished
-            } else {
-                lastSetEnd = end
-                setIndex += 1
-                beginSet(countInStart: end + rest)
-            }
+            finishSet(at: end)
         }
+    }
+
+    /// The plan's end once the timeline has finished: the end of its last set, in seconds.
+    public private(set) var finishedAt: Double = .nan
+
+    /// Ends the current set at `time`: the rest (and the next set) follows, or the plan ends.
+    @_noAllocation @_noLocks
+    private mutating func finishSet(at time: Double) {
+        if setIndex + 1 >= sets {
+            phase = .finished
+            finishedAt = time
+        } else {
+            lastSetEnd = time
+            setIndex += 1
+            beginSet(countInStart: time + rest)
+        }
+    }
+
+    /// Ends the current set early, at `time` (the runner pressed "next set"): the rest before
+    /// the next set starts now, or the plan ends now after the last set. Does nothing during a
+    /// rest or before the set's count-in.
+    @_noAllocation @_noLocks
+    public mutating func endSet(at time: Double) {
+        guard phase != .finished, time >= countInStart else { return }
+        finishSet(at: time)
     }
 
     /// Changes the cadence from the next step on; the grid is exact from that step.

@@ -315,13 +315,27 @@ struct LivePlaybackTests {
         #expect(clickStarts(out).count == 12)
     }
 
-    @Test func skipInASetDoesNothing() {
+    /// "Next set" in a set ends it now: the rest starts, then the next set on its usual grid.
+    @Test func skipInASetEndsItAndStartsTheRest() {
+        let plan = SessionPlan(cadence: 180, sets: 2, setLength: .steps(6), rest: 2)
+        let live = Self.makeLive(plan)
+        let out = Self.play(live) { frame in
+            if frame == 24_000 { live.commands.push(.skip) }
+        }
+        // Steps at 0 and 16 000; the set ends at 24 000 (0.5 s), 2 s of rest, then six steps.
+        #expect(clickStarts(out) == [0, 16_000] + (0..<6).map { 120_000 + $0 * 16_000 })
+        #expect(out.count == 120_000 + 6 * 16_000)
+    }
+
+    /// In the last set, "next set" ends the session there.
+    @Test func skipInTheLastSetEndsThePlan() {
         let plan = SessionPlan(cadence: 180, setLength: .steps(6))
         let live = Self.makeLive(plan)
         let out = Self.play(live) { frame in
             if frame == 24_000 { live.commands.push(.skip) }
         }
-        #expect(out == renderAll(plan, block: 4_096))
+        #expect(clickStarts(out) == [0, 16_000])
+        #expect(out.count == 24_000)
     }
 
     /// A stop fades out over 20 ms and ends there.
