@@ -159,9 +159,11 @@ struct LivePlaybackTests {
 
     /// The player's copy of the timeline keeps pace with the renderer's own through cadence
     /// changes, skipped rests and odd block sizes.
-    @Test func followedTimelineAgreesWithTheRenderer() {
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func followedTimelineAgreesWithTheRenderer(seed: UInt64) {
         let live = Self.makeLive()
-        var generator = SystemRandomNumberGenerator()
+        // Seeded, so a failure can be replayed; "next set" now ends sets, so runs vary in length.
+        var generator = SplitMix64(state: seed)
         var buffer = [Float](repeating: 0, count: 5_000)
         var blocks = 0
         var mismatches = 0
@@ -184,7 +186,7 @@ struct LivePlaybackTests {
             // nextStepFrame is at or after the current frame.
             if let next = live.nextStepFrame() { #expect(next >= live.renderer.framesRendered) }
         }
-        #expect(blocks > 100)
+        #expect(blocks > 20)
         #expect(mismatches == 0)
     }
 
@@ -424,3 +426,4 @@ func clickStarts(_ mono: [Float], gap: Int = 200) -> [Int] {
     }
     return result
 }
+

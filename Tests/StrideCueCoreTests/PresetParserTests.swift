@@ -64,7 +64,7 @@ private func spansAreInside(_ node: YAMLNode, _ count: Int) -> Bool {
 }
 
 /// A small deterministic generator, so a failing fuzz case can be replayed.
-private struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
