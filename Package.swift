@@ -33,6 +33,11 @@ let package = Package(
             pkgConfig: "samplerate",
             providers: [.apt(["libsamplerate0-dev"])]
         ),
+        .systemLibrary(
+            name: "CEBUR128",
+            pkgConfig: "libebur128",
+            providers: [.apt(["libebur128-dev"])]
+        ),
         // flite ships no pkg-config file: the module map names its libraries.
         .systemLibrary(
             name: "CFlite",
@@ -67,6 +72,12 @@ let package = Package(
             dependencies: ["StrideCueCore", "CSndFile", "CSampleRate"]
         ),
 
+        // Adapter: loudness (libebur128), the true-peak limiter and music ducking.
+        .target(
+            name: "StrideCueLoudness",
+            dependencies: ["CEBUR128"]
+        ),
+
         .executableTarget(
             name: "stridecue",
             dependencies: [
@@ -74,6 +85,7 @@ let package = Package(
                 "StrideCueSoundFile",
                 "StrideCueALSA",
                 "StrideCueSpeech",
+                "StrideCueLoudness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -100,9 +112,13 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueCLITests",
-            dependencies: ["StrideCueCore", "StrideCueSoundFile"],
+            dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
+        ),
+        .testTarget(
+            name: "StrideCueLoudnessTests",
+            dependencies: ["StrideCueLoudness", "StrideCueSoundFile", "StrideCueCore"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -21,14 +21,21 @@ public enum SampleEncoding: String, Sendable, CaseIterable {
 /// folder, which is renamed onto the destination only by `commit()`.
 ///
 /// If the writer is dropped without `commit()` (an error, Ctrl-C), the temporary file is
-/// removed and nothing appears at the destination. The corresponding C calls are `mkstemp`,
-/// `sf_open_fd`, `sf_writef_*`, `sf_close` and `rename`.
+/// removed and nothing appears at the destination.
+///
+/// libsndfile writes through StrideCue's own file callbacks (`sf_open_virtual`), so every
+/// `write(2)` is seen here: some codecs (LAME's MP3 encoder among them) only log a short write,
+/// and a full disk must never pass for a finished file. The corresponding C calls are
+/// `mkstemp`, `sf_open_virtual`, `sf_set_string`, `sf_command`, `sf_writef_*`, `sf_close`,
+/// `write` and `rename`.
 public struct SoundFileWriter: ~Copyable {
     public let path: String
     public let format: RenderFormat
     public let encoding: SampleEncoding
+    public let type: SoundFileType
     private let temporaryPath: String
     private var file: OpaquePointer?
+    private let sink: UnsafeMutablePointer<FileSink>
     /// Conversion space for one block, allocated once.
     private let int16Block: UnsafeMutableBufferPointer<Int16>
     private let int32Block: UnsafeMutableBufferPointer<Int32>
@@ -36,10 +43,25 @@ public struct SoundFileWriter: ~Copyable {
     /// Samples per conversion block (interleaved).
     public static let blockSamples = 262_144
 
-    /// Creates the temporary file and opens it for writing WAV.
+    /// Creates the temporary file and opens it for writing a plain, untagged WAV.
     /// - Throws: `SoundFileError` of kind `.cannotCreate` when the folder does not exist or
     ///   cannot be written.
     public init(path: String, format: RenderFormat, encoding: SampleEncoding) throws(SoundFileError) {
+        try self.init(path: path, format: format, type: .wav, encoding: encoding)
+    }
+
+    /// Creates the temporary file and opens it for writing `type`.
+    ///
+    /// - Parameters:
+    ///   - type: the container and codec (see `SoundFileType(path:)`).
+    ///   - encoding: sample precision for WAV and FLAC; the lossy codecs take floats.
+    ///   - quality: 0 (smallest) … 10 (best) for the lossy codecs, nil for their default
+    ///     (`SoundFileType.defaultQuality`); ignored by WAV and FLAC.
+    ///   - tags: title, artist and so on, or nil for an untagged file.
+    /// - Throws: `.cannotCreate` when the folder cannot be written or the codec refuses the
+    ///   format (check `SoundFileType.problem(with:encoding:)` first for a friendlier message).
+    public init(path: String, format: RenderFormat, type: SoundFileType, encoding: SampleEncoding = .pcm16,
+                quality: Int? = nil, tags: TrackTags? = nil) throws(SoundFileError) {
         let (folder, name) = Self.split(path)
         var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
         let fd = try template.withUnsafeMutableBufferPointer { (buffer) throws(SoundFileError) -> Int32 in
@@ -51,35 +73,119 @@ public struct SoundFileWriter: ~Copyable {
         umask(mask)
         _ = fchmod(fd, 0o666 & ~mask)
 
+        let sink = UnsafeMutablePointer<FileSink>.allocate(capacity: 1)
+        sink.initialize(to: FileSink(fd: fd))
+        func fail(_ error: SoundFileError, closing handle: OpaquePointer? = nil) -> SoundFileError {
+            if let handle { sf_close(handle) }
+            close(fd)
+            unlink(temporary)
+            sink.deallocate()
+            return error
+        }
+
+        if type == .mp3, let tags {
+            // The ID3 tag goes first; libsndfile's MP3 stream starts after it (see ID3Tag).
+            let tag = ID3Tag.bytes(for: tags)
+            let written = tag.withUnsafeBytes { FileSink.write(sink, $0.baseAddress!, tag.count) }
+            if written != tag.count {
+                throw fail(SoundFileError(kind: .io, path: path, call: "write", reason: String(cString: strerror(sink.pointee.error))))
+            }
+            sink.pointee.base = Int64(tag.count)
+        }
+
         var info = SF_INFO()
         info.samplerate = Int32(format.sampleRate)
         info.channels = Int32(format.channels)
-        info.format = Int32(SF_FORMAT_WAV) | encoding.sndfileSubtype
-        guard let handle = sf_open_fd(fd, Int32(SFM_WRITE), &info, 1) else {
+        info.format = type.sndfileFormat(encoding: encoding, tagged: tags != nil)
+        var io = FileSink.virtualIO
+        guard let handle = sf_open_virtual(&io, Int32(SFM_WRITE), &info, sink) else {
             let reason = cleaned(String(cString: sf_strerror(nil)))
-            close(fd)
-            unlink(temporary)
-            throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_open_fd", reason: reason)
+            throw fail(SoundFileError(kind: .cannotCreate, path: path, call: "sf_open_virtual", reason: reason))
         }
-        // Without a PEAK chunk the header does not depend on the samples written.
-        sf_command(handle, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))
+        do throws(SoundFileError) {
+            try Self.configure(handle, type: type, format: format, quality: quality, tags: tags, path: path)
+        } catch {
+            throw fail(error, closing: handle)
+        }
         self.path = path
         self.format = format
         self.encoding = encoding
+        self.type = type
         self.temporaryPath = temporary
         self.file = handle
+        self.sink = sink
         int16Block = .allocate(capacity: Self.blockSamples)
         int32Block = .allocate(capacity: Self.blockSamples)
     }
 
+    /// Settings that must reach libsndfile before the first frame: header options, the
+    /// codec's quality, the tags.
+    private static func configure(_ handle: OpaquePointer, type: SoundFileType, format: RenderFormat,
+                                  quality: Int?, tags: TrackTags?, path: String) throws(SoundFileError) {
+        func command(_ command: Int32, _ name: String, _ value: Double) throws(SoundFileError) {
+            var v = value
+            if sf_command(handle, command, &v, Int32(MemoryLayout<Double>.size)) != SF_TRUE {
+                throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_command(\(name))",
+                                     reason: "\(type.displayName) refused the setting (\(cleaned(String(cString: sf_strerror(handle)))))")
+            }
+        }
+        switch type {
+        case .wav:
+            // Without a PEAK chunk the header does not depend on the samples written.
+            sf_command(handle, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))
+            if tags != nil {
+                // Mono is the front centre speaker: libsndfile has no WAVEX mask for "mono".
+                var map: [Int32] = format.channels == 1 ? [Int32(SF_CHANNEL_MAP_CENTER)]
+                    : [Int32(SF_CHANNEL_MAP_LEFT), Int32(SF_CHANNEL_MAP_RIGHT)]
+                let size = Int32(map.count * MemoryLayout<Int32>.size)
+                if sf_command(handle, Int32(SFC_SET_CHANNEL_MAP_INFO), &map, size) != SF_TRUE {
+                    throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_command(SFC_SET_CHANNEL_MAP_INFO)",
+                                         reason: cleaned(String(cString: sf_strerror(handle))))
+                }
+            }
+        case .flac:
+            break
+        case .ogg, .opus, .mp3:
+            switch CodecSetting.forType(type, quality: quality ?? SoundFileType.defaultQuality) {
+            case .vbrQuality(let q)?: try command(Int32(SFC_SET_VBR_ENCODING_QUALITY), "SFC_SET_VBR_ENCODING_QUALITY", q)
+            case .compressionLevel(let c)?: try command(Int32(SFC_SET_COMPRESSION_LEVEL), "SFC_SET_COMPRESSION_LEVEL", c)
+            case nil: break
+            }
+            if type == .mp3 {
+                // Variable bitrate: silence (rests) costs almost nothing. libsndfile re-reads the
+                // quality when the mode changes, so the mode comes after it.
+                var mode = Int32(SF_BITRATE_MODE_VARIABLE)
+                if sf_command(handle, Int32(SFC_SET_BITRATE_MODE), &mode, Int32(MemoryLayout<Int32>.size)) != SF_TRUE {
+                    throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_command(SFC_SET_BITRATE_MODE)",
+                                         reason: cleaned(String(cString: sf_strerror(handle))))
+                }
+            }
+        }
+        // MP3 tags are already in the file; the others go through libsndfile.
+        if let tags, type != .mp3 {
+            for (kind, text) in tags.sndfileStrings {
+                let status = sf_set_string(handle, kind, text)
+                // WAV's INFO chunk has no track number or software field for every version of
+                // libsndfile; those two are nice to have, the rest must be there.
+                if status != 0, kind != Int32(SF_STR_TRACKNUMBER), kind != Int32(SF_STR_SOFTWARE) {
+                    throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_set_string",
+                                         reason: cleaned(String(cString: sf_error_number(status))))
+                }
+            }
+        }
+    }
+
     deinit {
         if let file { sf_close(file) }
+        if sink.pointee.fd >= 0 { close(sink.pointee.fd) }
         unlink(temporaryPath)
+        sink.deallocate()
         int16Block.deallocate()
         int32Block.deallocate()
     }
 
-    /// Appends interleaved frames rendered as floats in −1…1, quantized for the file's encoding.
+    /// Appends interleaved frames rendered as floats in −1…1, quantized for the file's encoding
+    /// (WAV, FLAC) or handed to the encoder as they are (the lossy codecs).
     /// - Throws: `.io` when the disk is full or the write fails.
     public mutating func write(_ samples: UnsafeBufferPointer<Float>) throws(SoundFileError) {
         guard let file else { return }
@@ -89,38 +195,50 @@ public struct SoundFileWriter: ~Copyable {
             let chunk = UnsafeBufferPointer(rebasing: samples[offset..<offset + n])
             let frames = sf_count_t(n / format.channels)
             let written: sf_count_t
-            switch encoding {
-            case .pcm16:
+            let call: StaticString
+            if type.isLossy || encoding == .float32 {
+                written = sf_writef_float(file, chunk.baseAddress, frames)
+                call = "sf_writef_float"
+            } else if encoding == .pcm16 {
                 SampleQuantizer.toInt16(chunk, into: int16Block.baseAddress!)
                 written = sf_writef_short(file, int16Block.baseAddress, frames)
-            case .pcm24:
+                call = "sf_writef_short"
+            } else {
                 SampleQuantizer.toInt24(chunk, into: int32Block.baseAddress!)
                 written = sf_writef_int(file, int32Block.baseAddress, frames)
-            case .float32:
-                written = sf_writef_float(file, chunk.baseAddress, frames)
+                call = "sf_writef_int"
             }
-            if written != frames {
-                throw writeError(file, call: encoding == .float32 ? "sf_writef_float" : encoding == .pcm16 ? "sf_writef_short" : "sf_writef_int")
+            if written != frames || sink.pointee.error != 0 || sf_error(file) != 0 {
+                throw writeError(file, call: call)
             }
             offset += n
         }
     }
 
-    /// Finishes the header, closes the file and renames it onto the destination.
+    /// Finishes the stream (the encoder's last frames, the header), closes the file and renames
+    /// it onto the destination.
     public consuming func commit() throws(SoundFileError) {
         guard let handle = file else { return }
         file = nil
         let status = sf_close(handle)
+        if sink.pointee.error != 0 {
+            throw SoundFileError(kind: .io, path: path, call: "write", reason: String(cString: strerror(sink.pointee.error)))
+        }
         if status != 0 {
             throw SoundFileError(kind: .io, path: path, call: "sf_close", reason: cleaned(String(cString: sf_error_number(status))))
         }
+        let fd = sink.pointee.fd
+        sink.pointee.fd = -1
+        try systemCheck(close(fd), "close", path: path, kind: .io)
         try systemCheck(rename(temporaryPath, path), "rename", path: path, kind: .cannotCreate)
     }
 
     private func writeError(_ file: OpaquePointer, call: StaticString) -> SoundFileError {
-        let code = errno
+        let code = sink.pointee.error != 0 ? sink.pointee.error : errno
         var reason = cleaned(String(cString: sf_strerror(file)))
-        if code != 0, reason.isEmpty || reason.hasPrefix("No error") { reason = String(cString: strerror(code)) }
+        if code != 0, reason.isEmpty || reason.hasPrefix("No error") || sink.pointee.error != 0 {
+            reason = String(cString: strerror(code))
+        }
         return SoundFileError(kind: .io, path: path, call: "\(call)", reason: reason)
     }
 
@@ -128,5 +246,69 @@ public struct SoundFileWriter: ~Copyable {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let folder = String(path[..<slash])
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+}
+
+/// The file libsndfile writes into, seen through its virtual I/O callbacks.
+///
+/// `base` hides a prefix StrideCue wrote itself (an MP3's ID3 tag): libsndfile sees a file
+/// that starts after it. `error` keeps the errno of the first failed `write(2)`.
+struct FileSink {
+    var fd: Int32
+    var base: Int64 = 0
+    var error: Int32 = 0
+
+    /// Writes all of `count` bytes, retrying EINTR and short writes; returns the bytes written.
+    static func write(_ sink: UnsafeMutablePointer<FileSink>, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        var done = 0
+        while done < count {
+            let n = Glibc.write(sink.pointee.fd, bytes + done, count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if sink.pointee.error == 0 { sink.pointee.error = errno }
+                break
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// The callbacks, which find the sink through libsndfile's `user_data`.
+    static var virtualIO: SF_VIRTUAL_IO {
+        SF_VIRTUAL_IO(
+            get_filelen: { user in
+                let sink = user!.assumingMemoryBound(to: FileSink.self)
+                var st = stat()
+                guard fstat(sink.pointee.fd, &st) == 0 else { return -1 }
+                return sf_count_t(st.st_size) - sink.pointee.base
+            },
+            seek: { offset, whence, user in
+                let sink = user!.assumingMemoryBound(to: FileSink.self)
+                let target = whence == SEEK_SET ? offset + sink.pointee.base : offset
+                let at = lseek(sink.pointee.fd, off_t(target), whence)
+                return at < 0 ? -1 : sf_count_t(at) - sink.pointee.base
+            },
+            read: { buffer, count, user in
+                let sink = user!.assumingMemoryBound(to: FileSink.self)
+                var done = 0
+                while done < Int(count) {
+                    let n = Glibc.read(sink.pointee.fd, buffer! + done, Int(count) - done)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    done += n
+                }
+                return sf_count_t(done)
+            },
+            write: { bytes, count, user in
+                let sink = user!.assumingMemoryBound(to: FileSink.self)
+                return sf_count_t(FileSink.write(sink, bytes!, Int(count)))
+            },
+            tell: { user in
+                let sink = user!.assumingMemoryBound(to: FileSink.self)
+                let at = lseek(sink.pointee.fd, 0, SEEK_CUR)
+                return at < 0 ? -1 : sf_count_t(at) - sink.pointee.base
+            }
+        )
     }
 }

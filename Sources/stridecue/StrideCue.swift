@@ -11,6 +11,6 @@ struct StrideCue: ParsableCommand {
               stridecue render bum-kicks -o bum-kicks.wav
               stridecue render --spm 172.5 --duration 20m -o easy.wav
             """,
-        subcommands: [Render.self, Play.self, Devices.self, Say.self, Voices.self, Presets.self, PresetCommand.self]
+        subcommands: [Render.self, Export.self, Play.self, Devices.self, Say.self, Voices.self, Presets.self, PresetCommand.self]
     )
 }

@@ -1,0 +1,748 @@
+import Glibc
+import StrideCueCore
+import StrideCueLoudness
+import StrideCueSoundFile
+import Synchronization
+
+/// What writing a track did, for the line `export` prints.
+struct TrackReport {
+    /// Integrated loudness of the written mix in LUFS, or nil when it was not normalized.
+    var loudness: Double?
+    /// The loudness gain applied, in dB.
+    var gain: Double
+    /// The limiter's deepest cut in dB (0 when it never acted).
+    var limiting: Double
+    /// The normalization target could not be reached within `maximumLimiting` of the limiter.
+    var targetMissed: Bool
+    /// Seconds the renderer itself took in the written pass (`STRIDECUE_TIMING`'s "mixing").
+    var renderSeconds = 0.0
+}
+
+/// Frames rendered, mixed and handed to the encoder at a time.
+let trackBlockFrames = 131_072
+
+/// How far past the limiter-free gain the search may go, in dB. The default woodblock at
+/// 180 spm needs about 7 dB more gain (and 13 dB off its peaks) to reach −16 LUFS; a target
+/// that would need more than this is left short, and the export says so.
+let maximumLimiting = 14.0
+
+/// Writes a track for a phone: the clicks and cues, music under them, normalized to a loudness
+/// target with the true peak under a ceiling, tagged, in the format the name asks for.
+///
+/// Rendering is fast, so the track is rendered more than once (two-pass loudness, with a
+/// short search in between when the limiter has to act). Loudness is measured by libebur128
+/// on a sample of the track — at most 24 blocks of 2.7 s spread evenly over it, or the whole
+/// of a shorter track — which is kept in memory (at most 12 MiB a channel) when there is no
+/// music:
+/// 1. Analysis at unity gain: the clicks and cues, and the music on its own; with music, the
+///    mix with the music at its level. A sample of a click track stands for all of it (the
+///    same clicks over and over); with music or cues, which come and go, the whole track is
+///    measured too, and the sample aims off by the difference.
+/// 2. The gain that brings the mix to the target. If that pushes a true peak over the
+///    ceiling, the limiter takes some loudness back: a few runs over the sample, limited and
+///    metered, find by the secant method the gain at which the limited mix lands on the
+///    target (within 0.05 LU).
+/// 3. The written pass: encoded on a second thread while this one renders and limits. With
+///    music or cues it is metered as well; should it miss the target by more than 0.3 LU, the
+///    search runs again aiming off by the miss, and the file is written again.
+/// One gain for the whole mix: the balance of clicks, voice and music stays as rendered.
+///
+/// - Parameters:
+///   - makeRenderer: a fresh renderer at the start of the track, once per pass.
+///   - path: the file to write, atomically (nothing appears there on failure).
+///   - settings: from `PhoneOptions.settings(for:…)`.
+///   - tags: written when `settings.tagged`.
+///   - cues: frames where spoken cues sound; the music ducks under them.
+///   - quiet: no progress bar.
+func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, settings: PhoneSettings, tags: TrackTags?,
+                cues: [Range<Int64>] = [], quiet: Bool) throws -> TrackReport {
+    let first = try makeRenderer()
+    let format = first.format
+    var progress = ProgressBar(total: first.totalFrames, rate: format.sampleRate, enabled: !quiet)
+    defer { progress.finish() }
+    let tags = settings.tagged ? tags : nil
+    let passes = TrackPasses(makeRenderer: makeRenderer, first: first, settings: settings, cues: cues, path: path)
+
+    guard settings.loudness != nil || settings.music != nil else {
+        let written = try passes.write(gain: 0, limited: false, metered: false, tags: tags, progress: &progress)
+        return TrackReport(loudness: nil, gain: 0, limiting: 0, targetMissed: false, renderSeconds: written.renderSeconds)
+    }
+
+    // Loudness is measured on the sample: the clicks and cues, the music on its own, then the
+    // mix with the music at its level.
+    var (mixLoudness, musicLoudness, wholeLoudness) = try passes.analyze()
+    if let bed = settings.music {
+        // The music sits `level` dB under the clicks and cues; a silent click track (all
+        // rest) puts it under the target instead.
+        let reference = mixLoudness.isFinite ? mixLoudness : (settings.loudness ?? PhoneOptions.defaultLoudness)
+        passes.musicGain = musicLoudness.isFinite ? Float(amplitude(decibels: reference + bed.level - musicLoudness)) : 0
+        if settings.loudness != nil {
+            let run = try passes.searchRun(gain: 0, limited: false, measuringWhole: passes.wholeCounts)
+            (mixLoudness, wholeLoudness) = (run.loudness, run.whole)
+        }
+    }
+    guard let target = settings.loudness, mixLoudness.isFinite else {
+        // No target (music with --no-normalize), or nothing to normalize: the limiter only
+        // keeps the mix's peaks under the ceiling.
+        let written = try passes.write(gain: 0, limited: true, metered: false, tags: tags, progress: &progress)
+        return TrackReport(loudness: nil, gain: 0, limiting: written.limiting, targetMissed: false,
+                           renderSeconds: written.renderSeconds)
+    }
+
+    // How much louder the whole is than the sample (at unity gain): the sample aims that much lower.
+    let offset = wholeLoudness.map { $0.isFinite ? $0 - mixLoudness : 0 } ?? 0
+    let unlimited = target - mixLoudness - offset
+    var search = GainSearch(target: target - offset)
+    while search.needsMore {
+        let next = search.points.isEmpty ? unlimited : search.nextGain()
+        if search.tried(next) { break }
+        let run = try passes.searchRun(gain: next)
+        search.record(gain: next, loudness: run.loudness, limited: run.limiting > 0)
+    }
+    var gain = search.best.gain
+    // A sample of a click track stands for the whole of it: the same clicks over and over.
+    // Music wanders and cues come and go, so then the written pass is measured as well.
+    let verify = !passes.sampleIsWhole && (settings.music != nil || !cues.isEmpty)
+    var written = try passes.write(gain: gain, limited: true, metered: verify, tags: tags, progress: &progress,
+                                   commitIf: { abs($0 - target) <= 0.3 })
+    if let loudness = written.loudness, !written.committed {
+        // The sample was not typical (a spoken caution it did not include, a loud chorus it
+        // missed): the whole is `offset` louder than the sample at this gain. Search the
+        // sample again for the gain that puts the whole on the target, and write again.
+        let miss = loudness - search.best.loudness
+        search = search.retargeted(target - miss)
+        while search.needsMore {
+            let next = search.nextGain()
+            if search.tried(next) { break }
+            let run = try passes.searchRun(gain: next)
+            search.record(gain: next, loudness: run.loudness, limited: run.limiting > 0)
+        }
+        gain = search.best.gain
+        progress = ProgressBar(total: first.totalFrames, rate: format.sampleRate, enabled: !quiet)
+        written = try passes.write(gain: gain, limited: true, metered: true, tags: tags, progress: &progress)
+    }
+    let loudness = written.loudness ?? search.best.loudness
+    return TrackReport(loudness: loudness, gain: gain, limiting: written.limiting, targetMissed: loudness < target - 0.5,
+                       renderSeconds: written.renderSeconds)
+}
+
+/// Finds the gain at which the limited mix reaches the target loudness, by the secant method.
+struct GainSearch {
+    let target: Double
+    private(set) var points: [(gain: Double, loudness: Double)] = []
+    /// d(loudness)/d(gain) near the answer: 1 while the limiter rests, less when it acts
+    /// (each dB of gain then buys only part of a dB of loudness).
+    private(set) var slope = 1.0
+    private var limited = false
+
+    init(target: Double) { self.target = target }
+
+    mutating func record(gain: Double, loudness: Double, limited: Bool) {
+        points.append((gain, loudness))
+        self.limited = limited
+        if points.count >= 2 {
+            let a = points[points.count - 2], b = points[points.count - 1]
+            if b.gain != a.gain { slope = min(1, max(0.2, (b.loudness - a.loudness) / (b.gain - a.gain))) }
+        } else if limited {
+            // A limited click track gains about half a dB of loudness per dB of gain at first.
+            slope = 0.5
+        }
+    }
+
+    /// Within 0.05 LU of the target, without the limiter
+    /// (loudness is then exactly linear in gain), or out of tries.
+    var needsMore: Bool {
+        guard let last = points.last else { return true }
+        if points.count >= 8 { return false }
+        if !limited { return abs(last.loudness - target) > 0.01 }
+        return abs(best.loudness - target) > 0.05
+    }
+
+    /// The next gain to measure: from the point nearest the target, along the slope; never
+    /// more than `maximumLimiting` past the gain the limiter-free mix would need.
+    func nextGain() -> Double {
+        let from = best
+        let next = from.gain + (target - from.loudness) / slope
+        let free = points[0].gain + (target - points[0].loudness)
+        return min(next, max(free, points[0].gain) + maximumLimiting)
+    }
+
+    func tried(_ gain: Double) -> Bool { points.contains { abs($0.gain - gain) < 1e-6 } }
+
+    /// The same measurements, aiming at another target.
+    func retargeted(_ newTarget: Double) -> GainSearch {
+        var copy = GainSearch(target: newTarget)
+        copy.points = points
+        copy.slope = slope
+        copy.limited = limited
+        // With one point and the limiter barely at work, loudness follows gain dB for dB.
+        if points.count == 1 { copy.slope = 1 }
+        return copy
+    }
+
+    /// The point closest to the target.
+    var best: (gain: Double, loudness: Double) {
+        points.min { abs($0.loudness - target) < abs($1.loudness - target) }!
+    }
+}
+
+/// The passes over one track. Each pass starts from a fresh renderer (and a fresh read of the
+/// music), so every pass sees exactly the same samples.
+final class TrackPasses {
+    let makeRenderer: () throws -> Renderer
+    var first: Renderer?
+    let settings: PhoneSettings
+    let format: RenderFormat
+    let totalFrames: Int64
+    let cues: [Range<Int64>]
+    let path: String
+    /// Linear gain of the music bed, set after `analyze`.
+    var musicGain: Float = 0
+    /// Every `sampleEvery`-th block (from the middle of the first stretch) is in the search's sample.
+    let sampleEvery: Int
+    /// Meter only the left channel, as dual mono, while both channels are the same (clicks and
+    /// cues without music): half the metering for the same number.
+    var identicalChannels: Bool
+
+    /// Without music, the sample of the clicks and cues at unity gain, kept from the analysis
+    /// so the search need not render again: `sampleChannels` interleaved channels (one while
+    /// the track's channels are identical). At most `sampleBlocks` blocks: about 12 MiB mono.
+    private var sample: [UnsafeMutableBufferPointer<Float>] = []
+    private var sampleChannels = 1
+
+    /// Blocks in the gain search's sample, at most: about a minute of audio.
+    static let sampleBlocks = 24
+
+    init(makeRenderer: @escaping () throws -> Renderer, first: Renderer, settings: PhoneSettings,
+         cues: [Range<Int64>], path: String) {
+        self.makeRenderer = makeRenderer
+        self.first = first
+        self.settings = settings
+        self.format = first.format
+        self.totalFrames = first.totalFrames
+        self.cues = cues
+        self.path = path
+        let blocks = Int((totalFrames + Int64(trackBlockFrames) - 1) / Int64(trackBlockFrames))
+        sampleEvery = max(1, (blocks + Self.sampleBlocks - 1) / Self.sampleBlocks)
+        identicalChannels = settings.music == nil && first.format.channels > 1
+    }
+
+    deinit { dropSample() }
+
+    private func dropSample() {
+        for chunk in sample { chunk.deallocate() }
+        sample = []
+    }
+
+    /// The clicks and cues of the sample at unity gain, kept for the search (no music), and
+    /// of the whole track when `wholeCounts`.
+    private func analyzeAndKeepSample() throws -> (sample: Double, whole: Double?) {
+        try metering {
+            dropSample()
+            sampleChannels = identicalChannels ? 1 : format.channels
+            let renderer = try renderer()
+            var meter = try meter()
+            var whole = wholeCounts ? try self.meter() : nil
+            let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
+            defer { block.deallocate() }
+            var index = 0
+            while true {
+                if let stop = interruption(discarding: path) { throw stop }
+                let frames = renderer.render(into: block)
+                if frames == 0 { break }
+                if whole != nil { try whole!.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels])) }
+                if sampled(index) {
+                    try meter.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels]))
+                    let kept = UnsafeMutableBufferPointer<Float>.allocate(capacity: frames * sampleChannels)
+                    for i in 0..<frames {
+                        for c in 0..<sampleChannels { kept[i * sampleChannels + c] = block[i * format.channels + c] }
+                    }
+                    sample.append(kept)
+                }
+                index += 1
+            }
+            let result = (sample: try meter.loudness(), whole: try whole?.loudness())
+            return (result, meter.channelsDiffered || whole?.channelsDiffered == true)
+        }
+    }
+
+    /// `searchRun` on the kept sample: no rendering, only the gain, the limiter and the meter.
+    private func searchKeptSample(gain: Double, limited: Bool) throws -> (loudness: Double, limiting: Double) {
+        var limiter = TruePeakLimiter(sampleRate: format.sampleRate, channels: sampleChannels,
+                                      ceilingDecibels: settings.peakCeiling)
+        // One kept channel stands for identical ones: dual mono, as MixMeter measures them.
+        var meter = try LoudnessMeter(channels: sampleChannels, sampleRate: format.sampleRate, dualMono: true)
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * sampleChannels)
+        defer { scratch.deallocate() }
+        let g = Float(amplitude(decibels: gain))
+        for chunk in sample {
+            if let stop = interruption(discarding: path) { throw stop }
+            for i in chunk.indices { scratch[i] = chunk[i] * g }
+            let samples = UnsafeMutableBufferPointer(rebasing: scratch[0..<chunk.count])
+            if limited { limiter.process(samples) }
+            try meter.add(UnsafeBufferPointer(samples))
+        }
+        return (try meter.integratedLoudness(), -decibels(Double(limiter.smallestGain)))
+    }
+
+    /// Every block is in the sample (a track up to about a minute): the search measured what
+    /// will be written.
+    var sampleIsWhole: Bool { sampleEvery == 1 }
+
+    /// The sample may not stand for the whole: music wanders, and cues (a spoken caution at
+    /// the start, words here and there) are louder than the clicks and unevenly spread. Then
+    /// the whole track is measured at unity gain alongside the sample, and the written pass is
+    /// measured too.
+    var wholeCounts: Bool { !sampleIsWhole && (settings.music != nil || !cues.isEmpty) }
+
+    func sampled(_ block: Int) -> Bool { block % sampleEvery == sampleEvery / 2 || sampleEvery == 1 }
+
+    private func renderer() throws -> Renderer {
+        if let r = first { first = nil; return r }
+        return try makeRenderer()
+    }
+
+    private func musicBed() throws -> MusicBed? {
+        guard let bed = settings.music else { return nil }
+        return try MusicBed(path: bed.path, sampleRate: format.sampleRate, channels: format.channels, totalFrames: totalFrames)
+    }
+
+    private func pass(gain: Double, limited: Bool) throws -> MixPass {
+        MixPass(renderer: try renderer(), music: try musicBed(), musicGain: musicGain,
+                ducker: Ducker(intervals: cues, sampleRate: format.sampleRate, depth: settings.music?.duck ?? 0),
+                gain: Float(amplitude(decibels: gain)),
+                limiter: limited ? TruePeakLimiter(sampleRate: format.sampleRate, channels: format.channels,
+                                                   ceilingDecibels: settings.peakCeiling) : nil)
+    }
+
+    private func meter() throws -> MixMeter {
+        try MixMeter(format: format, identicalChannels: identicalChannels)
+    }
+
+    /// Runs `body` again with both channels metered should they turn out to differ.
+    private func metering<T>(_ body: () throws -> (T, differed: Bool)) throws -> T {
+        let (result, differed) = try body()
+        if !differed { return result }
+        identicalChannels = false
+        return try body().0
+    }
+
+    /// The clicks and cues of the sample at unity gain, and the music bed's on its own (−∞
+    /// without music).
+    func analyze() throws -> (mix: Double, music: Double, whole: Double?) {
+        guard settings.music != nil else {
+            let (sample, whole) = try analyzeAndKeepSample()
+            return (sample, -.infinity, whole)
+        }
+        return try metering {
+            let renderer = try renderer()
+            var bed = try musicBed()
+            var clicks = try meter()
+            var music = try MixMeter(format: format, identicalChannels: false)
+            let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
+            defer { block.deallocate() }
+            var index = 0
+            while true {
+                if let stop = interruption(discarding: path) { throw stop }
+                let frames = renderer.render(into: block)
+                if frames == 0 { break }
+                let samples = UnsafeMutableBufferPointer(rebasing: block[0..<frames * format.channels])
+                if sampled(index) { try clicks.add(UnsafeBufferPointer(samples)) }
+                // The bed is read all the way, to stay in step with the track.
+                let got = try bed!.read(into: samples)
+                if sampled(index) { try music.add(UnsafeBufferPointer(rebasing: block[0..<got * format.channels])) }
+                index += 1
+            }
+            return ((try clicks.loudness(), try music.loudness(), nil), clicks.channelsDiffered)
+        }
+    }
+
+    /// The sample of the mix at `gain`, through the limiter: its loudness, and the limiter's
+    /// deepest cut in dB (0 when it did not act).
+    func searchRun(gain: Double, limited: Bool = true, measuringWhole: Bool = false)
+        throws -> (loudness: Double, limiting: Double, whole: Double?) {
+        if !sample.isEmpty {
+            let (loudness, limiting) = try searchKeptSample(gain: gain, limited: limited)
+            return (loudness, limiting, nil)
+        }
+        return try metering {
+            let mix = try pass(gain: gain, limited: false)
+            var limiter = TruePeakLimiter(sampleRate: format.sampleRate, channels: format.channels,
+                                          ceilingDecibels: settings.peakCeiling)
+            var sample = try meter()
+            // The whole track at this gain, before the limiter (only asked for at unity gain).
+            var whole = measuringWhole ? try self.meter() : nil
+            let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
+            defer { block.deallocate() }
+            var index = 0
+            while true {
+                if let stop = interruption(discarding: path) { throw stop }
+                let chosen = sampled(index)
+                let frames = try mix.renderBlock(into: block, mixing: chosen || whole != nil)
+                if frames == 0 { break }
+                if whole != nil { try whole!.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels])) }
+                if chosen {
+                    // The sampled blocks run through one limiter back to back; its delay only
+                    // shifts them by a few frames, which a loudness measurement cannot see.
+                    let samples = UnsafeMutableBufferPointer(rebasing: block[0..<frames * format.channels])
+                    if limited { limiter.process(samples) }
+                    try sample.add(UnsafeBufferPointer(samples))
+                }
+                index += 1
+            }
+            let result = (try sample.loudness(), -decibels(Double(limiter.smallestGain)), try whole?.loudness())
+            return (result, sample.channelsDiffered || whole?.channelsDiffered == true)
+        }
+    }
+
+    /// Renders, mixes, limits and writes the track, encoding on a second thread.
+    ///
+    /// - Parameter commitIf: with `metered`, decides from the measured loudness whether the
+    ///   file is kept; when it says no, nothing is written and the measurement comes back.
+    func write(gain: Double, limited: Bool, metered: Bool, tags: TrackTags?, progress: inout ProgressBar,
+               commitIf: (Double) -> Bool = { _ in true })
+        throws -> (loudness: Double?, limiting: Double, committed: Bool, renderSeconds: Double) {
+        let mix = try pass(gain: gain, limited: limited)
+        var meter = metered ? try MixMeter(format: format, identicalChannels: identicalChannels) : nil
+        let writer = try SoundFileWriter(path: path, format: format, type: settings.type, encoding: settings.encoding,
+                                         quality: settings.quality, tags: tags)
+        let encoder = EncoderThread(writer: writer, capacity: trackBlockFrames * format.channels)
+        var done: Int64 = 0
+        while true {
+            if let stop = interruption(discarding: path) { throw stop }
+            let (slot, block) = try encoder.acquire()
+            let frames = try mix.next(into: block)
+            if frames == 0 { encoder.release(slot); break }
+            let samples = frames * format.channels
+            if meter != nil { try meter!.add(UnsafeBufferPointer(rebasing: block[0..<samples])) }
+            encoder.submit(slot, count: samples)
+            done += Int64(frames)
+            progress.update(done)
+        }
+        var loudness = try meter?.loudness()
+        if meter?.channelsDiffered == true {
+            // Rare (cues panned one day?): measure the written mix again, both channels.
+            identicalChannels = false
+            loudness = try measureWritten(gain: gain)
+        }
+        if let loudness, !commitIf(loudness) {
+            encoder.abandon()
+            return (loudness, mix.limiting, false, mix.renderSeconds)
+        }
+        if let stop = interruption(discarding: path) { throw stop }
+        try encoder.finish()
+        return (loudness, mix.limiting, true, mix.renderSeconds)
+    }
+
+    /// The loudness of the whole mix at `gain`, limited, as `write` would write it.
+    private func measureWritten(gain: Double) throws -> Double {
+        let mix = try pass(gain: gain, limited: true)
+        var meter = try MixMeter(format: format, identicalChannels: false)
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
+        defer { block.deallocate() }
+        while true {
+            if let stop = interruption(discarding: path) { throw stop }
+            let frames = try mix.next(into: block)
+            if frames == 0 { break }
+            try meter.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels]))
+        }
+        return try meter.loudness()
+    }
+}
+
+/// A libebur128 meter for a mix: every channel, or — while the mix has identical channels —
+/// the left one counted as dual mono, which measures the same for half the work.
+struct MixMeter: ~Copyable {
+    private var meter: LoudnessMeter
+    private let channels: Int
+    private let leftOnly: Bool
+    private let left: UnsafeMutableBufferPointer<Float>
+    /// The channels were not identical after all: the measurement is void.
+    private(set) var channelsDiffered = false
+
+    init(format: RenderFormat, identicalChannels: Bool) throws {
+        channels = format.channels
+        leftOnly = identicalChannels && format.channels > 1
+        // A mono track is played on both earbuds: dual mono (see PhoneSettings).
+        meter = try LoudnessMeter(channels: leftOnly ? 1 : format.channels, sampleRate: format.sampleRate, dualMono: true)
+        left = .allocate(capacity: leftOnly ? trackBlockFrames : 0)
+    }
+
+    deinit { left.deallocate() }
+
+    mutating func add(_ samples: UnsafeBufferPointer<Float>) throws {
+        guard leftOnly else { return try meter.add(samples) }
+        var offset = 0
+        while offset < samples.count {
+            let frames = min(left.count, (samples.count - offset) / channels)
+            var same = true
+            for i in 0..<frames {
+                let frame = offset + i * channels
+                left[i] = samples[frame]
+                for c in 1..<channels where samples[frame + c] != samples[frame] { same = false }
+            }
+            if !same { channelsDiffered = true }
+            try meter.add(UnsafeBufferPointer(rebasing: left[0..<frames]))
+            offset += frames * channels
+        }
+    }
+
+    func loudness() throws -> Double { try meter.integratedLoudness() }
+}
+
+/// One pass over a track: clicks and cues from a fresh renderer, the music bed under them
+/// ducked around cues, the loudness gain, and the limiter (whose delay is taken out, so the
+/// pass yields exactly the track's frames, in place).
+final class MixPass {
+    let renderer: Renderer
+    var music: MusicBed?
+    let musicGain: Float
+    var ducker: Ducker
+    let gain: Float
+    var limiter: TruePeakLimiter?
+    let channels: Int
+    let totalFrames: Int64
+    private var rendered: Int64 = 0
+    private var emitted: Int64 = 0
+    private var flushed = 0
+    private var discard: Int
+    private let musicBlock: UnsafeMutableBufferPointer<Float>
+    private let duckGains: UnsafeMutableBufferPointer<Float>
+    /// Seconds spent in `Renderer.render`.
+    private(set) var renderSeconds = 0.0
+
+    init(renderer: Renderer, music: consuming MusicBed?, musicGain: Float, ducker: Ducker, gain: Float,
+         limiter: consuming TruePeakLimiter?) {
+        self.renderer = renderer
+        self.channels = renderer.format.channels
+        self.totalFrames = renderer.totalFrames
+        self.musicGain = musicGain
+        self.ducker = ducker
+        self.gain = gain
+        self.discard = limiter?.latency ?? 0
+        self.music = music
+        self.limiter = limiter
+        musicBlock = .allocate(capacity: self.music == nil ? 0 : trackBlockFrames * channels)
+        duckGains = .allocate(capacity: self.music == nil ? 0 : trackBlockFrames)
+    }
+
+    deinit {
+        musicBlock.deallocate()
+        duckGains.deallocate()
+    }
+
+    /// The limiter's deepest cut so far, in dB (0 when it never acted).
+    var limiting: Double {
+        switch limiter {
+        case .some(let l): return -decibels(Double(l.smallestGain))
+        case .none: return 0
+        }
+    }
+
+    /// The next block of clicks, cues and ducked music at the pass's gain, before the limiter.
+    /// With `mixing: false` the track only moves on (rendered, music read) and `block` holds
+    /// the clicks alone.
+    /// - Returns: frames; 0 once the track is over.
+    func renderBlock(into block: UnsafeMutableBufferPointer<Float>, mixing: Bool = true) throws -> Int {
+        let capacity = min(block.count / channels, trackBlockFrames)
+        let started = monotonicSeconds()
+        let n = renderer.render(into: UnsafeMutableBufferPointer(rebasing: block[0..<capacity * channels]))
+        renderSeconds += monotonicSeconds() - started
+        guard n > 0 else { return 0 }
+        if music != nil { try addMusic(block, frames: n, mixing: mixing) }
+        rendered += Int64(n)
+        if mixing && gain != 1 {
+            for i in 0..<n * channels { block[i] *= gain }
+        }
+        return n
+    }
+
+    /// Fills `block` (at most `trackBlockFrames` frames) with the next frames of the pass,
+    /// limited.
+    /// - Returns: frames written; 0 once the track is over.
+    func next(into block: UnsafeMutableBufferPointer<Float>) throws -> Int {
+        let capacity = min(block.count / channels, trackBlockFrames)
+        while emitted < totalFrames {
+            var n: Int
+            if rendered < totalFrames {
+                n = try renderBlock(into: block)
+                if n == 0 { rendered = totalFrames; continue }
+            } else {
+                // Push the limiter's last frames out with silence.
+                n = min(capacity, (limiter?.latency ?? 0) - flushed)
+                if n <= 0 { break }
+                block.baseAddress!.update(repeating: 0, count: n * channels)
+                flushed += n
+            }
+            if limiter != nil { limiter!.process(UnsafeMutableBufferPointer(rebasing: block[0..<n * channels])) }
+            if discard > 0 {
+                let d = min(discard, n)
+                if d < n { block.baseAddress!.update(from: block.baseAddress! + d * channels, count: (n - d) * channels) }
+                n -= d
+                discard -= d
+            }
+            n = Int(min(Int64(n), totalFrames - emitted))
+            if n == 0 { continue }
+            emitted += Int64(n)
+            return n
+        }
+        return 0
+    }
+
+    private func addMusic(_ block: UnsafeMutableBufferPointer<Float>, frames: Int, mixing: Bool) throws {
+        let got = try music!.read(into: UnsafeMutableBufferPointer(rebasing: musicBlock[0..<frames * channels]))
+        guard mixing else { return }
+        ducker.fill(UnsafeMutableBufferPointer(rebasing: duckGains[0..<got]), from: rendered)
+        for i in 0..<got {
+            let g = musicGain * duckGains[i]
+            for c in 0..<channels { block[i * channels + c] += g * musicBlock[i * channels + c] }
+        }
+    }
+}
+
+/// Encodes on a second thread while the calling thread renders, mixes and meters the next
+/// block: two buffers handed back and forth through two semaphores.
+///
+/// LAME is by far the slowest stage of an MP3 export; with this, rendering, limiting and
+/// metering cost no wall time on a machine with two cores. Every `acquire` is followed by one
+/// `submit` or `release`, so both sides take the buffers in the same order. Dropping the
+/// encoder without `finish()` (an error, Ctrl-C) stops the thread and removes the file.
+final class EncoderThread {
+    private let worker: EncoderWorker
+
+    init(writer: consuming SoundFileWriter, capacity: Int) {
+        worker = EncoderWorker(writer: writer, capacity: capacity)
+    }
+
+    deinit { worker.stop() }
+
+    /// The next free buffer, waiting for the encoder to finish with it.
+    /// - Throws: the encoder's error, once it has failed.
+    func acquire() throws(SoundFileError) -> (slot: Int, buffer: UnsafeMutableBufferPointer<Float>) {
+        try worker.acquire()
+    }
+
+    /// Hands `count` samples of buffer `slot` to the encoder.
+    func submit(_ slot: Int, count: Int) { worker.submit(slot, count: count) }
+
+    /// Gives back a buffer taken by `acquire` with nothing in it.
+    func release(_ slot: Int) { worker.submit(slot, count: 0) }
+
+    /// Waits for the encoder to write everything, then finishes and renames the file.
+    func finish() throws(SoundFileError) { try worker.finish() }
+
+    /// Stops the encoder and removes the temporary file.
+    func abandon() { worker.abandon() }
+}
+
+/// The state the encoding thread shares with the caller; the thread keeps it alive while it
+/// runs, `EncoderThread` stops the thread when it goes.
+private final class EncoderWorker: @unchecked Sendable {
+    private var writer: SoundFileWriter?
+    private let buffers: [UnsafeMutableBufferPointer<Float>]
+    private let counts: UnsafeMutablePointer<Int>
+    private let filled: UnsafeMutablePointer<sem_t>
+    private let emptied: UnsafeMutablePointer<sem_t>
+    private let failed = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    private var failure: SoundFileError?
+    private var thread = pthread_t()
+    private var running = false
+    private var nextSlot = 0
+
+    init(writer: consuming SoundFileWriter, capacity: Int) {
+        self.writer = Optional(writer)
+        buffers = [.allocate(capacity: capacity), .allocate(capacity: capacity)]
+        counts = .allocate(capacity: 2)
+        counts.initialize(repeating: 0, count: 2)
+        filled = .allocate(capacity: 1)
+        emptied = .allocate(capacity: 1)
+        sem_init(filled, 0, 0)
+        sem_init(emptied, 0, 2)
+        // The thread owns one reference, released when it returns.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        running = pthread_create(&thread, nil, { context in
+            Unmanaged<EncoderWorker>.fromOpaque(context!).takeRetainedValue().loop()
+            return nil
+        }, context) == 0
+        // Without a thread `submit` writes on the calling thread.
+        if !running { Unmanaged<EncoderWorker>.fromOpaque(context).release() }
+    }
+
+    deinit {
+        sem_destroy(filled)
+        sem_destroy(emptied)
+        filled.deallocate()
+        emptied.deallocate()
+        counts.deallocate()
+        for b in buffers { b.deallocate() }
+    }
+
+    func acquire() throws(SoundFileError) -> (slot: Int, buffer: UnsafeMutableBufferPointer<Float>) {
+        if failed.load(ordering: .acquiring) { throw failure! }
+        while sem_wait(emptied) != 0 {}
+        if failed.load(ordering: .acquiring) {
+            sem_post(emptied)
+            throw failure!
+        }
+        let slot = nextSlot
+        nextSlot ^= 1
+        return (slot, buffers[slot])
+    }
+
+    func submit(_ slot: Int, count: Int) {
+        counts[slot] = count
+        if running { sem_post(filled) } else { write(slot, count) }
+    }
+
+    func finish() throws(SoundFileError) {
+        // Both buffers back means every submitted block is written.
+        for _ in 0..<2 { while sem_wait(emptied) != 0 {} }
+        stopThread()
+        if let failure { throw failure }
+        guard let finished = writer.take() else { return }
+        try finished.commit()
+    }
+
+    func abandon() {
+        stop()
+        writer = nil
+    }
+
+    /// Stops the thread (what it has not written is dropped) and drops the writer, which
+    /// removes the temporary file unless `finish` committed it.
+    func stop() {
+        stopThread()
+        writer = nil
+    }
+
+    private func stopThread() {
+        guard running else { return }
+        stopping.store(true, ordering: .releasing)
+        sem_post(filled)
+        pthread_join(thread, nil)
+        running = false
+    }
+
+    private func loop() {
+        var slot = 0
+        while true {
+            while sem_wait(filled) != 0 {}
+            if stopping.load(ordering: .acquiring) { return }
+            write(slot, counts[slot])
+            slot ^= 1
+        }
+    }
+
+    private func write(_ slot: Int, _ count: Int) {
+        if count > 0, !failed.load(ordering: .relaxed) {
+            do throws(SoundFileError) {
+                try writer!.write(UnsafeBufferPointer(rebasing: buffers[slot][0..<count]))
+            } catch {
+                failure = error
+                failed.store(true, ordering: .releasing)
+            }
+        }
+        sem_post(emptied)
+    }
+}
