@@ -51,7 +51,7 @@ struct Export: ParsableCommand {
     static let manifestName = ".stridecue-export"
     /// Bump when the sound of an export changes (renderer, mixing, encoding), so files made by
     /// an older StrideCue are made again.
-    static let exportVersion = "stridecue-export 1"
+    static let exportVersion = "stridecue-export 2"  // 2: cues are spoken
 
     func run() throws {
         try reportingFailures {
@@ -100,8 +100,10 @@ struct Export: ParsableCommand {
                     if !quiet { print("\(job.fileName): up to date") }
                 } else {
                     if !quiet && isatty(2) == 1 { writeStandardError("\(job.fileName)\n") }
-                    let report = try writeTrack(makeRenderer: job.makeRenderer, to: path, settings: settings,
-                                                tags: trackTags(for: job.plan, trackNumber: "\(i + 1)"), quiet: quiet)
+                    let prepared = try job.prepare()
+                    let report = try writeTrack(makeRenderer: prepared.makeRenderer, to: path, settings: settings,
+                                                tags: trackTags(for: job.plan, trackNumber: "\(i + 1)"),
+                                                cues: prepared.spoken, quiet: quiet)
                     if !quiet { print("\(job.fileName): \(describe(report, settings: settings))") }
                     manifest.record(job.fileName, fingerprint: job.fingerprint)
                     try manifest.save()
@@ -156,7 +158,10 @@ struct ExportJob {
     let fileName: String
     let fingerprint: String
     let seconds: Double
-    let makeRenderer: () throws -> Renderer
+    private let loaded: LoadedPreset
+    private let sound: ClickSound
+    private let format: RenderFormat
+    private let data: DataFolder?
 
     init(reference: String, number: Int, digits: Int, type: SoundFileType, format: RenderFormat,
          settings: PhoneSettings, data: DataFolder?) throws {
@@ -185,7 +190,19 @@ struct ExportJob {
             parts.append(Array("\(fileStamp("\(folder)/\(plan.sound).wav")) \(fileStamp("\(folder)/\(plan.sound)-accent.wav"))".utf8))
         }
         fingerprint = fnv1a64(parts)
-        makeRenderer = { Renderer(plan: plan, sound: sound, format: format) }
+        loaded = LoadedPreset(path: path, preset: preset)
+        self.sound = sound
+        self.format = format
+        self.data = data
+    }
+
+    /// The preset's cues synthesized (only for a file that must be written) and what the
+    /// writer needs: a way to make the renderer, and where cues sound so the music ducks.
+    func prepare() throws -> (makeRenderer: () throws -> Renderer, spoken: [Range<Int64>]) {
+        let (session, sound, format) = (plan, self.sound, self.format)
+        let cues = try prepareCues(plan: session, preset: loaded, data: data, rate: format.sampleRate)
+        let spoken = cues.map { cuePlacements(plan: session, cues: $0).map { $0.frame ..< $0.frame + Int64($0.length) } } ?? []
+        return ({ Renderer(plan: session, sound: sound, format: format, cues: cues) }, spoken)
     }
 }
 

@@ -86,7 +86,7 @@ func format(_ x: Double) -> String {
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Render a session to a WAV file.",
+        abstract: "Render a session to a sound file: WAV, FLAC, Ogg Vorbis, Opus or MP3.",
         discussion: """
             The file is written under a temporary name in the same folder and appears at FILE \
             only when complete. A preset's cues, spoken count-in and caution are synthesized \
@@ -100,7 +100,7 @@ struct Render: ParsableCommand {
 
     @OptionGroup var session: SessionOptions
 
-    @Option(name: .shortAndLong, help: "The file to write (.wav).")
+    @Option(name: .shortAndLong, help: "The file to write: .wav, .flac, .ogg, .opus or .mp3 (the extension picks the format).")
     var output: String
 
     @Option(help: "Sample rate in Hz, 8000–192000.")
@@ -123,6 +123,8 @@ struct Render: ParsableCommand {
     @Option(help: ArgumentHelp("Render one layer alone, time-aligned with the mix: voice or clicks.", valueName: "layer"))
     var stem: String?
 
+    @OptionGroup var phone: PhoneOptions
+
     func run() throws {
         try reportingFailures {
             catchInterrupts()
@@ -130,7 +132,7 @@ struct Render: ParsableCommand {
             guard let encoding = SampleEncoding(rawValue: bits) else {
                 throw Failure.flag("--bits", "must be 16, 24 or 32f, got '\(bits)'")
             }
-            try checkExtension(output)
+            let target = try phone.settings(for: output, format: format, encoding: encoding)
             let layer = try stemLayer()
             if let cueSheet, cueSheet != "-" {
                 guard cueSheet.lowercased().hasSuffix(".csv") else {
@@ -145,7 +147,11 @@ struct Render: ParsableCommand {
             let cues = try prepareCues(plan: plan, preset: preset, data: data, rate: format.sampleRate)
             let prepared = monotonicSeconds()
             let renderer = Renderer(plan: plan, sound: sound, format: format, maxDuration: cap, cues: cues, stem: layer)
-            let mixing = try write(renderer, to: output, encoding: encoding)
+            // Every sound a cue plays (words, tones, count-in, caution): the music ducks under them.
+            let spoken = cues.map { cuePlacements(plan: plan, cues: $0).map { $0.frame ..< $0.frame + Int64($0.length) } } ?? []
+            let mixing = try writeTrack(
+                makeRenderer: { Renderer(plan: plan, sound: sound, format: format, maxDuration: cap, cues: cues, stem: layer) },
+                to: output, settings: target, tags: trackTags(for: plan), cues: spoken, quiet: quiet).renderSeconds
             if timing {
                 let speech = SpeechSynthesizer.shared
                 printError("stridecue: timing: cues \(milliseconds(prepared - started)) ms "
@@ -181,40 +187,6 @@ struct Render: ParsableCommand {
         return RenderFormat(sampleRate: hz, channels: Int(channels)!)
     }
 
-    func checkExtension(_ path: String) throws {
-        let lower = path.lowercased()
-        guard lower.hasSuffix(".wav") else {
-            let ext = path.split(separator: "/").last.flatMap { name in name.contains(".") ? name.split(separator: ".").last : nil }
-            throw Failure.flag("-o", "\(path): cannot write \(ext.map { "'.\($0)'" } ?? "a file without an extension"); use a .wav name")
-        }
-    }
-
-    /// Renders the whole track in fixed blocks, so memory stays flat however long it is.
-    /// - Returns: seconds spent in the renderer alone (not writing), for `STRIDECUE_TIMING`.
-    @discardableResult
-    func write(_ renderer: Renderer, to path: String, encoding: SampleEncoding) throws -> Double {
-        var writer = try SoundFileWriter(path: path, format: renderer.format, encoding: encoding)
-        let channels = renderer.format.channels
-        // Large blocks: libsndfile writes each block with one write(2).
-        let blockFrames = 131_072
-        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: blockFrames * channels)
-        defer { block.deallocate() }
-        var progress = ProgressBar(total: renderer.totalFrames, rate: renderer.format.sampleRate, enabled: !quiet)
-        var mixing = 0.0
-        while true {
-            if let stop = interruption(discarding: path) { throw stop }
-            let before = monotonicSeconds()
-            let frames = renderer.render(into: block)
-            mixing += monotonicSeconds() - before
-            if frames == 0 { break }
-            try writer.write(UnsafeBufferPointer(rebasing: block[0..<frames * channels]))
-            progress.update(renderer.framesRendered)
-        }
-        progress.finish()
-        if let stop = interruption(discarding: path) { throw stop }
-        try writer.commit()
-        return mixing
-    }
 }
 
 /// A preset as read from a file, kept for messages that point into it.
