@@ -6,7 +6,7 @@ RELEASE_BIN = .build/release/stridecue
 # Debian packages the build and the tests need (headers and the tools tests drive).
 BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev
 TEST_PACKAGES  = alsa-utils ffmpeg
-BENCH_PACKAGES = klick time bc
+BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
 .PHONY: all build demo test bench deps test-deps bench-deps install golden clean
 
@@ -53,6 +53,9 @@ test: test-deps
 
 bench: bench-deps build
 	scripts/bench.sh $(RELEASE_BIN)
+	scripts/bench-play.sh $(RELEASE_BIN)
+	scripts/bench-cues.sh $(RELEASE_BIN)
+	scripts/bench-export.sh $(RELEASE_BIN)
 
 # Re-records the reference WAVs of the built-in click sounds used by the golden tests.
 golden:
