@@ -85,11 +85,8 @@ public final class Renderer: @unchecked Sendable {
         self.format = format
         let rate = Double(format.sampleRate)
         let planFrames = Int64((Timeline.planDuration(of: plan) * rate).rounded())
-        var total = planFrames
-        if let cap = maxDuration {
-            total = min(total, Int64((cap * rate).rounded()))
-        }
-        totalFrames = max(0, total)
+        let total = Self.totalFrames(of: plan, sampleRate: format.sampleRate, maxDuration: maxDuration)
+        totalFrames = total
         isCapped = total < planFrames
         let fade = isCapped ? Int64((Self.endFadeSeconds * rate).rounded()) : 0
         core = .allocate(capacity: 1)
@@ -97,6 +94,17 @@ public final class Renderer: @unchecked Sendable {
             timeline: Timeline(plan: plan, sampleRate: format.sampleRate),
             sound: sound, channels: format.channels, totalFrames: totalFrames, endFade: fade,
             plan: plan, cues: cues ?? CueVoices(sampleRate: format.sampleRate), stem: stem))
+    }
+
+    /// Frames in the track a renderer for this plan would make: the plan's length, or the cap
+    /// when it is shorter. Lets a caller size things without making a renderer.
+    public static func totalFrames(of plan: SessionPlan, sampleRate: Int, maxDuration: Double?) -> Int64 {
+        let rate = Double(sampleRate)
+        var total = Int64((Timeline.planDuration(of: plan) * rate).rounded())
+        if let cap = maxDuration {
+            total = min(total, Int64((cap * rate).rounded()))
+        }
+        return max(0, total)
     }
 
     deinit {

@@ -337,3 +337,10 @@ func writeTextAtomically(_ text: String, to path: String) throws {
         throw Failure("\(path): \(String(cString: strerror(failure)))", exitCode: ExitStatus.ioError)
     }
 }
+
+/// Where every sound a cue plays (words, tones, count-in, caution) lies in the track, in frames:
+/// what music ducks under.
+func spokenRanges(plan: SessionPlan, cues: CueVoices?) -> [Range<Int64>] {
+    guard let cues else { return [] }
+    return cuePlacements(plan: plan, cues: cues).map { $0.frame ..< $0.frame + Int64($0.length) }
+}

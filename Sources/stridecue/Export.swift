@@ -201,8 +201,7 @@ struct ExportJob {
     func prepare() throws -> (makeRenderer: () throws -> Renderer, spoken: [Range<Int64>]) {
         let (session, sound, format) = (plan, self.sound, self.format)
         let cues = try prepareCues(plan: session, preset: loaded, data: data, rate: format.sampleRate)
-        let spoken = cues.map { cuePlacements(plan: session, cues: $0).map { $0.frame ..< $0.frame + Int64($0.length) } } ?? []
-        return ({ Renderer(plan: session, sound: sound, format: format, cues: cues) }, spoken)
+        return ({ Renderer(plan: session, sound: sound, format: format, cues: cues) }, spokenRanges(plan: session, cues: cues))
     }
 }
 

@@ -146,9 +146,7 @@ struct Render: ParsableCommand {
             let started = monotonicSeconds()
             let cues = try prepareCues(plan: plan, preset: preset, data: data, rate: format.sampleRate)
             let prepared = monotonicSeconds()
-            let renderer = Renderer(plan: plan, sound: sound, format: format, maxDuration: cap, cues: cues, stem: layer)
-            // Every sound a cue plays (words, tones, count-in, caution): the music ducks under them.
-            let spoken = cues.map { cuePlacements(plan: plan, cues: $0).map { $0.frame ..< $0.frame + Int64($0.length) } } ?? []
+            let spoken = spokenRanges(plan: plan, cues: cues)
             let mixing = try writeTrack(
                 makeRenderer: { Renderer(plan: plan, sound: sound, format: format, maxDuration: cap, cues: cues, stem: layer) },
                 to: output, settings: target, tags: trackTags(for: plan), cues: spoken, quiet: quiet).renderSeconds
@@ -159,7 +157,8 @@ struct Render: ParsableCommand {
                     + "mixing \(milliseconds(mixing)) ms, render and write \(milliseconds(monotonicSeconds() - prepared)) ms")
             }
             if let cueSheet {
-                let text = makeCueSheet(plan: plan, voices: cues, totalFrames: renderer.totalFrames)
+                let text = makeCueSheet(plan: plan, voices: cues,
+                                        totalFrames: Renderer.totalFrames(of: plan, sampleRate: format.sampleRate, maxDuration: cap))
                 if cueSheet == "-" {
                     print(text, terminator: "")
                 } else {

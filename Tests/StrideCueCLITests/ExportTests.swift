@@ -339,20 +339,8 @@ struct ExportTests {
         let second = try writeDrill(in: dir, file: "second.yaml")
         // `script` gives the binary a pseudo-terminal; a zero delay stands in for a long export.
         let command = "'\(stridecueBinary)' export '\(first)' '\(second)' --to '\(dir)/out'"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        var env = ProcessInfo.processInfo.environment
-        env["STRIDECUE_PROGRESS_DELAY"] = "0"
-        env["STRIDECUE_DATA"] = packageRoot
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, text) = try runOnTerminal(command)
+        #expect(status == 0)
         for name in ["01-first-180spm.mp3", "02-second-180spm.mp3"] {
             #expect(text.contains("\(name)\r\n"), "the file's name above its bar: \(text.debugDescription)")
             #expect(text.contains("\(name): written"))

@@ -91,3 +91,22 @@ func onsets(_ mono: [Float], gap: Int = 200) -> [Int] {
 func readBack(_ path: String) throws -> DecodedSound {
     try readSound(at: path, maxSeconds: 7_200)
 }
+
+/// Runs a shell command line under `script`, which gives it a pseudo-terminal, with the
+/// progress bar's delay at zero; returns the exit status and everything the terminal showed.
+func runOnTerminal(_ command: String) throws -> (status: Int32, text: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    process.arguments = ["-qec", command, "/dev/null"]
+    var env = ProcessInfo.processInfo.environment
+    env["STRIDECUE_PROGRESS_DELAY"] = "0"
+    env["STRIDECUE_DATA"] = packageRoot
+    process.environment = env
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}

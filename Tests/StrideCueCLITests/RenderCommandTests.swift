@@ -203,32 +203,11 @@ struct ProgressBarTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // `script` gives the binary a pseudo-terminal; a zero delay stands in for a long render.
         let command = "'\(stridecueBinary)' render --duration 20s -o '\(dir)/t.wav'"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        var env = ProcessInfo.processInfo.environment
-        env["STRIDECUE_PROGRESS_DELAY"] = "0"
-        env["STRIDECUE_DATA"] = packageRoot
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, text) = try runOnTerminal(command)
+        #expect(status == 0)
         #expect(text.contains("] 100%  0:20 / 0:20"), "\(text.debugDescription)")
         // --quiet silences it even on a terminal.
-        let quiet = Process()
-        quiet.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        quiet.arguments = ["-qec", command + " --quiet", "/dev/null"]
-        quiet.environment = env
-        let quietOut = Pipe()
-        quiet.standardOutput = quietOut
-        quiet.standardInput = FileHandle.nullDevice
-        try quiet.run()
-        let quietText = String(decoding: quietOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        quiet.waitUntilExit()
+        let quietText = try runOnTerminal(command + " --quiet").text
         #expect(!quietText.contains("%"), "\(quietText.debugDescription)")
     }
 }
