@@ -8,11 +8,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/stridecue-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export STRIDECUE_DATA=${STRIDECUE_DATA:-$(pwd)}
 
-# Runs a command under GNU time; appends "seconds peakKiB" to the named file.
+# Runs a command under GNU time; appends "seconds peakKiB" to the named file. The wall time is
+# taken around it from bash's microsecond clock (GNU time's %e has only 10 ms steps, a third of
+# the dd floor); time's own fork and exec are in it for every command alike.
 measure() {
   local out=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>&1
-  cat "$work/t" >> "$work/$out"
+  local start=$EPOCHREALTIME
+  /usr/bin/time -f "%M" -o "$work/t" "$@" >/dev/null 2>&1
+  local end=$EPOCHREALTIME
+  echo "$(echo "$end - $start" | bc -l) $(cat "$work/t")" >> "$work/$out"
 }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
 

@@ -114,7 +114,7 @@ public struct SoundFileWriter: ~Copyable {
         self.temporaryPath = temporary
         self.file = handle
         self.sink = sink
-        int16Block = .allocate(capacity: Self.blockSamples)
+        int16Block = .allocate(capacity: Self.blockSamples + Self.int16Slack)
         int32Block = .allocate(capacity: Self.blockSamples)
     }
 
@@ -200,8 +200,9 @@ public struct SoundFileWriter: ~Copyable {
                 written = sf_writef_float(file, chunk.baseAddress, frames)
                 call = "sf_writef_float"
             } else if encoding == .pcm16 {
-                SampleQuantizer.toInt16(chunk, into: int16Block.baseAddress!)
-                written = sf_writef_short(file, int16Block.baseAddress, frames)
+                let block = Self.int16Destination(in: int16Block, forFileOffset: sink.pointee.position)
+                SampleQuantizer.toInt16(chunk, into: block)
+                written = sf_writef_short(file, block, frames)
                 call = "sf_writef_short"
             } else {
                 SampleQuantizer.toInt24(chunk, into: int32Block.baseAddress!)
@@ -233,6 +234,45 @@ public struct SoundFileWriter: ~Copyable {
         try systemCheck(rename(temporaryPath, path), "rename", path: path, kind: .cannotCreate)
     }
 
+    /// Whether this file takes 16-bit PCM (a WAV or FLAC at 16 bits), which a caller may
+    /// quantize itself — on another thread than the one writing — and hand to `write(int16:)`.
+    public var takesInt16: Bool { !type.isLossy && encoding == .pcm16 }
+
+    /// The byte offset in the file where the next write lands.
+    public var fileOffset: Int64 { sink.pointee.position }
+
+    /// Appends interleaved 16-bit frames, already quantized with `SampleQuantizer.toInt16`.
+    /// Only for a writer that `takesInt16`.
+    /// - Throws: `.io` when the disk is full or the write fails.
+    public mutating func write(int16 samples: UnsafeBufferPointer<Int16>) throws(SoundFileError) {
+        precondition(takesInt16, "write(int16:) on a \(type.displayName) file at \(encoding.rawValue) bits")
+        guard let file, samples.count > 0 else { return }
+        let frames = sf_count_t(samples.count / format.channels)
+        let written = sf_writef_short(file, samples.baseAddress, frames)
+        if written != frames || sink.pointee.error != 0 || sf_error(file) != 0 {
+            throw writeError(file, call: "sf_writef_short")
+        }
+    }
+
+    /// Where in `space` to put 16-bit samples bound for `offset` in the file: at the same
+    /// offset within a cache line. libsndfile hands little-endian 16-bit samples to `write(2)`
+    /// as they are, and the kernel copies them into the page cache about twice as fast when
+    /// source and destination are equally aligned (a plain WAV's data starts at byte 44).
+    /// `space` needs `int16Slack` samples more than it will hold.
+    public static func int16Destination(in space: UnsafeMutableBufferPointer<Int16>,
+                                        forFileOffset offset: Int64) -> UnsafeMutablePointer<Int16> {
+        let base = space.baseAddress!
+        let position = Int(truncatingIfNeeded: offset)
+        guard position & 1 == 0 else { return base }
+        let shift = (position &- Int(bitPattern: base)) & (cacheLine - 1)
+        return base + shift / 2
+    }
+
+    /// Extra samples `int16Destination` may skip at the start of its space.
+    public static let int16Slack = cacheLine / 2
+
+    private static let cacheLine = 64
+
     private func writeError(_ file: OpaquePointer, call: StaticString) -> SoundFileError {
         let code = sink.pointee.error != 0 ? sink.pointee.error : errno
         var reason = cleaned(String(cString: sf_strerror(file)))
@@ -252,11 +292,13 @@ public struct SoundFileWriter: ~Copyable {
 /// The file libsndfile writes into, seen through its virtual I/O callbacks.
 ///
 /// `base` hides a prefix StrideCue wrote itself (an MP3's ID3 tag): libsndfile sees a file
-/// that starts after it. `error` keeps the errno of the first failed `write(2)`.
+/// that starts after it. `error` keeps the errno of the first failed `write(2)`; `position` is
+/// the file offset the next write goes to.
 struct FileSink {
     var fd: Int32
     var base: Int64 = 0
     var error: Int32 = 0
+    var position: Int64 = 0
 
     /// Writes all of `count` bytes, retrying EINTR and short writes; returns the bytes written.
     static func write(_ sink: UnsafeMutablePointer<FileSink>, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
@@ -271,6 +313,7 @@ struct FileSink {
             if n == 0 { break }
             done += n
         }
+        sink.pointee.position += Int64(done)
         return done
     }
 
@@ -287,6 +330,7 @@ struct FileSink {
                 let sink = user!.assumingMemoryBound(to: FileSink.self)
                 let target = whence == SEEK_SET ? offset + sink.pointee.base : offset
                 let at = lseek(sink.pointee.fd, off_t(target), whence)
+                if at >= 0 { sink.pointee.position = Int64(at) }
                 return at < 0 ? -1 : sf_count_t(at) - sink.pointee.base
             },
             read: { buffer, count, user in
