@@ -38,7 +38,8 @@ let package = Package(
             pkgConfig: "libebur128",
             providers: [.apt(["libebur128-dev"])]
         ),
-        // flite ships no pkg-config file: the module map names its libraries.
+        // flite's headers only: its libraries are opened with dlopen when StrideCue first
+        // speaks, so a click track does not pay for relocating its voices (FliteLibrary.swift).
         .systemLibrary(
             name: "CFlite",
             providers: [.apt(["flite1-dev"])]

@@ -1,4 +1,3 @@
-import CFlite
 import CSampleRate
 
 /// What went wrong in the speech module, other than a cue that cannot fit (`CueTooLong`).
@@ -13,6 +12,8 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSpeech(text: String)
     /// An argument out of its documented range, e.g. an output rate of 0 Hz.
     case invalidArgument(String)
+    /// flite's shared library (or a function in it) could not be loaded; `reason` is dlerror's.
+    case libraryMissing(library: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +27,8 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
             return "'\(text)' has nothing to say"
         case .invalidArgument(let what):
             return what
+        case .libraryMissing(_, let reason):
+            return "speech needs CMU Flite, which could not be loaded (\(reason)); on Debian or Ubuntu: apt-get install libflite1"
         }
     }
 }

@@ -164,7 +164,8 @@ public final class SpeechSynthesizer: Sendable {
     ) throws -> (Utterance, Span, speed: Double) {
         try Flite.lock.withLock { flite throws -> (Utterance, Span, speed: Double) in
             let voice = try flite.voice(key.voice)
-            let normal = Utterance.normalStretch(of: voice)
+            let library = try flite.library()
+            let normal = Utterance.normalStretch(of: voice, using: library)
             let fastest = normal / SpeechSynthesizer.maximumSpeed
 
             var stretch = normal
@@ -172,7 +173,7 @@ public final class SpeechSynthesizer: Sendable {
             // two steps; the bound is a guard, and its last try is at the fastest rate.
             for attempt in 0..<6 {
                 calls += 1
-                let utterance = try Utterance.synthesize(key.text, voice: voice, durationStretch: stretch)
+                let utterance = try Utterance.synthesize(key.text, voice: voice, durationStretch: stretch, using: library)
                 guard let span = Span(of: utterance) else {
                     throw SpeechError.noSpeech(text: key.text)
                 }

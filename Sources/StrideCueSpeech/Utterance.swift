@@ -43,28 +43,29 @@ struct Utterance: Sendable {
     /// as it was afterwards, so the next caller gets the voice's normal rate.
     /// Must be called inside `Flite.lock`.
     static func synthesize(
-        _ text: String, voice: UnsafeMutablePointer<cst_voice>, durationStretch: Double?
+        _ text: String, voice: UnsafeMutablePointer<cst_voice>, durationStretch: Double?,
+        using flite: FliteLibrary
     ) throws(SpeechError) -> Utterance {
         let features = voice.pointee.features
-        let hadStretch = feat_present(features, "duration_stretch") != 0
-        let voiceStretch = Double(get_param_float(features, "duration_stretch", 1))
+        let hadStretch = flite.featurePresent(features, "duration_stretch") != 0
+        let voiceStretch = Double(flite.parameterFloat(features, "duration_stretch", 1))
         if let durationStretch {
-            CFlite_set_duration_stretch(voice, Float(durationStretch))
+            flite.setFeature(features, "duration_stretch", Float(durationStretch))
         }
         defer {
             if hadStretch {
-                CFlite_set_duration_stretch(voice, Float(voiceStretch))
+                flite.setFeature(features, "duration_stretch", Float(voiceStretch))
             } else {
-                _ = feat_remove(features, "duration_stretch")
+                _ = flite.removeFeature(features, "duration_stretch")
             }
         }
 
         // Clustergen voices excite unvoiced sounds with noise from libc's rand(): a fixed seed
         // makes the same text give the same samples every time, so renders can be hashed.
         srand(Utterance.noiseSeed)
-        let utterance = try CCall.nonNull(flite_synth_text(text, voice), "flite_synth_text")
-        defer { delete_utterance(utterance) }
-        let wave = try CCall.nonNull(utt_wave(utterance), "utt_wave")
+        let utterance = try CCall.nonNull(flite.synthesizeText(text, voice), "flite_synth_text")
+        defer { flite.deleteUtterance(utterance) }
+        let wave = try CCall.nonNull(flite.wave(utterance), "utt_wave")
 
         let count = Int(max(0, wave.pointee.num_samples))
         let channels = Int(max(1, wave.pointee.num_channels))
@@ -75,44 +76,44 @@ struct Utterance: Sendable {
 
         var segments: [Segment] = []
         var indexOfSegment: [UnsafeMutablePointer<cst_item>: Int] = [:]
-        var item = relation_head(utt_relation(utterance, "Segment"))
+        var item = flite.relationHead(flite.relation(utterance, "Segment"))
         var previousEnd = 0.0
         while let segment = item {
-            let end = Double(item_feat_float(segment, "end"))
+            let end = Double(flite.itemFloat(segment, "end"))
             indexOfSegment[segment] = segments.count
             segments.append(Segment(
-                phone: string(item_feat_string(segment, "name")),
+                phone: string(flite.itemString(segment, "name")),
                 start: previousEnd, end: end,
-                isVowel: string(ffeature_string(segment, "ph_vc")) == "+",
-                isVoicedConsonant: string(ffeature_string(segment, "ph_cvox")) == "+"
+                isVowel: string(flite.featureString(segment, "ph_vc")) == "+",
+                isVoicedConsonant: string(flite.featureString(segment, "ph_cvox")) == "+"
             ))
             previousEnd = end
-            item = item_next(segment)
+            item = flite.next(segment)
         }
 
         var syllables: [Syllable] = []
-        item = relation_head(utt_relation(utterance, "Syllable"))
+        item = flite.relationHead(flite.relation(utterance, "Syllable"))
         while let syllable = item {
             // A syllable's daughters in SylStructure are its segments.
             var first: Int?
             var last: Int?
-            var daughter = item_daughter(item_as(syllable, "SylStructure"))
+            var daughter = flite.daughter(flite.itemAs(syllable, "SylStructure"))
             while let node = daughter {
-                if let segment = item_as(node, "Segment"), let index = indexOfSegment[segment] {
+                if let segment = flite.itemAs(node, "Segment"), let index = indexOfSegment[segment] {
                     first = min(first ?? index, index)
                     last = max(last ?? index, index)
                 }
-                daughter = item_next(node)
+                daughter = flite.next(node)
             }
             if let first, let last {
                 syllables.append(Syllable(
-                    word: string(ffeature_string(syllable, "R:SylStructure.parent.name")),
-                    stressed: string(ffeature_string(syllable, "stress")) == "1",
-                    accented: string(ffeature_string(syllable, "accented")) == "1",
+                    word: string(flite.featureString(syllable, "R:SylStructure.parent.name")),
+                    stressed: string(flite.featureString(syllable, "stress")) == "1",
+                    accented: string(flite.featureString(syllable, "accented")) == "1",
                     segments: first..<(last + 1)
                 ))
             }
-            item = item_next(syllable)
+            item = flite.next(syllable)
         }
 
         return Utterance(
@@ -124,8 +125,8 @@ struct Utterance: Sendable {
 
     /// The voice's own `duration_stretch` (1 unless the voice sets it; kal16 sets 1.1).
     /// Must be called inside `Flite.lock`.
-    static func normalStretch(of voice: UnsafeMutablePointer<cst_voice>) -> Double {
-        Double(get_param_float(voice.pointee.features, "duration_stretch", 1))
+    static func normalStretch(of voice: UnsafeMutablePointer<cst_voice>, using flite: FliteLibrary) -> Double {
+        Double(flite.parameterFloat(voice.pointee.features, "duration_stretch", 1))
     }
 
     private static func string(_ pointer: UnsafePointer<CChar>?) -> String {

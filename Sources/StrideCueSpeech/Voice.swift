@@ -43,29 +43,30 @@ public enum Voice: String, CaseIterable, Sendable, Hashable {
     }
 }
 
-/// flite's process-wide state: `flite_init` and the registered voices.
+/// flite's process-wide state: the library, loaded and initialised once, and the registered
+/// voices.
 ///
 /// flite is not thread-safe (its voices carry mutable feature tables, and synthesis shares
 /// global lexicon caches), so every flite call in StrideCue runs inside `Flite.lock`.
 /// Synthesis never runs on the audio thread, so a lock is fine here.
 struct FliteState: ~Copyable {
-    var initialised = false
-    var voices: [Voice: UnsafeMutablePointer<cst_voice>] = [:]
+    private var loaded: FliteLibrary?
+    private var voices: [Voice: UnsafeMutablePointer<cst_voice>] = [:]
 
-    /// The registered voice, registering it (and initialising flite) the first time.
+    /// flite's functions, loading the library (and calling `flite_init`) the first time.
+    mutating func library() throws(SpeechError) -> FliteLibrary {
+        if let loaded { return loaded }
+        let library = try FliteLibrary.load()
+        _ = library.initialise()  // flite_init always returns 0
+        loaded = library
+        return library
+    }
+
+    /// The registered voice, registering it (and loading flite) the first time.
     mutating func voice(_ voice: Voice) throws(SpeechError) -> UnsafeMutablePointer<cst_voice> {
-        if !initialised {
-            _ = flite_init()  // always returns 0
-            initialised = true
-        }
+        let library = try library()
         if let registered = voices[voice] { return registered }
-        let registered: UnsafeMutablePointer<cst_voice>
-        switch voice {
-        case .slt: registered = try CCall.nonNull(register_cmu_us_slt(nil), "register_cmu_us_slt")
-        case .kal16: registered = try CCall.nonNull(register_cmu_us_kal16(nil), "register_cmu_us_kal16")
-        case .awb: registered = try CCall.nonNull(register_cmu_us_awb(nil), "register_cmu_us_awb")
-        case .rms: registered = try CCall.nonNull(register_cmu_us_rms(nil), "register_cmu_us_rms")
-        }
+        let registered = try library.register(voice)
         voices[voice] = registered
         return registered
     }
