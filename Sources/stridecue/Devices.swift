@@ -4,6 +4,7 @@ import StrideCueALSA
 /// `stridecue devices`: the names `play --device` accepts, and the sound cards behind them.
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "devices",
         abstract: "List the ALSA devices you can pass to --device.",
         discussion: """
             Lists the playback PCMs ALSA's configuration advertises (* marks the default, \

@@ -8,6 +8,7 @@ import StrideCueSoundFile
 /// playlist; files already up to date are left alone.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write presets as files for a phone, with a playlist.",
         discussion: """
             Each preset becomes NN-name-SPMspm.EXT in the folder (e.g. 01-bum-kicks-190spm.mp3): \

@@ -12,6 +12,7 @@ import Synchronization
 /// into a fade-out. Commands reach the playback thread through `LivePlayback`'s lock-free queue.
 struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "play",
         abstract: "Play a session live through ALSA.",
         discussion: """
             The frames handed to the sound card are, byte for byte, those 'stridecue render \

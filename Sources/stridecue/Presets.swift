@@ -5,6 +5,7 @@ import StrideCueCore
 /// `stridecue presets`: every preset a name can reach, where it comes from, and its shape.
 struct Presets: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "presets",
         abstract: "List every preset: the built-in drills, your own, and those in STRIDECUE_PRESETS.",
         discussion: """
             Your presets live in $XDG_CONFIG_HOME/stridecue/presets (by default \

@@ -86,6 +86,7 @@ func format(_ x: Double) -> String {
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Render a session to a sound file: WAV, FLAC, Ogg Vorbis, Opus or MP3.",
         discussion: """
             The file is written under a temporary name in the same folder and appears at FILE \

@@ -6,6 +6,7 @@ import StrideCueSpeech
 /// `stridecue say`: one cue to a WAV file, so a coach can hear what a preset's cue sounds like.
 struct Say: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "say",
         abstract: "Speak one cue to a WAV file.",
         discussion: """
             Speaks TEXT with a flite voice, as a preset's cue would be spoken: leading and \

@@ -1,5 +1,7 @@
 import ArgumentParser
 
+/// Every command names itself (`commandName:`): otherwise ArgumentParser derives each name
+/// from its type by demangling, at every start — a few milliseconds of a 50 ms render.
 @main
 struct StrideCue: ParsableCommand {
     static let configuration = CommandConfiguration(

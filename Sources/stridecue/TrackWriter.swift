@@ -406,6 +406,7 @@ final class TrackPasses {
         var meter = metered ? try MixMeter(format: format, identicalChannels: identicalChannels) : nil
         let writer = try SoundFileWriter(path: path, format: format, type: settings.type, encoding: settings.encoding,
                                          quality: settings.quality, tags: tags)
+        try writer.reserveSpace(forFrames: totalFrames)
         let encoder = EncoderThread(writer: writer, capacity: trackBlockFrames * format.channels)
         var done: Int64 = 0
         while true {

@@ -4,6 +4,7 @@ import StrideCueSpeech
 /// `stridecue voices`: the flite voices `--voice` and a preset's `voice:` accept.
 struct Voices: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "voices",
         abstract: "List the speech voices you can pass to --voice.",
         discussion: "All are built into StrideCue (CMU Flite) and speak at 16 kHz; * marks the default."
     )
