@@ -163,7 +163,8 @@ public struct PCMDevice: ~Copyable {
     /// Free frames at which the device stops with an underrun, as installed (the whole buffer,
     /// i.e. when it runs dry).
     public let stopThreshold: Int
-    /// Free frames the device waits for before waking a blocked writer, as installed (a period).
+    /// Free frames the device waits for before waking a blocked writer, as installed (half
+    /// the buffer in whole periods; see `PCMDevice.wakeFrames`).
     public let availMin: Int
     /// Underruns recovered by `write` and `drain` since the device was opened.
     public private(set) var underruns: Int = 0
@@ -397,9 +398,18 @@ public struct PCMDevice: ~Copyable {
         return low == high ? "the device offers \(low) Hz" : "the device offers \(low)–\(high) Hz"
     }
 
+    /// Free frames to wait for before waking the writer: half the buffer, in whole periods
+    /// (at least one). Each wake-up then refills half the buffer, and the other half is the
+    /// margin: 10 ms in the default 20 ms buffer of 5 ms periods. A wake-up costs far more
+    /// than the few microseconds of rendering it is for, so this halves playback's CPU time
+    /// against waking every period, and a longer --latency costs less still.
+    public static func wakeFrames(periodFrames: Int, bufferFrames: Int) -> Int {
+        max(1, bufferFrames / 2 / periodFrames) * periodFrames
+    }
+
     /// Start when the buffer is full (so playback begins with a whole buffer of margin), stop
     /// when it runs dry (so underruns are reported, not played as stale data), wake the
-    /// writer once a period has room.
+    /// writer when half the buffer has room (`wakeFrames`).
     /// - Returns: the thresholds as the device installed them.
     private static func configureSoftware(
         _ pcm: OpaquePointer, periodFrames: Int, bufferFrames: Int
@@ -416,7 +426,8 @@ public struct PCMDevice: ~Copyable {
                 snd_pcm_sw_params_set_stop_threshold(pcm, params, snd_pcm_uframes_t(bufferFrames)),
                 "snd_pcm_sw_params_set_stop_threshold")
             try alsaCheck(
-                snd_pcm_sw_params_set_avail_min(pcm, params, snd_pcm_uframes_t(periodFrames)),
+                snd_pcm_sw_params_set_avail_min(
+                    pcm, params, snd_pcm_uframes_t(wakeFrames(periodFrames: periodFrames, bufferFrames: bufferFrames))),
                 "snd_pcm_sw_params_set_avail_min")
             try alsaCheck(snd_pcm_sw_params(pcm, params), "snd_pcm_sw_params")
             try alsaCheck(snd_pcm_sw_params_current(pcm, params), "snd_pcm_sw_params_current")

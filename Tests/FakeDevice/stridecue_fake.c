@@ -7,8 +7,10 @@
  *
  *   - After start, the play position is (elapsed CLOCK_MONOTONIC time) x rate.
  *     Positions come from the clock, never from counting ticks, so they do not drift.
- *   - A timerfd ticking once per period is the poll descriptor, so blocked and
- *     polling writers wake as a card's period interrupt would wake them.
+ *   - A timerfd is the poll descriptor. While the card runs it fires at the first
+ *     period boundary (the card's period interrupt) at which the free space has
+ *     reached avail_min, and stays readable while it is there: the kernel too wakes
+ *     a sleeping writer only then, not at every interrupt.
  *   - When the buffer runs dry (avail reaches the stop threshold) the pointer
  *     callback reports -EPIPE and the PCM goes to XRUN, as hardware does.
  *   - With `file "/path"` in its configuration it writes what it "played":
@@ -156,6 +158,32 @@ static void arm_timer(fake_t *f, uint64_t first_ns) {
     timerfd_settime(f->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+static snd_pcm_uframes_t effective_stop_threshold(const fake_t *f);
+
+/* While running: fire once, at the first period boundary at which avail >= avail_min
+ * (at once if it already is), or where the card runs dry, whichever comes first.
+ * Otherwise (prepared, draining, stopped): tick every period as before. */
+static void arm_wakeup(fake_t *f) {
+    struct itimerspec its;
+    uint64_t wake_min, wake_frames, xrun_at, periods;
+    snd_pcm_uframes_t avail_min = f->avail_min ? f->avail_min : 1;
+
+    if (!f->running || f->draining || !f->period_size)
+        return;
+    memset(&its, 0, sizeof its);
+    /* avail = buffer - (written - position) reaches avail_min at this position: */
+    wake_min = f->written + avail_min > f->buffer_size ? f->written + avail_min - f->buffer_size : 0;
+    periods = (wake_min + f->period_size - 1) / f->period_size;
+    wake_frames = periods * f->period_size;
+    xrun_at = f->written + effective_stop_threshold(f) - f->buffer_size;
+    if (xrun_at < wake_frames)
+        wake_frames = xrun_at;
+    its.it_value = to_timespec(f->start_ns + ns_for(wake_frames, f->rate));
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1; /* zero would disarm */
+    timerfd_settime(f->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
 static void disarm_timer(fake_t *f) {
     struct itimerspec its;
     memset(&its, 0, sizeof its);
@@ -213,7 +241,7 @@ static int fake_start(snd_pcm_ioplug_t *io) {
     f->start_ns = now;
     f->running = 1;
     f->xrun = 0;
-    arm_timer(f, now + f->period_ns);
+    arm_wakeup(f);
     return 0;
 }
 
@@ -269,6 +297,9 @@ static snd_pcm_sframes_t fake_transfer(snd_pcm_ioplug_t *io, const snd_pcm_chann
         f->total_written += count;
         left -= count;
     }
+    /* Below avail_min now: the next wake-up moves to later. */
+    if (f->buffer_size - (f->written - f->played) < (f->avail_min ? f->avail_min : 1))
+        arm_wakeup(f);
     return (snd_pcm_sframes_t)size;
 }
 
@@ -294,6 +325,7 @@ static int fake_drain(snd_pcm_ioplug_t *io) {
     if (f->xrun)
         return 0;
     f->draining = 1;
+    arm_timer(f, now_ns() + f->period_ns);
     if (!f->running) {
         /* Drained before reaching the start threshold: play what there is. */
         if (f->written == f->played)
@@ -317,10 +349,16 @@ static int fake_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned 
     (void)pfd;
     (void)nfds;
 
-    /* Non-blocking timerfd: consume the ticks so poll sleeps until the next one. */
-    while (read(f->timer_fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
-    }
+    int ready;
+
     advance(f, now_ns());
+    ready = f->buffer_size - (f->written - f->played) >= (f->avail_min ? f->avail_min : 1);
+    if (!(ready && f->running && !f->draining && !f->xrun)) {
+        /* Non-blocking timerfd: consume the ticks so poll sleeps until the next one.
+         * (A running card with room is left readable: it stays ready until written.) */
+        while (read(f->timer_fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
+        }
+    }
     if (io->state == SND_PCM_STATE_XRUN) {
         /* alsa-lib turns POLLERR into the state's error (-EPIPE). */
         *revents = POLLOUT | POLLERR;
@@ -328,10 +366,11 @@ static int fake_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned 
         /* alsa-lib has not seen the XRUN yet; POLLERR now would read as -EIO.
          * Wake the writer: its next avail update gets -EPIPE from the pointer. */
         *revents = POLLOUT;
-    } else if (f->buffer_size - (f->written - f->played) >= (f->avail_min ? f->avail_min : 1)) {
+    } else if (ready) {
         *revents = POLLOUT;
     } else {
         *revents = 0;
+        arm_wakeup(f);
     }
     return 0;
 }
@@ -367,6 +406,7 @@ static int fake_sw_params(snd_pcm_ioplug_t *io, snd_pcm_sw_params_t *params) {
     snd_pcm_sw_params_get_stop_threshold(params, &f->stop_threshold);
     snd_pcm_sw_params_get_avail_min(params, &f->avail_min);
     snd_pcm_sw_params_get_boundary(params, &f->boundary);
+    arm_wakeup(f);
     return 0;
 }
 

@@ -14,15 +14,24 @@ extension ALSATests {
             #expect(channels == 2)
             #expect(period == 240)
             #expect(buffer == 960)
-            // Start on a full buffer, report running dry, wake the writer each period.
+            // Start on a full buffer, report running dry, wake the writer when half is free.
             let (start, stop, availMin) = (device.startThreshold, device.stopThreshold, device.availMin)
             #expect(start == 960)
             #expect(stop == 960)
-            #expect(availMin == 240)
+            #expect(availMin == 480)
             try write(countingFrames(48_000), to: &device, chunkFrames: 240)
             try device.drain()
             let underruns = device.underruns
             #expect(underruns == 0)
+        }
+
+        @Test("the writer is woken when half the buffer is free, in whole periods, at least one")
+        func wakeFrames() {
+            #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 960) == 480)
+            #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 1200) == 480)  // 5 periods: 2 of them
+            #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 480) == 240)
+            #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 96_000) == 48_000)
+            #expect(PCMDevice.wakeFrames(periodFrames: 1_000, bufferFrames: 1_500) == 1_000)
         }
 
         @Test("an undefined PCM is a typed error naming the device, with ALSA's ENOENT text")

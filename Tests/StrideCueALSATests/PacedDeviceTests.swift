@@ -32,6 +32,33 @@ extension ALSATests {
             #expect(difference(played, littleEndianBytes(samples)) == nil)
         }
 
+        @Test("a blocked writer is woken when half the buffer is free, not at every period")
+        func wokenAtHalfTheBuffer() throws {
+            _ = try ALSATestEnvironment.ready()
+            var device = try PCMDevice(name: "paced")  // 5 ms periods in 20 ms
+            let (period, availMin) = (device.periodFrames, device.availMin)
+            #expect(period == 240 && availMin == 480)
+            try write(countingFrames(960), to: &device, chunkFrames: 960)  // full: the card starts
+            // The buffer is full, so this waits until 480 frames are free, 10 ms. A card that
+            // woke the writer at every period would wake it after 5 ms too, for nothing: the
+            // thread would go to sleep twice.
+            let sleepsBefore = voluntaryContextSwitches()
+            let waited = try seconds { try write(countingFrames(240, from: 960), to: &device, chunkFrames: 240) }
+            let sleeps = voluntaryContextSwitches() - sleepsBefore
+            #expect(sleeps == 1, "the writer went to sleep \(sleeps) times")
+            #expect(waited >= 0.0095, "woken after \(waited * 1000) ms")
+            #expect(waited < 0.25, "woken after \(waited * 1000) ms")
+            let underruns = device.underruns
+            #expect(underruns == 0)
+        }
+
+        /// How many times this thread has gone to sleep (blocked) so far.
+        private func voluntaryContextSwitches() -> Int {
+            var usage = rusage()
+            _ = getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD (a GNU name Swift does not see)
+            return usage.ru_nvcsw
+        }
+
         @Test("a writer stalled 100 ms with a 20 ms buffer underruns once, recovers, and carries on")
         func stalledWriterRecovers() throws {
             _ = try ALSATestEnvironment.ready()
