@@ -22,7 +22,7 @@ struct Play: ParsableCommand {
             boundary; n ends a rest; q or Esc quits.
             The status line (cadence, step, set or rest, elapsed time) is shown when standard \
             error is a terminal. A longer --latency survives a busier machine; keys are heard \
-            up to that much later. STRIDECUE_TIMING=1 prints when the first frame reached ALSA; \
+            up to that much later. STRIDECUE_TIMING=1 prints when the first frame reached ALSA and the CPU time used; \
             STRIDECUE_NO_REALTIME=1 skips asking for real-time scheduling (for benchmarks).
             Exit codes: 0 done, 64 bad flag, 65 bad preset, 66 missing input, 69 no usable \
             sound device, 74 the device failed or went away, 130 interrupted, 143 terminated.
@@ -83,7 +83,7 @@ struct Play: ParsableCommand {
                 printError("stridecue: timing: first frame handed to ALSA at epoch \(first.epoch) s, "
                     + "\(milliseconds(first.monotonic - started)) ms after the command started; "
                     + "\(format3(played)) s of frames played in \(format3(engine.playingSeconds)) s; "
-                    + "underruns \(engine.underruns)")
+                    + "CPU \(format3(processCPUSeconds())) s; underruns \(engine.underruns)")
             }
             if let error = engine.failure {
                 throw Failure(
@@ -402,6 +402,7 @@ struct Player {
         var input = [UInt8](repeating: 0, count: 64)
         var reading = terminal
         var keyModeOn = terminal
+        let wakeup = SignalWakeup()
         while !engine.finished.load(ordering: .acquiring) {
             let signal = receivedSignal.load(ordering: .relaxed)
             if signal != 0 && outcome.signal == 0 {
@@ -412,9 +413,9 @@ struct Player {
                 outcome.hungDevice = true
                 break
             }
-            // Sleep until a key, the end of playback, a signal (which interrupts poll: it is
-            // blocked on the playback thread, so it lands here) or the next status refresh.
-            // The timeout also bounds the wait for a signal that lands just before poll.
+            // Sleep until a key, the end of playback, a signal (its handler writes to the
+            // wakeup pipe) or the next status refresh. With no terminal to serve and no stop
+            // to watch over, that is the end or a signal: no wake-ups while playing.
             // In the background (after Ctrl-Z and bg), reading the terminal would stop us (SIGTTIN).
             let listening = reading && Terminal.inForeground()
             if listening && !keyModeOn {
@@ -426,8 +427,11 @@ struct Player {
             var descriptors = [
                 pollfd(fd: engine.finishedSignal.read, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: listening ? 0 : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wakeup.read, events: Int16(POLLIN), revents: 0),
             ]
-            let ready = poll(&descriptors, 2, Self.pollMilliseconds)
+            let watching = showStatus || terminal || stopAsked != nil || wakeup.read < 0
+            let ready = poll(&descriptors, 3, watching ? Self.pollMilliseconds : -1)
+            if ready > 0 && descriptors[2].revents != 0 { wakeup.drain() }
             if ready > 0 && listening && descriptors[1].revents != 0 {
                 let n = read(0, &input, input.count)
                 if n > 0 {
@@ -460,6 +464,34 @@ struct Player {
             writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate) + "\u{1B}[K\n")
         }
         return outcome
+    }
+
+    /// A pipe the signal handler writes to while the player sleeps (`signalWakeup`).
+    private final class SignalWakeup {
+        let read: Int32
+
+        init() {
+            var ends: [Int32] = [-1, -1]
+            if pipe(&ends) == 0 {
+                for end in ends {
+                    _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+                    _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+                }
+            } else {
+                ends = [-1, -1]  // then the player polls with a timeout, as without keys
+            }
+            read = ends[0]
+            signalWakeup.store(ends[1], ordering: .releasing)
+        }
+
+        // The pipe stays open until the process ends: a handler that read the descriptor
+        // just before `deinit` must never write to a closed (or reused) one.
+        deinit { signalWakeup.store(-1, ordering: .releasing) }
+
+        func drain() {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            while Glibc.read(read, &bytes, bytes.count) > 0 {}
+        }
     }
 
     private func stop(_ asked: inout Double?) {

@@ -162,14 +162,15 @@ extension ALSATests {
             #expect(!session.screen.contains("stridecue:"), "no error on an interrupt: \(session.screen)")
         }
 
-        @Test("SIGTERM mid-play exits 143")
-        func terminate() throws {
+        // Without a terminal the player sleeps until playback ends or a signal wakes it.
+        @Test("SIGINT or SIGTERM mid-play, no terminal, exits 130 or 143 at once", arguments: [SIGINT, SIGTERM])
+        func terminate(signal: Int32) throws {
             let environment = try ALSATestEnvironment.ready()
             let run = try runStridecue(["play", "--spm", "180", "--device", "paced"], environment) { pid in
                 usleep(500_000)
-                kill(pid, SIGTERM)
+                kill(pid, signal)
             }
-            #expect(run.exited && run.status == 143)
+            #expect(run.exited && run.status == 128 + signal)
             #expect(run.seconds < 1.5)
             #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
         }
