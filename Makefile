@@ -43,9 +43,9 @@ build: deps
 demo: build
 	$(RELEASE_BIN) render bum-kicks -o bum-kicks.wav
 	@echo "Wrote bum-kicks.wav"
-	@if $(RELEASE_BIN) play --help >/dev/null 2>&1; then \
-	  $(RELEASE_BIN) play bum-kicks || echo "(no sound card answered: bum-kicks.wav is ready to copy to a phone)"; \
-	else echo "(live playback is not built yet: bum-kicks.wav is ready to copy to a phone)"; fi
+	@$(RELEASE_BIN) play bum-kicks; status=$$?; \
+	if [ $$status = 69 ]; then echo "(no sound card answered: bum-kicks.wav is ready to copy to a phone)"; \
+	elif [ $$status != 0 ]; then exit $$status; fi
 
 test: test-deps
 	$(SWIFT) build --build-tests
