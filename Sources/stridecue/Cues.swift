@@ -307,37 +307,6 @@ extension String {
     }
 }
 
-/// Writes `text` to `path` under a temporary name in the same folder, then renames it into
-/// place, so the file appears only when complete.
-func writeTextAtomically(_ text: String, to path: String) throws {
-    let slash = path.lastIndex(of: "/")
-    let folder = slash.map { String(path[..<$0]) } ?? "."
-    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    let temporary = "\(folder.isEmpty ? "" : folder)/.\(name).tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    if fd < 0 {
-        throw Failure("\(path): \(String(cString: strerror(errno)))", exitCode: ExitStatus.cannotCreate)
-    }
-    var failure: Int32 = 0
-    var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
-            offset += n
-        }
-    }
-    if failure == 0 && fsync(fd) != 0 { failure = errno }
-    close(fd)
-    if failure == 0 && rename(temporary, path) != 0 { failure = errno }
-    if failure != 0 {
-        unlink(temporary)
-        throw Failure("\(path): \(String(cString: strerror(failure)))", exitCode: ExitStatus.ioError)
-    }
-}
-
 /// Where every sound a cue plays (words, tones, count-in, caution) lies in the track, in frames:
 /// what music ducks under.
 func spokenRanges(plan: SessionPlan, cues: CueVoices?) -> [Range<Int64>] {

@@ -78,7 +78,7 @@ struct Export: ParsableCommand {
             if references.isEmpty {
                 throw Failure("no presets found; see stridecue presets", exitCode: ExitStatus.noInput)
             }
-            try makeExportFolder(to)
+            try makeFolders(to)
             let failures = exportAll(references, type: type, format: renderFormat, settings: settings, data: data)
             if let first = failures.first { throw ExitCode(first) }
         }
@@ -148,7 +148,7 @@ struct Export: ParsableCommand {
         for e in entries { text += "#EXTINF:\(e.seconds),\(e.title)\n\(e.file)\n" }
         let path = "\(to)/\(Self.playlistName)"
         if let old = try? readFile(path, limit: 1 << 20), old == Array(text.utf8) { return }
-        try writeFileAtomically(path, Array(text.utf8))
+        try replaceFile(path, with: Array(text.utf8))
     }
 }
 
@@ -237,7 +237,7 @@ struct ExportManifest {
     func save() throws {
         var text = ""
         for (file, entry) in entries.sorted(by: { $0.key < $1.key }) { text += "\(entry.fingerprint) \(entry.stamp) \(file)\n" }
-        try writeFileAtomically(path, Array(text.utf8))
+        try replaceFile(path, with: Array(text.utf8))
     }
 }
 
@@ -276,51 +276,5 @@ func explain(_ error: Error) -> (message: String, code: Int32) {
     case let s as SoundFileError: return ("\(s)", s.exitCode)
     case let l as LoudnessError: return ("\(l)", ExitStatus.ioError)
     default: return ("\(error)", 1)
-    }
-}
-
-/// Creates a folder and any missing parents.
-func makeExportFolder(_ path: String) throws {
-    if isDirectory(path) { return }
-    var prefix = path.hasPrefix("/") ? "" : "."
-    for part in path.split(separator: "/") {
-        prefix += "/" + part
-        if isDirectory(prefix) { continue }
-        if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
-            throw Failure("\(path): cannot create the folder (\(String(cString: strerror(errno))))", exitCode: ExitStatus.cannotCreate)
-        }
-    }
-    if !isDirectory(path) {
-        throw Failure("\(path): not a folder", exitCode: ExitStatus.cannotCreate)
-    }
-}
-
-/// Writes a small file under a temporary name in the same folder, then renames it into place:
-/// on any error nothing is left behind.
-func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
-    var template = Array("\(path).XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    if fd < 0 {
-        throw Failure("\(path): \(String(cString: strerror(errno)))", exitCode: ExitStatus.cannotCreate)
-    }
-    let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    let mask = umask(0)
-    umask(mask)
-    _ = fchmod(fd, 0o666 & ~mask)
-    var offset = 0
-    var failure: Int32 = 0
-    bytes.withUnsafeBytes { raw in
-        while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { failure = n < 0 ? errno : EIO; return }
-            offset += n
-        }
-    }
-    if close(fd) != 0 && failure == 0 { failure = errno }
-    if failure == 0 && rename(temporary, path) != 0 { failure = errno }
-    if failure != 0 {
-        unlink(temporary)
-        throw Failure("\(path): \(String(cString: strerror(failure)))", exitCode: ExitStatus.ioError)
     }
 }

@@ -163,7 +163,7 @@ struct Render: ParsableCommand {
                 if cueSheet == "-" {
                     print(text, terminator: "")
                 } else {
-                    try writeTextAtomically(text, to: cueSheet)
+                    try replaceFile(cueSheet, with: Array(text.utf8))
                 }
             }
         }
