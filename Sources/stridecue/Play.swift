@@ -7,8 +7,8 @@ import Synchronization
 /// `stridecue play`: a session live through ALSA, from the same renderer as `render`.
 ///
 /// Three parts: the command (here) checks the flags, builds the renderer and opens the device;
-/// a playback thread (`PlaybackEngine`) renders, quantizes and writes one period at a time,
-/// paced by the device; the main thread reads keys, draws the status line and turns signals
+/// a playback thread (`PlaybackEngine`) renders, quantizes and writes what the device takes
+/// at each wake-up (half the buffer), paced by the device; the main thread reads keys, draws the status line and turns signals
 /// into a fade-out. Commands reach the playback thread through `LivePlayback`'s lock-free queue.
 struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -124,7 +124,7 @@ struct Play: ParsableCommand {
         func ms(_ frames: Int) -> String { format(Double((Double(frames) * 10_000 / Double(pcm.rate)).rounded()) / 10) }
         return "playing on '\(pcm.name)' at \(pcm.rate) Hz, \(pcm.channels) channels, "
             + "\(pcm.periodFrames)-frame periods (\(ms(pcm.periodFrames)) ms) in a "
-            + "\(pcm.bufferFrames)-frame buffer (\(ms(pcm.bufferFrames)) ms)"
+            + "\(pcm.bufferFrames)-frame buffer (\(ms(pcm.bufferFrames)) ms), refilled \(ms(pcm.availMin)) ms at a time"
     }
 
     private func stopIfInterrupted() throws {
@@ -145,20 +145,21 @@ private func format3(_ x: Double) -> String {
 
 // MARK: The playback thread
 
-/// The playback thread's work: render a period, quantize it, hand it to ALSA, publish the
-/// status; then drain so the last click is heard.
+/// The playback thread's work: render what the device takes at a wake-up (half the buffer),
+/// quantize it, hand it to ALSA, publish the status; then drain so the last click is heard.
 ///
 /// Everything the loop touches is allocated before the thread starts, and the loop itself is
 /// `@_noAllocation @_noLocks`: the compiler checks that nothing in it allocates or locks.
-/// The device paces it: `write` blocks until a period has room, so it runs by the sound
-/// card's frame counter, never by the wall clock.
+/// The device paces it: `write` blocks until half the buffer has room, so it runs by the
+/// sound card's frame counter, never by the wall clock. One render and one `write` a wake-up:
+/// each call into alsa-lib costs more than rendering the frames.
 final class PlaybackEngine: @unchecked Sendable {
     let live: LivePlayback
     /// `live` for the loop: reading it from the property would retain it, and a retain may lock.
     private let liveRef: Unmanaged<LivePlayback>
     private let device: UnsafeMutablePointer<PCMDevice>
     private let channels: Int
-    /// One period of float frames and the same as 16-bit samples.
+    /// One wake-up's worth of float frames and the same as 16-bit samples.
     private let floats: UnsafeMutableBufferPointer<Float>
     private let samples: UnsafeMutableBufferPointer<Int16>
     private let results: UnsafeMutablePointer<Results>
@@ -188,14 +189,14 @@ final class PlaybackEngine: @unchecked Sendable {
         self.live = live
         liveRef = .passUnretained(live)
         channels = device.channels
-        let period = device.periodFrames
-        periodFrames = period
+        periodFrames = device.periodFrames
         bufferFrames = device.bufferFrames
+        let block = min(max(device.availMin, device.periodFrames), device.bufferFrames)
         self.device = .allocate(capacity: 1)
         self.device.initialize(to: device)
-        floats = .allocate(capacity: period * channels)
+        floats = .allocate(capacity: block * channels)
         floats.initialize(repeating: 0)
-        samples = .allocate(capacity: period * channels)
+        samples = .allocate(capacity: block * channels)
         samples.initialize(repeating: 0)
         results = .allocate(capacity: 1)
         results.initialize(to: Results())
