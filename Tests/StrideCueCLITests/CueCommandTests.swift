@@ -38,6 +38,23 @@ private let drill = """
 
 @Suite("stridecue render with cues, end to end", .serialized)
 struct CueCommandTests {
+    /// flite's voices cost every start that loads them (their pointers are relocated), so
+    /// they are opened only to speak: the loader's own log (LD_DEBUG=files) names every
+    /// library a run loads, including those opened with dlopen.
+    @Test func fliteIsLoadedOnlyToSpeak() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plain = try stridecue(["render", "--duration", "2s", "-o", dir + "/plain.wav"], environment: ["LD_DEBUG": "files"])
+        #expect(plain.status == 0)
+        #expect(plain.stderr.contains("libsndfile"), "the loader's log is there")
+        #expect(!plain.stderr.contains("libflite"), "a click track loaded flite")
+        let spoken = try stridecue(["say", "pull through", "-o", dir + "/say.wav"], environment: ["LD_DEBUG": "files"])
+        #expect(spoken.status == 0)
+        #expect(spoken.stderr.contains("libflite.so.1"))
+        #expect(spoken.stderr.contains("libflite_cmu_us_slt.so.1"))
+        #expect(!spoken.stderr.contains("libflite_cmu_us_awb"), "only the voice used is loaded")
+    }
+
     @Test func aCueTooLongForItsStepsExits65WithTheStepsItNeeds() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
