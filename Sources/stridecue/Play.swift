@@ -20,7 +20,7 @@ struct Play: ParsableCommand {
             Keys, when standard input is a terminal: + and - change the cadence by 1 step per \
             minute, ] and [ by 5 (from the next step on); space pauses and resumes on a step \
             boundary; n ends a rest; q or Esc quits.
-            The status line (cadence, step, set or rest, elapsed time) is shown when standard \
+            The status line (cadence, step, set or rest, elapsed time, next cue) is shown when standard \
             error is a terminal. A longer --latency survives a busier machine; keys are heard \
             up to that much later. STRIDECUE_TIMING=1 prints when the first frame reached ALSA and the CPU time used; \
             STRIDECUE_NO_REALTIME=1 skips asking for real-time scheduling (for benchmarks).
@@ -71,7 +71,7 @@ struct Play: ParsableCommand {
 
             let live = LivePlayback(renderer: renderer, plan: plan)
             let engine = PlaybackEngine(live: live, device: pcm)
-            let player = Player(engine: engine, rate: hz, keys: !noKeys, verbose: verbose)
+            let player = Player(engine: engine, plan: plan, rate: hz, keys: !noKeys, verbose: verbose)
             let outcome = player.run()
             if outcome.hungDevice {
                 // The playback thread is still blocked in alsa-lib: leave its results alone.
@@ -366,6 +366,9 @@ private enum RealTimeClock {
 /// Runs the playback thread and, meanwhile, the terminal: keys in, status out, signals.
 struct Player {
     let engine: PlaybackEngine
+    /// The plan as started, for the status line's next cue (cues fall on steps, which
+    /// tempo keys do not move).
+    let plan: SessionPlan
     let rate: Int
     let keys: Bool
     let verbose: Bool
@@ -454,7 +457,7 @@ struct Player {
             let now = monotonicSeconds()
             if showStatus && now - lastStatus >= Self.statusInterval {
                 lastStatus = now
-                writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate) + "\u{1B}[K")
+                writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate, plan: plan) + "\u{1B}[K")
                 statusShown = true
             }
         }
@@ -462,7 +465,7 @@ struct Player {
             pthread_join(thread, nil)
         }
         if statusShown {
-            writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate) + "\u{1B}[K\n")
+            writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate, plan: plan) + "\u{1B}[K\n")
         }
         return outcome
     }
@@ -592,9 +595,9 @@ enum Keys {
 }
 
 enum StatusLine {
-    /// E.g. `180 spm  set 1/2  step 42  0:14`, `190 spm  set 2/2  count-in 3/4  1:40` or
-    /// `PAUSED  180 spm  rest 0:45, then set 2/2  1:02`.
-    static func text(_ s: LiveStatus, rate: Int) -> String {
+    /// E.g. `180 spm  set 1/2  step 42  0:14  next "pull through" at step 42`,
+    /// `190 spm  set 2/2  count-in 3/4  1:40` or `PAUSED  180 spm  rest 0:45, then set 2/2  1:02`.
+    static func text(_ s: LiveStatus, rate: Int, plan: SessionPlan) -> String {
         var parts: [String] = []
         switch s.phase {
         case .paused: parts.append("PAUSED")
@@ -616,16 +619,37 @@ enum StatusLine {
             }
         }
         parts.append(clock(s.frame, rate: rate))
-        if let cue = nextCueText(s) { parts.append("next: \(cue)") }
+        if let cue = nextCueText(s, plan: plan) { parts.append("next \(cue)") }
         if s.underruns > 0 { parts.append("dropouts \(s.underruns)") }
         return parts.joined(separator: "  ")
     }
 
-    /// HOOK(cues): the next cue for the status line (e.g. `"pull through" at step 10`).
-    /// Cues are being added to the renderer by another engineer; once it can say which cue
-    /// comes next (live, after cadence changes), return it here. Nil shows nothing.
-    static func nextCueText(_ status: LiveStatus) -> String? {
-        nil
+    /// The next cue, e.g. `"pull through" at step 10`, `"pop forwards" at step 5 of set 2`,
+    /// `"last push" at the set's end`; nil when no cue is left.
+    static func nextCueText(_ s: LiveStatus, plan: SessionPlan) -> String? {
+        switch s.phase {
+        case .stopping, .finished: return nil
+        case .playing, .paused, .pausing: break
+        }
+        let resting = s.restFramesLeft != nil
+        let heard = resting || s.countIn > 0 ? 0 : s.step
+        guard let next = plan.upcomingCue(set: s.set, stepsHeard: heard, cadence: s.cadence) else { return nil }
+        let cue = plan.cues[next.cue]
+        let what: String
+        switch cue.source {
+        case .say(let text): what = "\"\(text)\""
+        case .sound(let file): what = file
+        }
+        // While resting, `set` is already the set to come.
+        let laterSet: Int? = next.inNextSet ? s.set + 2 : resting ? s.set + 1 : nil
+        let when: String
+        switch (next.step, laterSet) {
+        case (let step?, nil): when = "at step \(step)"
+        case (let step?, let set?): when = "at step \(step) of set \(set)"
+        case (nil, nil): when = cue.timing == .halfway ? "halfway" : "at the set's end"
+        case (nil, let set?): when = cue.timing == .halfway ? "halfway through set \(set)" : "at the end of set \(set)"
+        }
+        return "\(what) \(when)"
     }
 
     /// m:ss, or h:mm:ss from an hour.

@@ -142,6 +142,36 @@ extension ALSATests {
             #expect(onsets.count - changed >= 3)
         }
 
+        @Test("the status line names the next cue and its step, and moves on as the steps are heard")
+        func statusShowsTheNextCue() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let preset = folder.file("cues.yaml")
+            let text = """
+                name: Next cue
+                cadence: 180
+                set: {steps: 40}
+                cues:
+                  - say: pull through
+                    every: 8
+                    offset: 2
+                  - say: pop forwards
+                    every: 8
+                    offset: 5
+
+                """
+            #expect(FileManager.default.createFile(atPath: preset, contents: Data(text.utf8)))
+            let session = try TerminalSession(["play", preset, "--device", "paced", "--latency", "100"], environment)
+            // Steps 2 and 5 have been heard by step 6: "pull through" comes next, on step 10.
+            #expect(session.wait(seconds: 8) { $0.contains("step 6 ") })
+            #expect(session.wait(seconds: 2) { $0.contains("next \"pull through\" at step 10") }, "\(session.lastStatus)")
+            #expect(session.wait(seconds: 5) { $0.contains("step 11 ") })
+            #expect(session.wait(seconds: 2) { $0.contains("next \"pop forwards\" at step 13") }, "\(session.lastStatus)")
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+        }
+
         @Test("Ctrl-C mid-play fades out, restores the terminal and exits 130")
         func interruptRestoresTheTerminal() throws {
             let environment = try ALSATestEnvironment.ready()
