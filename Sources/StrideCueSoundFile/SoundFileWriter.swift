@@ -365,6 +365,7 @@ struct FileSink {
                     if n <= 0 { break }
                     done += n
                 }
+                sink.pointee.position += Int64(done)
                 return sf_count_t(done)
             },
             write: { bytes, count, user in
