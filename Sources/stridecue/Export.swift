@@ -35,11 +35,7 @@ struct Export: ParsableCommand {
     @Option(help: "mp3, opus, ogg, flac or wav.")
     var format: String = "mp3"
 
-    @Option(help: "Sample rate in Hz. Opus takes 8000, 12000, 16000, 24000 or 48000; MP3 at most 48000.")
-    var rate: String = "48000"
-
-    @Option(help: "1 (mono) or 2 (stereo).")
-    var channels: String = "2"
+    @OptionGroup var track: TrackFormatOptions
 
     @OptionGroup var phone: PhoneOptions
 
@@ -63,11 +59,7 @@ struct Export: ParsableCommand {
             guard let type = SoundFileType(rawValue: format.lowercased()) else {
                 throw Failure.flag("--format", "must be mp3, opus, ogg, flac or wav, got '\(format)'")
             }
-            let hz = try parseWhole("--rate", rate, PlanLimits.sampleRate)
-            guard channels == "1" || channels == "2" else {
-                throw Failure.flag("--channels", "must be 1 or 2, got '\(channels)'")
-            }
-            let renderFormat = RenderFormat(sampleRate: hz, channels: Int(channels)!)
+            let renderFormat = try track.format()
             let settings = try phone.settings(for: type, format: renderFormat, encoding: .pcm16, alwaysForPhone: true,
                                               named: ("--format", type.rawValue))
             if let music = settings.music, !fileExists(music.path) {

@@ -60,6 +60,23 @@ struct SessionOptions: ParsableArguments {
     }
 }
 
+/// `--rate` and `--channels` of a written track, shared by `render` and `export`.
+struct TrackFormatOptions: ParsableArguments {
+    @Option(help: "Sample rate in Hz, 8000–192000. Opus takes 8000, 12000, 16000, 24000 or 48000; MP3 at most 48000.")
+    var rate: String = "48000"
+
+    @Option(help: "1 (mono) or 2 (stereo).")
+    var channels: String = "2"
+
+    func format() throws -> RenderFormat {
+        let hz = try parseWhole("--rate", rate, PlanLimits.sampleRate)
+        guard channels == "1" || channels == "2" else {
+            throw Failure.flag("--channels", "must be 1 or 2, got '\(channels)'")
+        }
+        return RenderFormat(sampleRate: hz, channels: Int(channels)!)
+    }
+}
+
 /// Parses a number-like flag value, refusing NaN, infinities and values out of range.
 func parseFlag(_ flag: String, _ text: String, _ what: String, range: ClosedRange<Double>, unit: String = "",
                _ parse: (String) -> Double?) throws -> Double {
@@ -104,11 +121,7 @@ struct Render: ParsableCommand {
     @Option(name: .shortAndLong, help: "The file to write: .wav, .flac, .ogg, .opus or .mp3 (the extension picks the format).")
     var output: String
 
-    @Option(help: "Sample rate in Hz, 8000–192000.")
-    var rate: String = "48000"
-
-    @Option(help: "1 (mono) or 2 (stereo).")
-    var channels: String = "2"
+    @OptionGroup var track: TrackFormatOptions
 
     @Option(help: "Sample format: 16, 24 or 32f (32-bit float).")
     var bits: String = "16"
@@ -129,7 +142,7 @@ struct Render: ParsableCommand {
     func run() throws {
         try reportingFailures {
             catchInterrupts()
-            let format = try outputFormat()
+            let format = try track.format()
             guard let encoding = SampleEncoding(rawValue: bits) else {
                 throw Failure.flag("--bits", "must be 16, 24 or 32f, got '\(bits)'")
             }
@@ -178,14 +191,6 @@ struct Render: ParsableCommand {
     }
 
     private func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
-
-    func outputFormat() throws -> RenderFormat {
-        let hz = try parseWhole("--rate", rate, PlanLimits.sampleRate)
-        guard channels == "1" || channels == "2" else {
-            throw Failure.flag("--channels", "must be 1 or 2, got '\(channels)'")
-        }
-        return RenderFormat(sampleRate: hz, channels: Int(channels)!)
-    }
 
 }
 
