@@ -243,23 +243,17 @@ final class TrackPasses {
             let renderer = try renderer()
             var meter = try meter()
             var whole = wholeCounts ? try self.meter() : nil
-            let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
-            defer { block.deallocate() }
-            var index = 0
-            while true {
-                if let stop = interruption(discarding: path) { throw stop }
-                let frames = renderer.render(into: block)
-                if frames == 0 { break }
-                if whole != nil { try whole!.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels])) }
+            try eachBlock({ block, _ in renderer.render(into: block) }) { samples, index in
+                if whole != nil { try whole!.add(UnsafeBufferPointer(samples)) }
                 if sampled(index) {
-                    try meter.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels]))
+                    try meter.add(UnsafeBufferPointer(samples))
+                    let frames = samples.count / format.channels
                     let kept = UnsafeMutableBufferPointer<Float>.allocate(capacity: frames * sampleChannels)
                     for i in 0..<frames {
-                        for c in 0..<sampleChannels { kept[i * sampleChannels + c] = block[i * format.channels + c] }
+                        for c in 0..<sampleChannels { kept[i * sampleChannels + c] = samples[i * format.channels + c] }
                     }
                     sample.append(kept)
                 }
-                index += 1
             }
             let result = (sample: try meter.loudness(), whole: try whole?.loudness())
             return (result, meter.channelsDiffered || whole?.channelsDiffered == true)
@@ -339,19 +333,11 @@ final class TrackPasses {
             var bed = try musicBed()
             var clicks = try meter()
             var music = try MixMeter(format: format, identicalChannels: false)
-            let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
-            defer { block.deallocate() }
-            var index = 0
-            while true {
-                if let stop = interruption(discarding: path) { throw stop }
-                let frames = renderer.render(into: block)
-                if frames == 0 { break }
-                let samples = UnsafeMutableBufferPointer(rebasing: block[0..<frames * format.channels])
+            try eachBlock({ block, _ in renderer.render(into: block) }) { samples, index in
                 if sampled(index) { try clicks.add(UnsafeBufferPointer(samples)) }
                 // The bed is read all the way, to stay in step with the track.
                 let got = try bed!.read(into: samples)
-                if sampled(index) { try music.add(UnsafeBufferPointer(rebasing: block[0..<got * format.channels])) }
-                index += 1
+                if sampled(index) { try music.add(UnsafeBufferPointer(rebasing: samples[0..<got * format.channels])) }
             }
             return ((try clicks.loudness(), try music.loudness(), nil), clicks.channelsDiffered)
         }
@@ -372,23 +358,15 @@ final class TrackPasses {
             var sample = try meter()
             // The whole track at this gain, before the limiter (only asked for at unity gain).
             var whole = measuringWhole ? try self.meter() : nil
-            let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
-            defer { block.deallocate() }
-            var index = 0
-            while true {
-                if let stop = interruption(discarding: path) { throw stop }
-                let chosen = sampled(index)
-                let frames = try mix.renderBlock(into: block, mixing: chosen || whole != nil)
-                if frames == 0 { break }
-                if whole != nil { try whole!.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels])) }
-                if chosen {
+            let mixingAll = whole != nil
+            try eachBlock({ block, index in try mix.renderBlock(into: block, mixing: sampled(index) || mixingAll) }) { samples, index in
+                if whole != nil { try whole!.add(UnsafeBufferPointer(samples)) }
+                if sampled(index) {
                     // The sampled blocks run through one limiter back to back; its delay only
                     // shifts them by a few frames, which a loudness measurement cannot see.
-                    let samples = UnsafeMutableBufferPointer(rebasing: block[0..<frames * format.channels])
                     if limited { limiter.process(samples) }
                     try sample.add(UnsafeBufferPointer(samples))
                 }
-                index += 1
             }
             let result = (try sample.loudness(), -decibels(Double(limiter.smallestGain)), try whole?.loudness())
             return (result, sample.channelsDiffered || whole?.channelsDiffered == true)
@@ -439,15 +417,24 @@ final class TrackPasses {
     private func measureWritten(gain: Double) throws -> Double {
         let mix = try pass(gain: gain, limited: true)
         var meter = try MixMeter(format: format, identicalChannels: false)
+        try eachBlock({ block, _ in try mix.next(into: block) }) { samples, _ in try meter.add(UnsafeBufferPointer(samples)) }
+        return try meter.loudness()
+    }
+
+    /// Hands `body` every block `render` fills (its samples and its index in the track) until
+    /// `render` gives no more frames; throws the interruption if a signal arrives meanwhile.
+    private func eachBlock(_ render: (UnsafeMutableBufferPointer<Float>, Int) throws -> Int,
+                           _ body: (UnsafeMutableBufferPointer<Float>, Int) throws -> Void) throws {
         let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
         defer { block.deallocate() }
+        var index = 0
         while true {
             if let stop = interruption(discarding: path) { throw stop }
-            let frames = try mix.next(into: block)
-            if frames == 0 { break }
-            try meter.add(UnsafeBufferPointer(rebasing: block[0..<frames * format.channels]))
+            let frames = try render(block, index)
+            if frames == 0 { return }
+            try body(UnsafeMutableBufferPointer(rebasing: block[0..<frames * format.channels]), index)
+            index += 1
         }
-        return try meter.loudness()
     }
 }
 
