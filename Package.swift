@@ -91,9 +91,14 @@ let package = Package(
             ]
         ),
 
+        // What the test targets share (finding click onsets in rendered samples).
+        .target(
+            name: "StrideCueTestSupport",
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "StrideCueCoreTests",
-            dependencies: ["StrideCueCore"]
+            dependencies: ["StrideCueCore", "StrideCueTestSupport"]
         ),
         // The paced fake sound card (C, ALSA ioplug), built as the dynamic product above.
         // PIC selects alsa-lib's symbol macros for a dlopen'ed plugin.
@@ -105,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueALSATests",
-            dependencies: ["StrideCueALSA", "CALSA"]
+            dependencies: ["StrideCueALSA", "CALSA", "StrideCueTestSupport"]
         ),
         .testTarget(
             name: "StrideCueSpeechTests",
@@ -113,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueCLITests",
-            dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness"],
+            dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import StrideCueTestSupport
 import Testing
 
 extension ALSATests {

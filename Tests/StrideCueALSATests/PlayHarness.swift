@@ -205,22 +205,6 @@ func leftChannel(_ bytes: [UInt8]) -> [Int16] {
     stride(from: 0, to: bytes.count - 3, by: 4).map { Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8) }
 }
 
-/// Frames at which a click starts: a zero sample followed by a non-zero one after at least
-/// `gap` silent frames (clicks start at exactly 0).
-func clickOnsets(_ samples: [Int16], gap: Int = 200) -> [Int] {
-    var result: [Int] = []
-    var silent = gap
-    for i in 0..<samples.count {
-        if samples[i] == 0 {
-            silent += 1
-        } else {
-            if silent >= gap { result.append(i - 1) }
-            silent = 0
-        }
-    }
-    return result
-}
-
 /// A short preset that exercises the timeline: ramp, count-in, sets, rest, accents, subdivisions.
 let busyPreset = """
     name: Play test

@@ -1,4 +1,5 @@
 import Foundation
+import StrideCueTestSupport
 import Testing
 import StrideCueCore
 import StrideCueSoundFile
@@ -135,7 +136,7 @@ struct CueCommandTests {
         var timeline = Timeline(plan: try decodePreset(bytes, file: preset).plan, sampleRate: 48_000)
         var expected: [Int] = []
         while let e = timeline.peek() { expected.append(Int(e.frame)); timeline.advance() }
-        #expect(onsets(clicks, gap: 100) == expected)
+        #expect(clickOnsets(clicks, gap: 100) == expected)
     }
 
     @Test func aStressedCueLandsItsStressOnTheStep() throws {
@@ -319,7 +320,7 @@ struct CueCommandTests {
         var timeline = Timeline(plan: plan, sampleRate: 16_000)
         var expected: [Int] = []
         while let e = timeline.peek() { expected.append(Int(e.frame)); timeline.advance() }
-        #expect(onsets(try readBack(clicksOut).samples, gap: 100) == expected)
+        #expect(clickOnsets(try readBack(clicksOut).samples, gap: 100) == expected)
     }
 
     @Test(arguments: [

@@ -72,22 +72,6 @@ func files(in folder: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
 }
 
-/// Frames at which a click starts: a sample that is zero followed by a non-zero one, after
-/// at least `gap` silent frames. Clicks start at exactly 0 (a raised-cosine attack).
-func onsets(_ mono: [Float], gap: Int = 200) -> [Int] {
-    var result: [Int] = []
-    var silent = gap
-    for i in 0..<mono.count {
-        if mono[i] == 0 {
-            silent += 1
-        } else {
-            if silent >= gap { result.append(i - 1) }
-            silent = 0
-        }
-    }
-    return result
-}
-
 func readBack(_ path: String) throws -> DecodedSound {
     try readSound(at: path, maxSeconds: 7_200)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrideCueTestSupport
 import Testing
 import StrideCueCore
 import StrideCueSoundFile
@@ -18,7 +19,7 @@ struct RenderCommandTests {
         #expect(sound.frameCount == 60 * 44_100)
         // 172.5 spm: step k starts at round(k · 8/23 s · 44 100).
         let expected = (0..<173).map { k in Int((Double(k) * 8 * 44_100 / 23).rounded()) }
-        #expect(onsets(sound.samples) == expected)
+        #expect(clickOnsets(sound.samples) == expected)
         #expect(files(in: dir) == ["track.wav"])  // no temporary left behind
     }
 
@@ -33,7 +34,7 @@ struct RenderCommandTests {
             #expect(sound.channels == 2 && sound.sampleRate == 48_000 && sound.frameCount == 240_000, "\(subtype)")
             // 180 spm at 48 kHz: a click every 16 000 frames, on both channels.
             let left = stride(from: 0, to: sound.samples.count, by: 2).map { sound.samples[$0] }
-            #expect(onsets(left) == (0..<15).map { $0 * 16_000 })
+            #expect(clickOnsets(left) == (0..<15).map { $0 * 16_000 })
         }
     }
 
@@ -69,7 +70,7 @@ struct RenderCommandTests {
         var timeline = Timeline(plan: plan, sampleRate: 48_000)
         var expected: [Int] = []
         while let e = timeline.peek() { expected.append(Int(e.frame)); timeline.advance() }
-        #expect(onsets(sound.samples, gap: 100) == expected)
+        #expect(clickOnsets(sound.samples, gap: 100) == expected)
     }
 
     @Test func durationCapsAPresetAndSpmOverridesItsCadence() throws {
@@ -90,7 +91,7 @@ struct RenderCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
         let sound = try readBack(out)
         // A recording's first quantized sample may round to 0: the onset is within a frame.
-        let found = onsets(sound.samples)
+        let found = clickOnsets(sound.samples)
         #expect(found.count == 8)
         for (k, f) in found.enumerated() { #expect(abs(f - k * 24_000) <= 1, "click \(k) at \(f)") }
         // The 44.1 kHz stick lasts 90 ms: at 48 kHz, about 4 320 frames, not 3 969.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import StrideCueTestSupport
 import Testing
 @testable import StrideCueCore
 
@@ -259,7 +260,7 @@ struct LivePlaybackTests {
         var expected: [Int] = (0...4).map { $0 * 16_000 }
         let anchor = 5.0 * 60 / 180
         for m in 0..<25 { expected.append(Int((anchor + Double(m) * 60 / 186) * 48_000 + 0.5)) }
-        let found = clickStarts(out)
+        let found = clickOnsets(out)
         #expect(found == expected)
         #expect(live.status.read().cadence == 186)
     }
@@ -277,7 +278,7 @@ struct LivePlaybackTests {
         }
         #expect(skipped == 96_000)
         // Nothing is skipped in a set.
-        let starts = clickStarts(out)
+        let starts = clickOnsets(out)
         #expect(starts == [0, 16_000, 32_000, 48_000, 64_000, 96_000, 112_000, 128_000, 144_000, 160_000])
         #expect(out.count == 176_000)
     }
@@ -296,7 +297,7 @@ struct LivePlaybackTests {
         }
         // Step 2 (32 000) was placed when the key came; step 3 (48 000) anchors 240 spm, and
         // steps 4…11 follow 12 000 frames apart. The set ends one interval after step 11.
-        #expect(clickStarts(out) == [0, 16_000, 32_000, 48_000] + (1...8).map { 48_000 + $0 * 12_000 })
+        #expect(clickOnsets(out) == [0, 16_000, 32_000, 48_000] + (1...8).map { 48_000 + $0 * 12_000 })
         #expect(out.count == 48_000 + 9 * 12_000)
     }
 
@@ -314,7 +315,7 @@ struct LivePlaybackTests {
         }
         // Steps 0–2 at 180 spm (16 000 frames each), then nine at 120 spm (24 000 each).
         #expect(out.count == 48_000 + 9 * 24_000)
-        #expect(clickStarts(out).count == 12)
+        #expect(clickOnsets(out).count == 12)
     }
 
     /// "Next set" in a set ends it now: the rest starts, then the next set on its usual grid.
@@ -325,7 +326,7 @@ struct LivePlaybackTests {
             if frame == 24_000 { live.commands.push(.skip) }
         }
         // Steps at 0 and 16 000; the set ends at 24 000 (0.5 s), 2 s of rest, then six steps.
-        #expect(clickStarts(out) == [0, 16_000] + (0..<6).map { 120_000 + $0 * 16_000 })
+        #expect(clickOnsets(out) == [0, 16_000] + (0..<6).map { 120_000 + $0 * 16_000 })
         #expect(out.count == 120_000 + 6 * 16_000)
     }
 
@@ -336,7 +337,7 @@ struct LivePlaybackTests {
         let out = Self.play(live) { frame in
             if frame == 24_000 { live.commands.push(.skip) }
         }
-        #expect(clickStarts(out) == [0, 16_000])
+        #expect(clickOnsets(out) == [0, 16_000])
         #expect(out.count == 24_000)
     }
 
@@ -410,20 +411,3 @@ struct LivePlaybackTests {
         #expect(status.phase == .playing)
     }
 }
-
-/// Frames at which a click starts: a zero sample followed by a non-zero one after silence
-/// (clicks start at exactly 0, with a raised-cosine attack).
-func clickStarts(_ mono: [Float], gap: Int = 200) -> [Int] {
-    var result: [Int] = []
-    var silent = gap
-    for i in 0..<mono.count {
-        if mono[i] == 0 {
-            silent += 1
-        } else {
-            if silent >= gap { result.append(i - 1) }
-            silent = 0
-        }
-    }
-    return result
-}
-
