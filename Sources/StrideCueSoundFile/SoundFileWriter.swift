@@ -209,9 +209,7 @@ public struct SoundFileWriter: ~Copyable {
                 written = sf_writef_int(file, int32Block.baseAddress, frames)
                 call = "sf_writef_int"
             }
-            if written != frames || sink.pointee.error != 0 || sf_error(file) != 0 {
-                throw writeError(file, call: call)
-            }
+            try check(file, wrote: written, of: frames, call: call)
             offset += n
         }
     }
@@ -271,9 +269,14 @@ public struct SoundFileWriter: ~Copyable {
         precondition(takesInt16, "write(int16:) on a \(type.displayName) file at \(encoding.rawValue) bits")
         guard let file, samples.count > 0 else { return }
         let frames = sf_count_t(samples.count / format.channels)
-        let written = sf_writef_short(file, samples.baseAddress, frames)
+        try check(file, wrote: sf_writef_short(file, samples.baseAddress, frames), of: frames, call: "sf_writef_short")
+    }
+
+    /// Throws `.io` unless a `sf_writef_*` call wrote every frame and no `write(2)` failed.
+    private func check(_ file: OpaquePointer, wrote written: sf_count_t, of frames: sf_count_t,
+                       call: StaticString) throws(SoundFileError) {
         if written != frames || sink.pointee.error != 0 || sf_error(file) != 0 {
-            throw writeError(file, call: "sf_writef_short")
+            throw writeError(file, call: call)
         }
     }
 
