@@ -5,7 +5,7 @@ RELEASE_BIN = .build/release/stridecue
 
 # Debian packages the build and the tests need (headers and the tools tests drive).
 BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev
-TEST_PACKAGES  = alsa-utils ffmpeg
+TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
 .PHONY: all build demo test bench deps test-deps bench-deps install golden clean

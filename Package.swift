@@ -1,8 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Arrows point down only: stridecue (CLI) → adapters (sound files, ALSA) → StrideCueCore.
-// StrideCueCore is pure Swift: no C modules, no full Foundation.
+// Arrows point down only:
+//   stridecue (CLI: commands, flags, exit codes)
+//     → StrideCueTerminal (keys, status line, progress bar, signals)
+//     → StrideCueMixdown (track passes, loudness, encoder thread, export jobs)
+//       → StrideCueSession (presets, plan resolution, preflight, cue preparation)
+//         → adapters: StrideCueALSA (device, playback engine), StrideCueSoundFile, StrideCueSpeech,
+//           StrideCueLoudness, StrideCueFiles (atomic writes, safe reads)
+//           → StrideCueCore (pure: plan → timeline → voices → mixer; no C, no full Foundation).
+// Every front end (the command line today, the coach's remote next) is a thin client of these.
 let package = Package(
     name: "StrideCue",
     products: [
@@ -58,7 +65,7 @@ let package = Package(
         // Adapter: live playback through alsa-lib.
         .target(
             name: "StrideCueALSA",
-            dependencies: ["CALSA", "CALSAShim", "StrideCueCore"]
+            dependencies: ["CALSA", "CALSAShim", "StrideCueCore", "StrideCueFiles"]
         ),
 
         // Adapter: cue text → speech (flite) at the output rate (libsamplerate), off the audio thread.
@@ -70,19 +77,45 @@ let package = Package(
         // Adapter: every sound file read or written goes through libsndfile.
         .target(
             name: "StrideCueSoundFile",
-            dependencies: ["StrideCueCore", "CSndFile", "CSampleRate"]
+            dependencies: ["StrideCueCore", "StrideCueFiles", "CSndFile", "CSampleRate"]
         ),
 
         // Adapter: loudness (libebur128), the true-peak limiter and music ducking.
         .target(
             name: "StrideCueLoudness",
-            dependencies: ["CEBUR128"]
+            dependencies: ["CEBUR128", "StrideCueCore"]
+        ),
+
+        // Adapter: the file system — atomic replacement of whole files, reads that never block.
+        .target(name: "StrideCueFiles", dependencies: ["StrideCueCore"]),
+
+        // A session from a preset and options: the preset store, plan resolution, click sounds,
+        // cue preparation, and the one preflight every command and front end runs.
+        .target(
+            name: "StrideCueSession",
+            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueSoundFile", "StrideCueSpeech"]
+        ),
+
+        // Files for a phone: track passes, loudness gain search, limiter, encoder thread, export jobs.
+        .target(
+            name: "StrideCueMixdown",
+            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSoundFile", "StrideCueLoudness"]
+        ),
+
+        // The terminal: key mode, keys, the status line, the progress bar, signals.
+        .target(
+            name: "StrideCueTerminal",
+            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA"]
         ),
 
         .executableTarget(
             name: "stridecue",
             dependencies: [
                 "StrideCueCore",
+                "StrideCueFiles",
+                "StrideCueSession",
+                "StrideCueMixdown",
+                "StrideCueTerminal",
                 "StrideCueSoundFile",
                 "StrideCueALSA",
                 "StrideCueSpeech",
@@ -121,6 +154,17 @@ let package = Package(
             dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
+        ),
+        // libyaml, for tests only: the oracle the YAML reader is checked against.
+        .systemLibrary(
+            name: "CYAML",
+            path: "Tests/CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .testTarget(
+            name: "StrideCueYAMLTests",
+            dependencies: ["StrideCueCore", "CYAML"]
         ),
         .testTarget(
             name: "StrideCueLoudnessTests",

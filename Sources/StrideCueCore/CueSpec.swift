@@ -147,3 +147,21 @@ public enum CueLimits {
     /// The flite voices a cue may name, as `stridecue voices` lists them.
     public static let voices = ["slt", "kal16", "awb", "rms"]
 }
+
+/// The one rule for words StrideCue speaks, wherever they come from: a preset's `say:`,
+/// `stridecue say`, the coach's "say now".
+public enum CueText {
+    /// Characters (Unicode scalars) a cue may hold: about ten seconds of speech.
+    public static var maxCharacters: Int { CueLimits.textLength }
+
+    /// What is wrong with `text` as a cue, in words ("is longer than 200 characters"), or nil.
+    public static func problem(with text: String) -> String? {
+        if text.unicodeScalars.allSatisfy({ $0 == " " || $0 == "\t" }) { return "is empty" }
+        let count = text.unicodeScalars.count
+        if count > maxCharacters { return "must be at most \(maxCharacters) characters, got \(count)" }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x2028 || $0.value == 0x2029 }) {
+            return "must be one line of text without control characters"
+        }
+        return nil
+    }
+}

@@ -135,3 +135,20 @@ private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(
 private func asciiLowercased(_ b: UInt8) -> UInt8 {
     b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b
 }
+
+/// A finite decimal number ("172.5", "-6", "1e2"), or nil: hexadecimal ("0x96"), NaN,
+/// infinities and anything else `Double(_:)` would stretch to are refused. One rule for
+/// presets, flags and the remote's values.
+public func parseDecimal(_ text: String) -> Double? {
+    if case .finite(let value) = readNumber(text) { return value }
+    return nil
+}
+
+/// A whole decimal number ("12", "-3"), or nil: no fraction, no exponent, no hexadecimal.
+public func parseWholeNumber(_ text: String) -> Int? {
+    let bytes = Array(text.utf8)
+    var body = bytes[...]
+    if let first = body.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { body = body.dropFirst() }
+    guard !body.isEmpty, body.count <= 18, body.allSatisfy(isDigit) else { return nil }
+    return Int(String(decoding: bytes, as: UTF8.self))
+}

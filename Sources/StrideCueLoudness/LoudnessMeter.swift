@@ -1,14 +1,16 @@
 import CEBUR128
 import Glibc
+import StrideCueCore
 
 /// A failure of libebur128, naming the call.
-public struct LoudnessError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct LoudnessError: UserFacingError, Equatable, Sendable {
     /// The C call that failed, e.g. `ebur128_init`.
     public var call: String
     /// What went wrong, in words.
     public var reason: String
 
-    public var description: String { "\(call) failed: \(reason)" }
+    public var message: String { "loudness measurement failed in \(call): \(reason)" }
+    public var exitStatus: Int32 { ExitStatus.ioError }
 }
 
 /// The one place a libebur128 status is checked: anything but `EBUR128_SUCCESS` becomes a

@@ -59,20 +59,7 @@ public struct MusicBed: ~Copyable {
     public init(path: String, sampleRate: Int, channels: Int, totalFrames: Int64,
                 crossfadeSeconds: Double = defaultCrossfadeSeconds) throws(SoundFileError) {
         precondition(sampleRate > 0 && channels >= 1 && totalFrames >= 0)
-        var st = stat()
-        if stat(path, &st) != 0 {
-            let code = errno
-            throw SoundFileError(kind: code == ENOENT ? .missing : .unreadable, path: path, call: "stat",
-                                 reason: String(cString: strerror(code)))
-        }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw SoundFileError(kind: .unreadable, path: path, call: "stat", reason: "is a folder, not a music file")
-        }
-        var info = SF_INFO()
-        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
-            throw SoundFileError(kind: .unreadable, path: path, call: "sf_open",
-                                 reason: "not a sound file libsndfile can read (\(cleaned(String(cString: sf_strerror(nil)))))")
-        }
+        let (file, info) = try openSound(path)
         guard info.channels > 0, info.samplerate > 0, info.frames > 0 else {
             sf_close(file)
             throw SoundFileError(kind: .unreadable, path: path, call: "sf_open", reason: "the file holds no audio")

@@ -1,8 +1,9 @@
 import CSndFile
 import Glibc
+import StrideCueCore
 
 /// A failure of libsndfile or of the file system underneath it, naming the file and the call.
-public struct SoundFileError: Error, CustomStringConvertible, Equatable {
+public struct SoundFileError: UserFacingError, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The input does not exist (sysexits 66).
         case missing
@@ -24,7 +25,8 @@ public struct SoundFileError: Error, CustomStringConvertible, Equatable {
     /// What went wrong, in words.
     public var reason: String
 
-    public var description: String { "\(path): \(reason)" }
+    public var message: String { "\(path): \(reason)" }
+    public var exitStatus: Int32 { exitCode }
 
     /// The sysexits code a command should exit with.
     public var exitCode: Int32 {

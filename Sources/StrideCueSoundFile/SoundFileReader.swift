@@ -27,18 +27,37 @@ public struct DecodedSound: Sendable {
 /// Meant for short sounds (click samples, recorded cues): files over `maxSeconds` are refused.
 /// - Throws: `.missing` when there is no such file, `.unreadable` when libsndfile cannot
 ///   decode it, `.io` when reading fails part way.
-public func readSound(at path: String, maxSeconds: Double = 600) throws(SoundFileError) -> DecodedSound {
-    var st = stat()
-    if stat(path, &st) != 0 {
+/// Opens a sound file for reading with libsndfile.
+///
+/// Only a regular file is opened: the file is opened `O_NONBLOCK` and checked with `fstat`
+/// first, so a FIFO, a device or a socket is refused at once (`.missing`, exit 66) instead of
+/// blocking forever. The corresponding C calls are `open`, `fstat`, `fcntl` and `sf_open_fd`.
+func openSound(_ path: String) throws(SoundFileError) -> (OpaquePointer, SF_INFO) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    if fd < 0 {
         let code = errno
-        throw SoundFileError(kind: code == ENOENT ? .missing : .unreadable, path: path, call: "stat",
+        throw SoundFileError(kind: code == ENOENT ? .missing : .unreadable, path: path, call: "open",
                              reason: String(cString: strerror(code)))
     }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+        close(fd)
+        let folder = (st.st_mode & S_IFMT) == S_IFDIR
+        throw SoundFileError(kind: .missing, path: path, call: "fstat",
+                             reason: folder ? "is a folder, not a sound file" : "not a regular file (a FIFO, device or socket)")
+    }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     var info = SF_INFO()
-    guard let file = sf_open(path, Int32(SFM_READ), &info) else {
-        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open",
+    guard let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1) else {
+        close(fd)
+        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open_fd",
                              reason: "not a sound file libsndfile can read (\(cleaned(String(cString: sf_strerror(nil)))))")
     }
+    return (file, info)
+}
+
+public func readSound(at path: String, maxSeconds: Double = 600) throws(SoundFileError) -> DecodedSound {
+    let (file, info) = try openSound(path)
     defer { sf_close(file) }
     guard info.channels > 0, info.samplerate > 0, info.frames >= 0 else {
         throw SoundFileError(kind: .unreadable, path: path, call: "sf_open", reason: "the file has no channels or no sample rate")

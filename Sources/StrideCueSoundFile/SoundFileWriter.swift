@@ -1,6 +1,7 @@
 import CSndFile
 import Glibc
 import StrideCueCore
+import StrideCueFiles
 
 /// Sample encoding of a written file.
 public enum SampleEncoding: String, Sendable, CaseIterable {
@@ -26,14 +27,15 @@ public enum SampleEncoding: String, Sendable, CaseIterable {
 /// libsndfile writes through StrideCue's own file callbacks (`sf_open_virtual`), so every
 /// `write(2)` is seen here: some codecs (LAME's MP3 encoder among them) only log a short write,
 /// and a full disk must never pass for a finished file. The corresponding C calls are
-/// `mkstemp`, `sf_open_virtual`, `sf_set_string`, `sf_command`, `sf_writef_*`, `sf_close`,
-/// `write` and `rename`.
+/// `AtomicFile` (see there), `sf_open_virtual`, `sf_set_string`, `sf_command`, `sf_writef_*`, `sf_close`,
+/// and `write`.
 public struct SoundFileWriter: ~Copyable {
     public let path: String
     public let format: RenderFormat
     public let encoding: SampleEncoding
     public let type: SoundFileType
-    private let temporaryPath: String
+    /// The new version of the file, put in place by `commit()`; discarded when dropped.
+    private let atomic: AtomicFile
     private var file: OpaquePointer?
     private let sink: UnsafeMutablePointer<FileSink>
     /// Conversion space for one block, allocated once.
@@ -62,23 +64,17 @@ public struct SoundFileWriter: ~Copyable {
     ///   format (check `SoundFileType.problem(with:encoding:)` first for a friendlier message).
     public init(path: String, format: RenderFormat, type: SoundFileType, encoding: SampleEncoding = .pcm16,
                 quality: Int? = nil, tags: TrackTags? = nil) throws(SoundFileError) {
-        let (folder, name) = Self.split(path)
-        var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
-        let fd = try template.withUnsafeMutableBufferPointer { (buffer) throws(SoundFileError) -> Int32 in
-            try systemCheck(mkstemp(buffer.baseAddress!), "mkstemp", path: path, kind: .cannotCreate)
+        let atomic: AtomicFile
+        do throws(FileError) {
+            atomic = try AtomicFile(replacing: path)
+        } catch {
+            throw SoundFileError(kind: .cannotCreate, path: path, call: error.call,
+                                 reason: error.reason ?? String(cString: strerror(error.errno)))
         }
-        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        // mkstemp creates the file 0600; a finished track should be readable like any other file.
-        let mask = umask(0)
-        umask(mask)
-        _ = fchmod(fd, 0o666 & ~mask)
-
         let sink = UnsafeMutablePointer<FileSink>.allocate(capacity: 1)
-        sink.initialize(to: FileSink(fd: fd))
+        sink.initialize(to: FileSink(fd: atomic.descriptor))
         func fail(_ error: SoundFileError, closing handle: OpaquePointer? = nil) -> SoundFileError {
             if let handle { sf_close(handle) }
-            close(fd)
-            unlink(temporary)
             sink.deallocate()
             return error
         }
@@ -111,7 +107,7 @@ public struct SoundFileWriter: ~Copyable {
         self.format = format
         self.encoding = encoding
         self.type = type
-        self.temporaryPath = temporary
+        self.atomic = atomic
         self.file = handle
         self.sink = sink
         int16Block = .allocate(capacity: Self.blockSamples + Self.int16Slack)
@@ -177,8 +173,6 @@ public struct SoundFileWriter: ~Copyable {
 
     deinit {
         if let file { sf_close(file) }
-        if sink.pointee.fd >= 0 { close(sink.pointee.fd) }
-        unlink(temporaryPath)
         sink.deallocate()
         int16Block.deallocate()
         int32Block.deallocate()
@@ -233,8 +227,12 @@ public struct SoundFileWriter: ~Copyable {
         _ = try systemCheck(fstat(fd, &st), "fstat", path: path, kind: .io)
         _ = try systemCheck(ftruncate(fd, st.st_size), "ftruncate", path: path, kind: .io)
         sink.pointee.fd = -1
-        _ = try systemCheck(close(fd), "close", path: path, kind: .io)
-        try systemCheck(rename(temporaryPath, path), "rename", path: path, kind: .cannotCreate)
+        do throws(FileError) {
+            try atomic.commit()
+        } catch {
+            throw SoundFileError(kind: error.exitStatus == 73 ? .cannotCreate : .io, path: path, call: error.call,
+                                 reason: error.reason ?? String(cString: strerror(error.errno)))
+        }
     }
 
     /// Reserves the disk space a WAV of `frames` frames needs, before writing it.

@@ -1,6 +1,10 @@
 import ArgumentParser
 import StrideCueALSA
-
+import StrideCueCore
+import StrideCueFiles
+import StrideCueMixdown
+import StrideCueSession
+import StrideCueTerminal
 /// `stridecue devices`: the names `play --device` accepts, and the sound cards behind them.
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Glibc
 import StrideCueCore
+import StrideCueFiles
+import StrideCueMixdown
+import StrideCueSession
 import StrideCueSoundFile
 import StrideCueSpeech
-
+import StrideCueTerminal
 /// `stridecue preset …`: one preset at a time — read it, draw it, copy it, change it, check it.
 struct PresetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,15 +51,16 @@ struct ShowPreset: ParsableCommand {
     func run() throws {
         try reportingFailures {
             if let svg, svg != "-", !svg.lowercased().hasSuffix(".svg") {
-                throw Failure.flag("--svg", "\(svg): use a .svg name, or - for standard output")
+                throw Failure.flag("--svg", "\(quoted(svg)): use a .svg name, or - for standard output")
             }
             let data = DataFolder.locate()
             let locator = PresetLocator(data: data)
             let file = try locator.resolve(preset)
-            let decoded = try decodePreset(readFile(file.path, limit: PresetLocator.sizeLimit), file: file.path)
+            let loaded = try locator.load(file.path)
+            let decoded = loaded.preset
             // A plan that would not render is not shown as if it would; cue fitting is left to
             // 'preset check', so the plan can be seen while its cues are being worked on.
-            try checkSound(decoded, path: file.path, data: data)
+            _ = try loadSound(decoded.plan.sound, flagged: false, preset: loaded, data: data, rate: checkFormat.sampleRate)
             let layout = PlanLayout(plan: decoded.plan, cues: planCues(in: decoded.root))
             let origin = originLine(file)
             if svg == "-" {
@@ -207,13 +211,19 @@ struct SetPresetValues: ParsableCommand {
             } catch let failure as PresetEditFailure {
                 throw editFailure(failure, changes, name: name)
             }
+            // The one preflight, on the edited text, before anything is written: what render
+            // would refuse, set refuses.
             do {
-                try checkCues(edited.preset, path: source.path)
+                let resolved = ResolvedSession(plan: edited.preset.plan, preset: LoadedPreset(path: source.path, preset: edited.preset))
+                _ = try preflight(resolved, data: data, format: checkFormat)
             } catch let error as PresetError {
                 // A cue that no longer fits is news about the change, not about a line of a file.
                 let who = edited.assignment(atLine: error.line, column: error.column).map { changes[$0].text }
                     ?? changes.map(\.text).joined(separator: " ")
-                throw Failure("\(who): \(sentence(error.message)) Nothing was changed.", exitCode: ExitStatus.dataError)
+                throw Failure("\(quoted(who)): \(sentence(error.message)) Nothing was changed.", exitCode: ExitStatus.dataError)
+            } catch {
+                let (message, status) = explain(error)
+                throw Failure("\(sentence(message)) Nothing was changed.", exitCode: status)
             }
 
             try makeFolders(locator.userFolder!)
@@ -289,77 +299,22 @@ struct CheckPresets: ParsableCommand {
             for reference in references {
                 do {
                     let file = try locator.resolve(reference)
-                    let preset = try checkedPreset(at: file.path, data: data)
+                    let loaded = try locator.load(file.path)
+                    let preset = loaded.preset
+                    // The one preflight render and play run, at their default format.
+                    _ = try preflight(ResolvedSession(plan: preset.plan, preset: loaded), data: data, format: checkFormat)
                     let plan = preset.plan
                     let cues = cueCount(preset.root)
                     print("ok  \(file.path)  (\(plan.sets) set\(plan.sets == 1 ? "" : "s"), "
                           + "\(PlanText.clock(Timeline.planDuration(of: plan))), \(cues) cue\(cues == 1 ? "" : "s"))")
                 } catch {
-                    let (message, code) = try describe(error)
+                    let (message, code) = explain(error)
                     printError("stridecue: \(message)")
                     worst = max(worst, code)
                 }
             }
             if worst != 0 { throw ExitCode(worst) }
         }
-    }
-}
-
-/// Reads, decodes and fully checks a preset: the values, the click sound, the cues.
-func checkedPreset(at path: String, data: DataFolder?) throws -> Preset {
-    let preset = try decodePreset(readFile(path, limit: PresetLocator.sizeLimit), file: path)
-    try checkSound(preset, path: path, data: data)
-    try checkCues(preset, path: path)
-    return preset
-}
-
-/// Checks that the click sound a preset names exists, as `render` will look for it.
-func checkSound(_ preset: Preset, path: String, data: DataFolder?) throws {
-    let sound = preset.plan.sound
-    let sounds = ClickSoundFiles.available(folder: data?.clickSounds)
-    if !sounds.contains(sound) {
-        let span = preset.root.entry("sound")?.value.span
-        throw PresetError(file: path, line: span?.line ?? 1, column: span?.column ?? 1,
-                          message: "unknown click sound '\(sound)'; choose one of: \(sounds.joined(separator: ", "))")
-    }
-}
-
-/// Checks that every spoken cue fits its steps at the fastest tempo it can meet (the cadence,
-/// or a ramp's start when the ramp comes down), spoken at most twice as fast as normal.
-///
-/// Reads the cues from the tree until the decoder hands them over in the plan; it checks only
-/// what fitting needs (`say`, `steps`, `voice`) and leaves the rest of a cue to the decoder.
-func checkCues(_ preset: Preset, path: String) throws {
-    guard case .sequence(let items, _)? = preset.root.entry("cues")?.value else { return }
-    let plan = preset.plan
-    let fastest = max(plan.cadence, plan.ramp?.from ?? plan.cadence)
-    for item in items {
-        guard case .scalar(let text, _, let span)? = item.entry("say")?.value else { continue }
-        var steps = 2
-        if case .scalar(let written, _, _)? = item.entry("steps")?.value, let n = Int(written), n >= 1 { steps = n }
-        var voice = Voice.default
-        if case .scalar(let written, _, _)? = item.entry("voice")?.value, let named = Voice(name: written) { voice = named }
-        do {
-            _ = try SpeechSynthesizer.shared.synthesize(text: text, voice: voice, outputRate: 16_000,
-                                                        maxDuration: Double(steps) * 60 / fastest)
-        } catch let error as CueTooLong {
-            throw PresetError(file: path, line: span.line, column: span.column, message: error.message(cadence: fastest))
-        } catch let error as SpeechError {
-            if case .noSpeech = error {
-                throw PresetError(file: path, line: span.line, column: span.column, message: "\(error)")
-            }
-            throw Failure("speech failed: \(error)", exitCode: ExitStatus.unavailable)
-        }
-    }
-}
-
-/// The one-line message and exit code `reportingFailures` would give an error.
-func describe(_ error: Error) throws -> (String, Int32) {
-    switch error {
-    case let failure as Failure: return (failure.message, failure.exitCode)
-    case let preset as PresetError: return (preset.description, ExitStatus.dataError)
-    case let sound as SoundFileError: return (sound.description, sound.exitCode)
-    default: throw error
     }
 }
 

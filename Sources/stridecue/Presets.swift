@@ -1,7 +1,10 @@
 import ArgumentParser
 import Glibc
 import StrideCueCore
-
+import StrideCueFiles
+import StrideCueMixdown
+import StrideCueSession
+import StrideCueTerminal
 /// `stridecue presets`: every preset a name can reach, where it comes from, and its shape.
 struct Presets: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,11 @@
 import ArgumentParser
 import StrideCueCore
+import StrideCueFiles
+import StrideCueMixdown
+import StrideCueSession
 import StrideCueSoundFile
 import StrideCueSpeech
-
+import StrideCueTerminal
 /// `stridecue say`: one cue to a WAV file, so a coach can hear what a preset's cue sounds like.
 struct Say: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,29 +25,40 @@ struct Say: ParsableCommand {
             """
     )
 
-    @Argument(help: "What to say, e.g. \"pull through\".")
-    var text: String
+    @Argument(help: "What to say, e.g. \"pull through\" (at most \(CueText.maxCharacters) characters).")
+    var text: CueTextValue
 
     @Option(name: .shortAndLong, help: "The file to write (.wav, mono).")
-    var output: String
+    var output: String?
 
     @Option(help: "flite voice: slt (default), kal16, awb or rms. 'stridecue voices' lists them.")
     var voice: String = Voice.default.rawValue
 
-    @Option(name: .customLong("spm"), help: "Cadence in steps per minute for fitting (default 180 when --steps is given).")
-    var spm: String?
+    @Option(name: .customLong("spm"), parsing: .unconditional, help: "Cadence in steps per minute for fitting (default 180 when --steps is given).")
+    var spm: CadenceValue?
 
-    @Option(help: "Steps the cue may take (default 2 when --spm is given).")
-    var steps: String?
+    @Option(parsing: .unconditional, help: "Steps the cue may take (default 2 when --spm is given).")
+    var steps: WholeValue?
 
     @Option(help: "voice (words) or tone (a motif with the words' rhythm and pitch).")
     var style: String = CueStyle.voice.rawValue
 
-    @Option(help: "Sample rate in Hz, 8000–192000.")
-    var rate: String = "48000"
+    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000–192000.")
+    var rate = SampleRateValue(48_000)
+
+    func validate() throws {
+        guard let output else { return }
+        guard output.lowercased().hasSuffix(".wav") else {
+            throw ValidationError("-o \(quoted(output)): use a .wav name")
+        }
+        try spm?.validate("--spm")
+        try steps?.validate("--steps", CueLimits.steps)
+    }
 
     func run() throws {
+        let text = self.text.text
         try reportingFailures {
+            guard let output else { throw Failure.flag("-o/--output", "is missing: name the .wav file to write") }
             guard let voice = Voice(name: voice) else {
                 let names = Voice.allCases.map(\.rawValue).joined(separator: ", ")
                 throw Failure.flag("--voice", "must be one of: \(names); got '\(self.voice)'")
@@ -52,11 +66,8 @@ struct Say: ParsableCommand {
             guard let style = CueStyle(rawValue: style), style != .both else {
                 throw Failure.flag("--style", "must be voice or tone, got '\(self.style)'")
             }
-            let sampleRate = try parseWhole("--rate", rate, PlanLimits.sampleRate)
-            let fit = try fitting()
-            guard output.lowercased().hasSuffix(".wav") else {
-                throw Failure.flag("-o", "\(output): use a .wav name")
-            }
+            let sampleRate = rate.hz
+            let fit = fitting()
 
             let cue: SpokenCue
             do {
@@ -68,7 +79,7 @@ struct Say: ParsableCommand {
                 let cadence = fit?.cadence ?? 180
                 let needed = error.stepsNeeded(cadence: cadence)
                 throw Failure(
-                    "'\(text)' needs \(needed) steps at \(format(cadence)) spm; use --steps \(needed) or a shorter text",
+                    "'\(quoted(text))' needs \(needed) steps at \(format(cadence)) spm; use --steps \(needed) or a shorter text",
                     exitCode: ExitStatus.dataError)
             } catch let error as SpeechError {
                 if case .noSpeech = error { throw Failure("\(error)", exitCode: ExitStatus.dataError) }
@@ -88,13 +99,9 @@ struct Say: ParsableCommand {
     }
 
     /// The steps and cadence to fit into, or nil to speak at the natural length.
-    func fitting() throws -> (steps: Int, cadence: Double)? {
+    func fitting() -> (steps: Int, cadence: Double)? {
         guard spm != nil || steps != nil else { return nil }
-        let cadence = try spm.map {
-            try parseFlag("--spm", $0, "a number of steps per minute", range: PlanLimits.cadence) { Double($0) }
-        } ?? 180
-        let count = try steps.map { try parseWhole("--steps", $0, 1...64) } ?? 2
-        return (count, cadence)
+        return (steps?.value ?? 2, spm?.spm ?? 180)
     }
 
     private func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }

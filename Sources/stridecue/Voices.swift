@@ -1,6 +1,10 @@
 import ArgumentParser
+import StrideCueCore
+import StrideCueFiles
+import StrideCueMixdown
+import StrideCueSession
 import StrideCueSpeech
-
+import StrideCueTerminal
 /// `stridecue voices`: the flite voices `--voice` and a preset's `voice:` accept.
 struct Voices: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -176,11 +176,8 @@ private struct PresetDecoder {
                 }
                 if entry.key == "say" {
                     let words = try text(value, "cues.say", allowEmpty: false)
-                    guard words.unicodeScalars.count <= CueLimits.textLength else {
-                        throw fail("cues.say must be at most \(CueLimits.textLength) characters, got \(words.unicodeScalars.count)", at: value.span)
-                    }
-                    guard !words.contains("\n") else {
-                        throw fail("cues.say must be one line of text", at: value.span)
+                    if let problem = CueText.problem(with: words) {
+                        throw fail("cues.say \(problem)", at: value.span)
                     }
                     source = (.say(words), entry.keySpan)
                 } else {

@@ -1,9 +1,10 @@
 import Glibc
 import StrideCueCore
+import StrideCueFiles
 import StrideCueSoundFile
 
 /// Where a preset comes from, as `stridecue presets` shows it.
-enum PresetSource: String {
+public enum PresetSource: String {
     /// Shipped in the data folder's `Presets/`.
     case builtIn = "built-in"
     /// In the user's presets folder; shadows a built-in of the same name.
@@ -13,12 +14,12 @@ enum PresetSource: String {
 }
 
 /// One preset file found by name.
-struct PresetFile: Equatable {
-    var name: String
-    var source: PresetSource
-    var path: String
+public struct PresetFile: Equatable {
+    public var name: String
+    public var source: PresetSource
+    public var path: String
     /// Sources of presets of the same name that this one hides, in order.
-    var shadows: [PresetSource] = []
+    public var shadows: [PresetSource] = []
 }
 
 /// Finds presets by name: the user's own first, then `STRIDECUE_PRESETS` folders, then the
@@ -27,17 +28,17 @@ struct PresetFile: Equatable {
 /// User presets live in `$XDG_CONFIG_HOME/stridecue/presets/` (default
 /// `~/.config/stridecue/presets/`). A name is lowercase words joined by hyphens, so it can
 /// never leave its folder; `new`, `set` and `rm` take only names.
-struct PresetLocator {
-    let data: DataFolder?
+public struct PresetLocator {
+    public let data: DataFolder?
     /// The user's presets folder; nil when there is no home folder to put it in.
-    let userFolder: String?
+    public let userFolder: String?
     /// Folders from `STRIDECUE_PRESETS` (colon-separated, like `PATH`).
-    let extraFolders: [String]
+    public let extraFolders: [String]
 
     /// Presets larger than this are refused by the decoder; reading stops just past it.
-    static let sizeLimit = 1 << 20
+    public static let sizeLimit = 1 << 20
 
-    init(data: DataFolder?) {
+    public init(data: DataFolder?) {
         self.data = data
         userFolder = PresetLocator.userPresetsFolder()
         extraFolders = environment("STRIDECUE_PRESETS").map { value in
@@ -47,7 +48,7 @@ struct PresetLocator {
 
     /// `$XDG_CONFIG_HOME/stridecue/presets`, or `~/.config/stridecue/presets`. The XDG
     /// specification says a relative `XDG_CONFIG_HOME` is to be ignored.
-    static func userPresetsFolder() -> String? {
+    public static func userPresetsFolder() -> String? {
         if let config = environment("XDG_CONFIG_HOME"), config.hasPrefix("/") {
             return config + "/stridecue/presets"
         }
@@ -60,7 +61,7 @@ struct PresetLocator {
     }
 
     /// Folders to search, the first hiding the rest.
-    var folders: [(folder: String, source: PresetSource)] {
+    public var folders: [(folder: String, source: PresetSource)] {
         var list: [(String, PresetSource)] = []
         if let userFolder { list.append((userFolder, .user)) }
         list += extraFolders.map { ($0, .path) }
@@ -71,7 +72,7 @@ struct PresetLocator {
     // MARK: Names
 
     /// Whether `name` is lowercase words (letters and digits) joined by single hyphens.
-    static func isValidName(_ name: String) -> Bool {
+    public static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 64, bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else {
             return false
@@ -88,7 +89,7 @@ struct PresetLocator {
 
     /// Refuses anything but a plain name (exit 64), with a message that says what would work.
     /// - Parameter command: The command refusing it, for the message (`preset set`).
-    static func checkName(_ name: String, for command: String) throws {
+    public static func checkName(_ name: String, for command: String) throws {
         if isValidName(name) { return }
         if name.contains("/") || name.hasPrefix(".") {
             throw Failure("\(command) takes a preset name, not a path: '\(quoted(name))' would leave the presets folder; "
@@ -102,7 +103,7 @@ struct PresetLocator {
     }
 
     /// Whether a reference is a path to a file rather than a name.
-    static func isPath(_ reference: String) -> Bool {
+    public static func isPath(_ reference: String) -> Bool {
         reference.contains("/") || reference.hasSuffix(".yaml") || reference.hasSuffix(".yml")
     }
 
@@ -110,7 +111,7 @@ struct PresetLocator {
 
     /// Every preset by name, the winning file for each, sorted by name; and the files skipped
     /// because their names are not preset names.
-    func all() -> (presets: [PresetFile], skipped: [String]) {
+    public func all() -> (presets: [PresetFile], skipped: [String]) {
         var byName: [String: PresetFile] = [:]
         var skipped: [String] = []
         for (folder, source) in folders {
@@ -130,7 +131,7 @@ struct PresetLocator {
     }
 
     /// The preset a name means, or nil.
-    func find(_ name: String) -> PresetFile? {
+    public func find(_ name: String) -> PresetFile? {
         var found: PresetFile?
         for (folder, source) in folders {
             let path = "\(folder)/\(name).yaml"
@@ -146,10 +147,10 @@ struct PresetLocator {
 
     /// The preset a name or path refers to. A path is taken as given; a name must follow the
     /// naming rule and exist in one of the folders.
-    func resolve(_ reference: String) throws -> PresetFile {
+    public func resolve(_ reference: String) throws -> PresetFile {
         if PresetLocator.isPath(reference) {
             guard fileExists(reference) else {
-                throw Failure("\(reference): no such preset file", exitCode: ExitStatus.noInput)
+                throw Failure("\(quoted(reference)): no such preset file", exitCode: ExitStatus.noInput)
             }
             let base = reference.split(separator: "/").last.map(String.init) ?? reference
             let name = base.hasSuffix(".yaml") ? String(base.dropLast(5)) : base.hasSuffix(".yml") ? String(base.dropLast(4)) : base
@@ -165,12 +166,12 @@ struct PresetLocator {
     }
 
     /// The path of a preset file for `render` and `play`: a name or a path.
-    func path(for reference: String) throws -> String {
+    public func path(for reference: String) throws -> String {
         try resolve(reference).path
     }
 
     /// Where the user preset `name` lives (whether or not it exists yet).
-    func userPath(for name: String, command: String) throws -> String {
+    public func userPath(for name: String, command: String) throws -> String {
         try PresetLocator.checkName(name, for: command)
         guard let userFolder else {
             throw Failure("there is no home folder for user presets; set XDG_CONFIG_HOME or HOME", exitCode: ExitStatus.cannotCreate)
@@ -178,32 +179,8 @@ struct PresetLocator {
         return "\(userFolder)/\(name).yaml"
     }
 
-    func builtInNames() -> [String] {
+    public func builtInNames() -> [String] {
         guard let folder = data?.presets else { return [] }
         return listFiles(in: folder, suffix: ".yaml").filter(PresetLocator.isValidName).sorted()
     }
-}
-
-/// A variable of the environment, or nil when it is unset.
-func environment(_ name: String) -> String? {
-    getenv(name).map { String(cString: $0) }
-}
-
-func isRegularFile(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-}
-
-/// Text for a one-line message: control characters shown as escapes, long text shortened.
-func quoted(_ text: String) -> String {
-    var out = ""
-    for (count, scalar) in text.unicodeScalars.enumerated() {
-        if count == 60 { out += "…"; break }
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-            out += "\\u{" + String(scalar.value, radix: 16) + "}"
-        } else {
-            out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }

@@ -1,24 +1,25 @@
 import Glibc
+import StrideCueFiles
 
 /// A one-line progress bar on stderr, shown only on a terminal and only once the work has
 /// taken more than a second (a quick render stays silent). `STRIDECUE_PROGRESS_DELAY` sets
 /// that delay in seconds.
-struct ProgressBar {
-    let total: Int64
-    let rate: Int
-    let enabled: Bool
+public struct ProgressBar {
+    public let total: Int64
+    public let rate: Int
+    public let enabled: Bool
     private let start = monotonicSeconds()
     private let delay: Double = getenv("STRIDECUE_PROGRESS_DELAY").flatMap { Double(String(cString: $0)) } ?? 1
     private var lastDraw = 0.0
     private var drawn = false
 
-    init(total: Int64, rate: Int, enabled: Bool) {
+    public init(total: Int64, rate: Int, enabled: Bool) {
         self.total = max(1, total)
         self.rate = rate
         self.enabled = enabled && isatty(2) == 1
     }
 
-    mutating func update(_ done: Int64) {
+    public mutating func update(_ done: Int64) {
         guard enabled else { return }
         let now = monotonicSeconds()
         guard now - start >= delay, now - lastDraw > 0.1 else { return }
@@ -32,7 +33,7 @@ struct ProgressBar {
         writeStandardError(line)
     }
 
-    mutating func finish() {
+    public mutating func finish() {
         guard enabled, drawn || monotonicSeconds() - start >= delay else { return }
         // Show the bar full once, then clear the line so the shell prompt starts clean.
         lastDraw = 0
@@ -42,22 +43,8 @@ struct ProgressBar {
 }
 
 /// Seconds as m:ss or h:mm:ss.
-func clock(_ seconds: Double) -> String {
+public func clock(_ seconds: Double) -> String {
     let s = Int(seconds)
     func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
     return s >= 3600 ? "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" : "\(s / 60):\(two(s % 60))"
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// CPU time of the whole process so far, every thread, start-up included. Exact, unlike
-/// getrusage's (and so `time`'s) figures, which the kernel may sample at its timer tick.
-func processCPUSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

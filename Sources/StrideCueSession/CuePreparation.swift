@@ -1,5 +1,6 @@
 import Glibc
 import StrideCueCore
+import StrideCueFiles
 import StrideCueSoundFile
 import StrideCueSpeech
 
@@ -10,7 +11,7 @@ import StrideCueSpeech
 ///
 /// `render` and `play` both call this, so a preset sounds the same in a file and live.
 /// - Returns: nil when the plan has nothing to say.
-func prepareCues(plan: SessionPlan, preset: LoadedPreset?, data: DataFolder?, rate: Int,
+public func prepareCues(plan: SessionPlan, preset: LoadedPreset?, data: DataFolder?, rate: Int,
                  speech: SpeechSynthesizer = .shared) throws -> CueVoices? {
     let spokenCountIn = plan.countInSpoken && plan.countIn > 0
     guard !plan.cues.isEmpty || spokenCountIn || !plan.caution.isEmpty else { return nil }
@@ -83,7 +84,7 @@ func prepareCues(plan: SessionPlan, preset: LoadedPreset?, data: DataFolder?, ra
 }
 
 /// Seconds of quiet between the spoken caution and the first count-in.
-let cautionGap = 1.0
+public let cautionGap = 1.0
 
 /// Runs a synthesis, turning a cue that does not fit into the preset checker's message.
 private func speaking<T>(_ text: String, at place: PresetPlace, cadence: Double, countIn: Bool = false,
@@ -125,7 +126,7 @@ private func recording(_ file: String, at place: PresetPlace, preset: LoadedPres
 
 /// Where a recorded cue's file is: an absolute path as it is; a path relative to the preset's
 /// folder (or, for the shipped presets, to the data folder); a bare name in `Sounds/cues/`.
-func cueSoundPath(_ file: String, preset: LoadedPreset?, data: DataFolder?) -> String {
+public func cueSoundPath(_ file: String, preset: LoadedPreset?, data: DataFolder?) -> String {
     if file.hasPrefix("/") { return file }
     let presetFolder = preset.map { p in
         p.path.contains("/") ? String(p.path[..<p.path.lastIndex(of: "/")!]) : "."
@@ -178,16 +179,16 @@ private func describe(_ p: CuePlacement, _ plan: SessionPlan) -> String {
 // MARK: Positions in the preset
 
 /// A place in the preset file for a message, or none for a plan made from flags.
-struct PresetPlace {
-    var file: String?
-    var span: SourceSpan?
+public struct PresetPlace {
+    public var file: String?
+    public var span: SourceSpan?
 
-    var prefix: String {
+    public var prefix: String {
         guard let file else { return "" }
         return "\(file):\(span?.line ?? 1):\(span?.column ?? 1): "
     }
 
-    func error(_ message: String) -> Error {
+    public func error(_ message: String) -> Error {
         if let file {
             return PresetError(file: file, line: span?.line ?? 1, column: span?.column ?? 1, message: message)
         }
@@ -196,17 +197,17 @@ struct PresetPlace {
 }
 
 /// Finds the values of the cue keys in the preset's tree.
-struct PresetPlaces {
-    var file: String?
-    var root: YAMLNode?
+public struct PresetPlaces {
+    public var file: String?
+    public var root: YAMLNode?
 
-    init(_ preset: LoadedPreset?) {
+    public init(_ preset: LoadedPreset?) {
         file = preset?.path
         root = preset?.preset.root
     }
 
     /// The `say:` or `sound:` value of cue `index`.
-    func cueValue(_ index: Int) -> PresetPlace {
+    public func cueValue(_ index: Int) -> PresetPlace {
         guard case .sequence(let items, _)? = root?.entry("cues")?.value, index < items.count else {
             return PresetPlace(file: file, span: nil)
         }
@@ -215,18 +216,18 @@ struct PresetPlaces {
     }
 
     /// The `say:` value of `count-in`.
-    var countInSay: PresetPlace {
+    public var countInSay: PresetPlace {
         let countIn = root?.entry("count-in")?.value
         return PresetPlace(file: file, span: countIn?.entry("say")?.value.span ?? countIn?.span)
     }
 
     /// The caution's text.
-    var caution: PresetPlace {
+    public var caution: PresetPlace {
         let caution = root?.entry("caution")?.value
         return PresetPlace(file: file, span: caution?.entry("say")?.value.span ?? caution?.span)
     }
 
-    func place(of p: CuePlacement) -> PresetPlace {
+    public func place(of p: CuePlacement) -> PresetPlace {
         switch p.kind {
         case .cue(let index): return cueValue(index)
         case .countIn: return countInSay
@@ -243,7 +244,7 @@ struct PresetPlaces {
 /// a set, −N…−1 for count-in words, and is empty for the caution; `style` is voice, tone,
 /// both or recording. A `both` cue is one row from its tone's start to its words' end. Cues
 /// past the end of a capped track are left out; one cut short ends with the track.
-func makeCueSheet(plan: SessionPlan, voices: CueVoices?, totalFrames: Int64) -> String {
+public func makeCueSheet(plan: SessionPlan, voices: CueVoices?, totalFrames: Int64) -> String {
     var lines = ["start,end,step,text,style"]
     guard let voices else { return lines.joined(separator: "\n") + "\n" }
     let rate = Double(voices.sampleRate)
@@ -281,35 +282,16 @@ func makeCueSheet(plan: SessionPlan, voices: CueVoices?, totalFrames: Int64) -> 
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
-func csvField(_ text: String) -> String {
+public func csvField(_ text: String) -> String {
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
-
-extension String {
-    /// A non-negative number with exactly three decimals, rounded half up: 1.5 → "1.500".
-    init(format3 value: Double) {
-        let thousandths = Int64((value * 1000).rounded())
-        let whole = thousandths / 1000, part = thousandths % 1000
-        self = "\(whole)." + String(repeating: "0", count: part < 10 ? 2 : part < 100 ? 1 : 0) + "\(part)"
-    }
-
-    /// Two decimals: 1.234 → "1.23".
-    init(format2 value: Double) {
-        let hundredths = Int64((value * 100).rounded())
-        self = "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
-    }
-
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var out = ""
-        for c in self { out += String(c) == target ? replacement : String(c) }
-        return out
-    }
+    var out = "\""
+    for c in text { out += c == "\"" ? "\"\"" : String(c) }
+    return out + "\""
 }
 
 /// Where every sound a cue plays (words, tones, count-in, caution) lies in the track, in frames:
 /// what music ducks under.
-func spokenRanges(plan: SessionPlan, cues: CueVoices?) -> [Range<Int64>] {
+public func spokenRanges(plan: SessionPlan, cues: CueVoices?) -> [Range<Int64>] {
     guard let cues else { return [] }
     return cuePlacements(plan: plan, cues: cues).map { $0.frame ..< $0.frame + Int64($0.length) }
 }

@@ -1,30 +1,31 @@
 import Glibc
 import StrideCueCore
+import StrideCueFiles
 import StrideCueLoudness
 import StrideCueSoundFile
 import Synchronization
 
 /// What writing a track did, for the line `export` prints.
-struct TrackReport {
+public struct TrackReport {
     /// Integrated loudness of the written mix in LUFS, or nil when it was not normalized.
-    var loudness: Double?
+    public var loudness: Double?
     /// The loudness gain applied, in dB.
-    var gain: Double
+    public var gain: Double
     /// The limiter's deepest cut in dB (0 when it never acted).
-    var limiting: Double
+    public var limiting: Double
     /// The normalization target could not be reached within `maximumLimiting` of the limiter.
-    var targetMissed: Bool
+    public var targetMissed: Bool
     /// Seconds the renderer itself took in the written pass (`STRIDECUE_TIMING`'s "mixing").
-    var renderSeconds = 0.0
+    public var renderSeconds = 0.0
 }
 
 /// Frames rendered, mixed and handed to the encoder at a time.
-let trackBlockFrames = 131_072
+public let trackBlockFrames = 131_072
 
 /// How far past the limiter-free gain the search may go, in dB. The default woodblock at
 /// 180 spm needs about 7 dB more gain (and 13 dB off its peaks) to reach −16 LUFS; a target
 /// that would need more than this is left short, and the export says so.
-let maximumLimiting = 14.0
+public let maximumLimiting = 14.0
 
 /// Writes a track for a phone: the clicks and cues, music under them, normalized to a loudness
 /// target with the true peak under a ceiling, tagged, in the format the name asks for.
@@ -53,18 +54,22 @@ let maximumLimiting = 14.0
 ///   - settings: from `PhoneOptions.settings(for:…)`.
 ///   - tags: written when `settings.tagged`.
 ///   - cues: frames where spoken cues sound; the music ducks under them.
-///   - quiet: no progress bar.
-func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, settings: PhoneSettings, tags: TrackTags?,
-                cues: [Range<Int64>] = [], quiet: Bool) throws -> TrackReport {
+///   - progress: told the frames written so far and the track's total, during the written
+///     pass (which may run twice); called on this thread.
+///   - cancellation: checked between blocks; when set, the work stops, nothing is written,
+///     and its `interruption` is thrown.
+public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, settings: PhoneSettings, tags: TrackTags?,
+                cues: [Range<Int64>] = [], progress: @escaping (_ done: Int64, _ total: Int64) -> Void = { _, _ in },
+                cancellation: Cancellation = Cancellation()) throws -> TrackReport {
     let first = try makeRenderer()
-    let format = first.format
-    var progress = ProgressBar(total: first.totalFrames, rate: format.sampleRate, enabled: !quiet)
-    defer { progress.finish() }
     let tags = settings.tagged ? tags : nil
-    let passes = TrackPasses(makeRenderer: makeRenderer, first: first, settings: settings, cues: cues, path: path)
+    let passes = TrackPasses(makeRenderer: makeRenderer, first: first, settings: settings, cues: cues, path: path,
+                             cancellation: cancellation)
+    let total = first.totalFrames
+    let report: (Int64) -> Void = { progress($0, total) }
 
     guard settings.loudness != nil || settings.music != nil else {
-        let written = try passes.write(gain: 0, limited: false, metered: false, tags: tags, progress: &progress)
+        let written = try passes.write(gain: 0, limited: false, metered: false, tags: tags, progress: report)
         return TrackReport(loudness: nil, gain: 0, limiting: 0, targetMissed: false, renderSeconds: written.renderSeconds)
     }
 
@@ -74,7 +79,7 @@ func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, 
     if let bed = settings.music {
         // The music sits `level` dB under the clicks and cues; a silent click track (all
         // rest) puts it under the target instead.
-        let reference = mixLoudness.isFinite ? mixLoudness : (settings.loudness ?? PhoneOptions.defaultLoudness)
+        let reference = mixLoudness.isFinite ? mixLoudness : (settings.loudness ?? PhoneSettings.defaultLoudness)
         passes.musicGain = musicLoudness.isFinite ? Float(amplitude(decibels: reference + bed.level - musicLoudness)) : 0
         if settings.loudness != nil {
             let run = try passes.searchRun(gain: 0, limited: false, measuringWhole: passes.wholeCounts)
@@ -84,7 +89,7 @@ func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, 
     guard let target = settings.loudness, mixLoudness.isFinite else {
         // No target (music with --no-normalize), or nothing to normalize: the limiter only
         // keeps the mix's peaks under the ceiling.
-        let written = try passes.write(gain: 0, limited: true, metered: false, tags: tags, progress: &progress)
+        let written = try passes.write(gain: 0, limited: true, metered: false, tags: tags, progress: report)
         return TrackReport(loudness: nil, gain: 0, limiting: written.limiting, targetMissed: false,
                            renderSeconds: written.renderSeconds)
     }
@@ -103,7 +108,7 @@ func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, 
     // A sample of a click track stands for the whole of it: the same clicks over and over.
     // Music wanders and cues come and go, so then the written pass is measured as well.
     let verify = !passes.sampleIsWhole && (settings.music != nil || !cues.isEmpty)
-    var written = try passes.write(gain: gain, limited: true, metered: verify, tags: tags, progress: &progress,
+    var written = try passes.write(gain: gain, limited: true, metered: verify, tags: tags, progress: report,
                                    commitIf: { abs($0 - target) <= 0.3 })
     if let loudness = written.loudness, !written.committed {
         // The sample was not typical (a spoken caution it did not include, a loud chorus it
@@ -118,8 +123,7 @@ func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, 
             search.record(gain: next, loudness: run.loudness, limited: run.limiting > 0)
         }
         gain = search.best.gain
-        progress = ProgressBar(total: first.totalFrames, rate: format.sampleRate, enabled: !quiet)
-        written = try passes.write(gain: gain, limited: true, metered: true, tags: tags, progress: &progress)
+        written = try passes.write(gain: gain, limited: true, metered: true, tags: tags, progress: report)
     }
     let loudness = written.loudness ?? search.best.loudness
     return TrackReport(loudness: loudness, gain: gain, limiting: written.limiting, targetMissed: loudness < target - 0.5,
@@ -127,17 +131,17 @@ func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, 
 }
 
 /// Finds the gain at which the limited mix reaches the target loudness, by the secant method.
-struct GainSearch {
-    let target: Double
+public struct GainSearch {
+    public let target: Double
     private(set) var points: [(gain: Double, loudness: Double)] = []
     /// d(loudness)/d(gain) near the answer: 1 while the limiter rests, less when it acts
     /// (each dB of gain then buys only part of a dB of loudness).
     private(set) var slope = 1.0
     private var limited = false
 
-    init(target: Double) { self.target = target }
+    public init(target: Double) { self.target = target }
 
-    mutating func record(gain: Double, loudness: Double, limited: Bool) {
+    public mutating func record(gain: Double, loudness: Double, limited: Bool) {
         points.append((gain, loudness))
         self.limited = limited
         if points.count >= 2 {
@@ -151,7 +155,7 @@ struct GainSearch {
 
     /// Within 0.05 LU of the target, without the limiter
     /// (loudness is then exactly linear in gain), or out of tries.
-    var needsMore: Bool {
+    public var needsMore: Bool {
         guard let last = points.last else { return true }
         if points.count >= 8 { return false }
         if !limited { return abs(last.loudness - target) > 0.01 }
@@ -160,17 +164,17 @@ struct GainSearch {
 
     /// The next gain to measure: from the point nearest the target, along the slope; never
     /// more than `maximumLimiting` past the gain the limiter-free mix would need.
-    func nextGain() -> Double {
+    public func nextGain() -> Double {
         let from = best
         let next = from.gain + (target - from.loudness) / slope
         let free = points[0].gain + (target - points[0].loudness)
         return min(next, max(free, points[0].gain) + maximumLimiting)
     }
 
-    func tried(_ gain: Double) -> Bool { points.contains { abs($0.gain - gain) < 1e-6 } }
+    public func tried(_ gain: Double) -> Bool { points.contains { abs($0.gain - gain) < 1e-6 } }
 
     /// The same measurements, aiming at another target.
-    func retargeted(_ newTarget: Double) -> GainSearch {
+    public func retargeted(_ newTarget: Double) -> GainSearch {
         var copy = GainSearch(target: newTarget)
         copy.points = points
         copy.slope = slope
@@ -181,28 +185,29 @@ struct GainSearch {
     }
 
     /// The point closest to the target.
-    var best: (gain: Double, loudness: Double) {
+    public var best: (gain: Double, loudness: Double) {
         points.min { abs($0.loudness - target) < abs($1.loudness - target) }!
     }
 }
 
 /// The passes over one track. Each pass starts from a fresh renderer (and a fresh read of the
 /// music), so every pass sees exactly the same samples.
-final class TrackPasses {
-    let makeRenderer: () throws -> Renderer
-    var first: Renderer?
-    let settings: PhoneSettings
-    let format: RenderFormat
-    let totalFrames: Int64
-    let cues: [Range<Int64>]
-    let path: String
+public final class TrackPasses {
+    public let makeRenderer: () throws -> Renderer
+    public var first: Renderer?
+    public let settings: PhoneSettings
+    public let format: RenderFormat
+    public let totalFrames: Int64
+    public let cues: [Range<Int64>]
+    public let path: String
+    public let cancellation: Cancellation
     /// Linear gain of the music bed, set after `analyze`.
-    var musicGain: Float = 0
+    public var musicGain: Float = 0
     /// Every `sampleEvery`-th block (from the middle of the first stretch) is in the search's sample.
-    let sampleEvery: Int
+    public let sampleEvery: Int
     /// Meter only the left channel, as dual mono, while both channels are the same (clicks and
     /// cues without music): half the metering for the same number.
-    var identicalChannels: Bool
+    public var identicalChannels: Bool
 
     /// Without music, the sample of the clicks and cues at unity gain, kept from the analysis
     /// so the search need not render again: `sampleChannels` interleaved channels (one while
@@ -211,11 +216,12 @@ final class TrackPasses {
     private var sampleChannels = 1
 
     /// Blocks in the gain search's sample, at most: about a minute of audio.
-    static let sampleBlocks = 24
+    public static let sampleBlocks = 24
 
-    init(makeRenderer: @escaping () throws -> Renderer, first: Renderer, settings: PhoneSettings,
-         cues: [Range<Int64>], path: String) {
+    public init(makeRenderer: @escaping () throws -> Renderer, first: Renderer, settings: PhoneSettings,
+         cues: [Range<Int64>], path: String, cancellation: Cancellation) {
         self.makeRenderer = makeRenderer
+        self.cancellation = cancellation
         self.first = first
         self.settings = settings
         self.format = first.format
@@ -270,7 +276,7 @@ final class TrackPasses {
         defer { scratch.deallocate() }
         let g = Float(amplitude(decibels: gain))
         for chunk in sample {
-            if let stop = interruption(discarding: path) { throw stop }
+            try cancellation.check(discarding: path)
             for i in chunk.indices { scratch[i] = chunk[i] * g }
             let samples = UnsafeMutableBufferPointer(rebasing: scratch[0..<chunk.count])
             if limited { limiter.process(samples) }
@@ -281,15 +287,15 @@ final class TrackPasses {
 
     /// Every block is in the sample (a track up to about a minute): the search measured what
     /// will be written.
-    var sampleIsWhole: Bool { sampleEvery == 1 }
+    public var sampleIsWhole: Bool { sampleEvery == 1 }
 
     /// The sample may not stand for the whole: music wanders, and cues (a spoken caution at
     /// the start, words here and there) are louder than the clicks and unevenly spread. Then
     /// the whole track is measured at unity gain alongside the sample, and the written pass is
     /// measured too.
-    var wholeCounts: Bool { !sampleIsWhole && (settings.music != nil || !cues.isEmpty) }
+    public var wholeCounts: Bool { !sampleIsWhole && (settings.music != nil || !cues.isEmpty) }
 
-    func sampled(_ block: Int) -> Bool { block % sampleEvery == sampleEvery / 2 || sampleEvery == 1 }
+    public func sampled(_ block: Int) -> Bool { block % sampleEvery == sampleEvery / 2 || sampleEvery == 1 }
 
     private func renderer() throws -> Renderer {
         if let r = first { first = nil; return r }
@@ -323,7 +329,7 @@ final class TrackPasses {
 
     /// The clicks and cues of the sample at unity gain, and the music bed's on its own (−∞
     /// without music).
-    func analyze() throws -> (mix: Double, music: Double, whole: Double?) {
+    public func analyze() throws -> (mix: Double, music: Double, whole: Double?) {
         guard settings.music != nil else {
             let (sample, whole) = try analyzeAndKeepSample()
             return (sample, -.infinity, whole)
@@ -345,7 +351,7 @@ final class TrackPasses {
 
     /// The sample of the mix at `gain`, through the limiter: its loudness, and the limiter's
     /// deepest cut in dB (0 when it did not act).
-    func searchRun(gain: Double, limited: Bool = true, measuringWhole: Bool = false)
+    public func searchRun(gain: Double, limited: Bool = true, measuringWhole: Bool = false)
         throws -> (loudness: Double, limiting: Double, whole: Double?) {
         if !sample.isEmpty {
             let (loudness, limiting) = try searchKeptSample(gain: gain, limited: limited)
@@ -377,7 +383,7 @@ final class TrackPasses {
     ///
     /// - Parameter commitIf: with `metered`, decides from the measured loudness whether the
     ///   file is kept; when it says no, nothing is written and the measurement comes back.
-    func write(gain: Double, limited: Bool, metered: Bool, tags: TrackTags?, progress: inout ProgressBar,
+    public func write(gain: Double, limited: Bool, metered: Bool, tags: TrackTags?, progress: (Int64) -> Void,
                commitIf: (Double) -> Bool = { _ in true })
         throws -> (loudness: Double?, limiting: Double, committed: Bool, renderSeconds: Double) {
         let mix = try pass(gain: gain, limited: limited)
@@ -388,7 +394,7 @@ final class TrackPasses {
         let encoder = EncoderThread(writer: writer, capacity: trackBlockFrames * format.channels)
         var done: Int64 = 0
         while true {
-            if let stop = interruption(discarding: path) { throw stop }
+            try cancellation.check(discarding: path)
             let (slot, block) = try encoder.acquire()
             let frames = try mix.next(into: block)
             if frames == 0 { encoder.release(slot); break }
@@ -396,7 +402,7 @@ final class TrackPasses {
             if meter != nil { try meter!.add(UnsafeBufferPointer(rebasing: block[0..<samples])) }
             encoder.submit(slot, count: samples)
             done += Int64(frames)
-            progress.update(done)
+            progress(done)
         }
         var loudness = try meter?.loudness()
         if meter?.channelsDiffered == true {
@@ -408,7 +414,7 @@ final class TrackPasses {
             encoder.abandon()
             return (loudness, mix.limiting, false, mix.renderSeconds)
         }
-        if let stop = interruption(discarding: path) { throw stop }
+        try cancellation.check(discarding: path)
         try encoder.finish()
         return (loudness, mix.limiting, true, mix.renderSeconds)
     }
@@ -429,7 +435,7 @@ final class TrackPasses {
         defer { block.deallocate() }
         var index = 0
         while true {
-            if let stop = interruption(discarding: path) { throw stop }
+            try cancellation.check(discarding: path)
             let frames = try render(block, index)
             if frames == 0 { return }
             try body(UnsafeMutableBufferPointer(rebasing: block[0..<frames * format.channels]), index)
@@ -440,7 +446,7 @@ final class TrackPasses {
 
 /// A libebur128 meter for a mix: every channel, or — while the mix has identical channels —
 /// the left one counted as dual mono, which measures the same for half the work.
-struct MixMeter: ~Copyable {
+public struct MixMeter: ~Copyable {
     private var meter: LoudnessMeter
     private let channels: Int
     private let leftOnly: Bool
@@ -448,7 +454,7 @@ struct MixMeter: ~Copyable {
     /// The channels were not identical after all: the measurement is void.
     private(set) var channelsDiffered = false
 
-    init(format: RenderFormat, identicalChannels: Bool) throws {
+    public init(format: RenderFormat, identicalChannels: Bool) throws {
         channels = format.channels
         leftOnly = identicalChannels && format.channels > 1
         // A mono track is played on both earbuds: dual mono (see PhoneSettings).
@@ -458,7 +464,7 @@ struct MixMeter: ~Copyable {
 
     deinit { left.deallocate() }
 
-    mutating func add(_ samples: UnsafeBufferPointer<Float>) throws {
+    public mutating func add(_ samples: UnsafeBufferPointer<Float>) throws {
         guard leftOnly else { return try meter.add(samples) }
         var offset = 0
         while offset < samples.count {
@@ -475,21 +481,21 @@ struct MixMeter: ~Copyable {
         }
     }
 
-    func loudness() throws -> Double { try meter.integratedLoudness() }
+    public func loudness() throws -> Double { try meter.integratedLoudness() }
 }
 
 /// One pass over a track: clicks and cues from a fresh renderer, the music bed under them
 /// ducked around cues, the loudness gain, and the limiter (whose delay is taken out, so the
 /// pass yields exactly the track's frames, in place).
-final class MixPass {
-    let renderer: Renderer
-    var music: MusicBed?
-    let musicGain: Float
-    var ducker: Ducker
-    let gain: Float
-    var limiter: TruePeakLimiter?
-    let channels: Int
-    let totalFrames: Int64
+public final class MixPass {
+    public let renderer: Renderer
+    public var music: MusicBed?
+    public let musicGain: Float
+    public var ducker: Ducker
+    public let gain: Float
+    public var limiter: TruePeakLimiter?
+    public let channels: Int
+    public let totalFrames: Int64
     private var rendered: Int64 = 0
     private var emitted: Int64 = 0
     private var flushed = 0
@@ -499,7 +505,7 @@ final class MixPass {
     /// Seconds spent in `Renderer.render`.
     private(set) var renderSeconds = 0.0
 
-    init(renderer: Renderer, music: consuming MusicBed?, musicGain: Float, ducker: Ducker, gain: Float,
+    public init(renderer: Renderer, music: consuming MusicBed?, musicGain: Float, ducker: Ducker, gain: Float,
          limiter: consuming TruePeakLimiter?) {
         self.renderer = renderer
         self.channels = renderer.format.channels
@@ -520,7 +526,7 @@ final class MixPass {
     }
 
     /// The limiter's deepest cut so far, in dB (0 when it never acted).
-    var limiting: Double {
+    public var limiting: Double {
         switch limiter {
         case .some(let l): return -decibels(Double(l.smallestGain))
         case .none: return 0
@@ -531,7 +537,7 @@ final class MixPass {
     /// With `mixing: false` the track only moves on (rendered, music read) and `block` holds
     /// the clicks alone.
     /// - Returns: frames; 0 once the track is over.
-    func renderBlock(into block: UnsafeMutableBufferPointer<Float>, mixing: Bool = true) throws -> Int {
+    public func renderBlock(into block: UnsafeMutableBufferPointer<Float>, mixing: Bool = true) throws -> Int {
         let capacity = min(block.count / channels, trackBlockFrames)
         let started = monotonicSeconds()
         let n = renderer.render(into: UnsafeMutableBufferPointer(rebasing: block[0..<capacity * channels]))
@@ -548,7 +554,7 @@ final class MixPass {
     /// Fills `block` (at most `trackBlockFrames` frames) with the next frames of the pass,
     /// limited.
     /// - Returns: frames written; 0 once the track is over.
-    func next(into block: UnsafeMutableBufferPointer<Float>) throws -> Int {
+    public func next(into block: UnsafeMutableBufferPointer<Float>) throws -> Int {
         let capacity = min(block.count / channels, trackBlockFrames)
         while emitted < totalFrames {
             var n: Int
@@ -597,10 +603,10 @@ final class MixPass {
 /// copying into the page cache is the slowest stage. Every `acquire` is followed by one
 /// `submit` or `release`, so both sides take the buffers in the same order. Dropping the
 /// encoder without `finish()` (an error, Ctrl-C) stops the thread and removes the file.
-final class EncoderThread {
+public final class EncoderThread {
     private let worker: EncoderWorker
 
-    init(writer: consuming SoundFileWriter, capacity: Int) {
+    public init(writer: consuming SoundFileWriter, capacity: Int) {
         worker = EncoderWorker(writer: writer, capacity: capacity)
     }
 
@@ -608,21 +614,21 @@ final class EncoderThread {
 
     /// The next free buffer, waiting for the encoder to finish with it.
     /// - Throws: the encoder's error, once it has failed.
-    func acquire() throws(SoundFileError) -> (slot: Int, buffer: UnsafeMutableBufferPointer<Float>) {
+    public func acquire() throws(SoundFileError) -> (slot: Int, buffer: UnsafeMutableBufferPointer<Float>) {
         try worker.acquire()
     }
 
     /// Hands `count` samples of buffer `slot` to the encoder.
-    func submit(_ slot: Int, count: Int) { worker.submit(slot, count: count) }
+    public func submit(_ slot: Int, count: Int) { worker.submit(slot, count: count) }
 
     /// Gives back a buffer taken by `acquire` with nothing in it.
-    func release(_ slot: Int) { worker.submit(slot, count: 0) }
+    public func release(_ slot: Int) { worker.submit(slot, count: 0) }
 
     /// Waits for the encoder to write everything, then finishes and renames the file.
-    func finish() throws(SoundFileError) { try worker.finish() }
+    public func finish() throws(SoundFileError) { try worker.finish() }
 
     /// Stops the encoder and removes the temporary file.
-    func abandon() { worker.abandon() }
+    public func abandon() { worker.abandon() }
 }
 
 /// The state the encoding thread shares with the caller; the thread keeps it alive while it

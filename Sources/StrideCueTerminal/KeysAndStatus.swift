@@ -1,0 +1,111 @@
+import StrideCueCore
+
+public enum KeyAction: Equatable {
+    case command(LiveCommand)
+    case quit
+    /// Ctrl-C read as a byte (when the terminal does not turn it into SIGINT).
+    case interrupt
+}
+
+public enum Keys {
+    /// Turns bytes read from the terminal into actions. Escape sequences (arrow and function
+    /// keys: ESC [ … or ESC O …) are skipped; a lone Esc quits.
+    public static func parse(_ bytes: ArraySlice<UInt8>) -> [KeyAction] {
+        var actions: [KeyAction] = []
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let byte = bytes[i]
+            i += 1
+            switch byte {
+            case UInt8(ascii: "+"), UInt8(ascii: "="): actions.append(.command(.changeCadence(by: 1)))
+            case UInt8(ascii: "-"), UInt8(ascii: "_"): actions.append(.command(.changeCadence(by: -1)))
+            case UInt8(ascii: "]"): actions.append(.command(.changeCadence(by: 5)))
+            case UInt8(ascii: "["): actions.append(.command(.changeCadence(by: -5)))
+            case UInt8(ascii: " "): actions.append(.command(.togglePause))
+            case UInt8(ascii: "n"), UInt8(ascii: "N"): actions.append(.command(.skip))
+            case UInt8(ascii: "q"), UInt8(ascii: "Q"): actions.append(.quit)
+            case 0x03: actions.append(.interrupt)
+            case 0x1B:
+                if i < bytes.endIndex && (bytes[i] == UInt8(ascii: "[") || bytes[i] == UInt8(ascii: "O")) {
+                    // Skip to the sequence's final byte (0x40–0x7E).
+                    i += 1
+                    while i < bytes.endIndex && !(0x40...0x7E).contains(bytes[i]) { i += 1 }
+                    if i < bytes.endIndex { i += 1 }
+                } else {
+                    actions.append(.quit)
+                }
+            default:
+                break
+            }
+        }
+        return actions
+    }
+}
+
+public enum StatusLine {
+    /// E.g. `180 spm  set 1/2  step 42  0:14  next "pull through" at step 42`,
+    /// `190 spm  set 2/2  count-in 3/4  1:40` or `PAUSED  180 spm  rest 0:45, then set 2/2  1:02`.
+    public static func text(_ s: LiveStatus, rate: Int, plan: SessionPlan) -> String {
+        var parts: [String] = []
+        switch s.phase {
+        case .paused: parts.append("PAUSED")
+        case .pausing: parts.append("pausing at the next step")
+        case .stopping, .finished, .playing: break
+        }
+        let spm = s.targetCadence == s.cadence ? "\(format(s.cadence)) spm" : "\(format(s.cadence)) -> \(format(s.targetCadence)) spm"
+        parts.append(spm)
+        if let left = s.restFramesLeft {
+            parts.append("rest \(clock(left, rate: rate)), then set \(s.set + 1)/\(s.sets)")
+        } else {
+            if s.sets > 1 { parts.append("set \(s.set + 1)/\(s.sets)") }
+            if s.countIn > 0 {
+                parts.append("count-in \(s.countIn)/\(s.countInLength)")
+            } else if s.step > 0 {
+                parts.append("step \(s.step)")
+            } else {
+                parts.append("starting")
+            }
+        }
+        parts.append(clock(s.frame, rate: rate))
+        if let cue = nextCueText(s, plan: plan) { parts.append("next \(cue)") }
+        if s.underruns > 0 { parts.append("dropouts \(s.underruns)") }
+        return parts.joined(separator: "  ")
+    }
+
+    /// The next cue, e.g. `"pull through" at step 10`, `"pop forwards" at step 5 of set 2`,
+    /// `"last push" at the set's end`; nil when no cue is left.
+    public static func nextCueText(_ s: LiveStatus, plan: SessionPlan) -> String? {
+        switch s.phase {
+        case .stopping, .finished: return nil
+        case .playing, .paused, .pausing: break
+        }
+        let resting = s.restFramesLeft != nil
+        let heard = resting || s.countIn > 0 ? 0 : s.step
+        guard let next = plan.upcomingCue(set: s.set, stepsHeard: heard, cadence: s.cadence) else { return nil }
+        let cue = plan.cues[next.cue]
+        let what: String
+        switch cue.source {
+        case .say(let text): what = "\"\(text)\""
+        case .sound(let file): what = file
+        }
+        // While resting, `set` is already the set to come.
+        let laterSet: Int? = next.inNextSet ? s.set + 2 : resting ? s.set + 1 : nil
+        let when: String
+        switch (next.step, laterSet) {
+        case (let step?, nil): when = "at step \(step)"
+        case (let step?, let set?): when = "at step \(step) of set \(set)"
+        case (nil, nil): when = cue.timing == .halfway ? "halfway" : "at the set's end"
+        case (nil, let set?): when = cue.timing == .halfway ? "halfway through set \(set)" : "at the end of set \(set)"
+        }
+        return "\(what) \(when)"
+    }
+
+    /// m:ss, or h:mm:ss from an hour.
+    public static func clock(_ frames: Int64, rate: Int) -> String {
+        let total = Int(max(0, frames) / Int64(rate))
+        let (h, m, s) = (total / 3600, total / 60 % 60, total % 60)
+        let ss = s < 10 ? "0\(s)" : "\(s)"
+        if h > 0 { return "\(h):\(m < 10 ? "0\(m)" : "\(m)"):\(ss)" }
+        return "\(m):\(ss)"
+    }
+}

@@ -1,0 +1,282 @@
+import Glibc
+import StrideCueALSA
+import StrideCueCore
+import StrideCueFiles
+import Synchronization
+
+// MARK: The main thread: keys, status, signals
+
+/// Runs the playback thread and, meanwhile, the terminal: keys in, status out, signals.
+public struct Player {
+    public init(engine: PlaybackEngine, plan: SessionPlan, rate: Int, keys: Bool, verbose: Bool) {
+        self.engine = engine
+        self.plan = plan
+        self.rate = rate
+        self.keys = keys
+        self.verbose = verbose
+    }
+
+    public let engine: PlaybackEngine
+    /// The plan as started, for the status line's next cue (cues fall on steps, which
+    /// tempo keys do not move).
+    public let plan: SessionPlan
+    public let rate: Int
+    public let keys: Bool
+    public let verbose: Bool
+
+    public struct Outcome {
+        /// The signal that stopped playback, or 0.
+        public var signal: Int32 = 0
+        /// The device stopped taking frames and the playback thread never came back.
+        public var hungDevice = false
+    }
+
+    /// Status line refresh interval.
+    public static let statusInterval = 0.1
+    public static let pollMilliseconds: Int32 = 100
+    /// How long a stopping player may take before the device is taken to be hung: the fade,
+    /// then a drain of at most one buffer, with a generous margin.
+    public var stopTimeout: Double { 1.0 + 2 * Double(engine.bufferFrames) / Double(rate) }
+
+    public func run() -> Outcome {
+        var outcome = Outcome()
+        let terminal = keys ? Terminal.enterKeyMode() : false
+        defer { if terminal { Terminal.restore() } }
+        let showStatus = isatty(2) == 1
+
+        guard engine.start() else {
+            printError("stridecue: cannot start the playback thread")
+            outcome.hungDevice = true
+            return outcome
+        }
+        if verbose { reportRealTime() }
+
+        var stopAsked: Double? = nil
+        var lastStatus = 0.0
+        var statusShown = false
+        var input = [UInt8](repeating: 0, count: 64)
+        var reading = terminal
+        var keyModeOn = terminal
+        let wakeup = SignalWakeup()
+        while !engine.finished.load(ordering: .acquiring) {
+            let signal = interruptions.signal
+            if signal != 0 && outcome.signal == 0 {
+                outcome.signal = signal
+                if stopAsked == nil { stop(&stopAsked) }
+            }
+            if let asked = stopAsked, monotonicSeconds() - asked > stopTimeout {
+                outcome.hungDevice = true
+                break
+            }
+            // Sleep until a key, the end of playback, a signal (its handler writes to the
+            // wakeup pipe) or the next status refresh. With no terminal to serve and no stop
+            // to watch over, that is the end or a signal: no wake-ups while playing.
+            // In the background (after Ctrl-Z and bg), reading the terminal would stop us (SIGTTIN).
+            let listening = reading && Terminal.inForeground()
+            if listening && !keyModeOn {
+                Terminal.reenterKeyMode()
+                keyModeOn = true
+            } else if !listening {
+                keyModeOn = false
+            }
+            var descriptors = [
+                pollfd(fd: engine.finishedSignal.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: listening ? 0 : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wakeup.read, events: Int16(POLLIN), revents: 0),
+            ]
+            let watching = showStatus || terminal || stopAsked != nil || wakeup.read < 0
+            let ready = poll(&descriptors, 3, watching ? Self.pollMilliseconds : -1)
+            if ready > 0 && descriptors[2].revents != 0 { wakeup.drain() }
+            if ready > 0 && listening && descriptors[1].revents != 0 {
+                let n = read(0, &input, input.count)
+                if n > 0 {
+                    for action in Keys.parse(input[0..<n]) {
+                        switch action {
+                        case .command(let command):
+                            engine.live.commands.push(command)
+                        case .quit:
+                            if stopAsked == nil { stop(&stopAsked) }
+                        case .interrupt:
+                            if outcome.signal == 0 { outcome.signal = SIGINT }
+                            if stopAsked == nil { stop(&stopAsked) }
+                        }
+                    }
+                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    reading = false  // the terminal went away; Ctrl-C and SIGTERM still stop
+                }
+            }
+            let now = monotonicSeconds()
+            if showStatus && now - lastStatus >= Self.statusInterval {
+                lastStatus = now
+                writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate, plan: plan) + "\u{1B}[K")
+                statusShown = true
+            }
+        }
+        engine.join()
+        if statusShown {
+            writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate, plan: plan) + "\u{1B}[K\n")
+        }
+        return outcome
+    }
+
+    /// A pipe the signal handler writes to while the player sleeps (`signalWakeup`).
+    private final class SignalWakeup {
+        let read: Int32
+
+        init() {
+            var ends: [Int32] = [-1, -1]
+            if pipe(&ends) == 0 {
+                for end in ends {
+                    _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+                    _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+                }
+            } else {
+                ends = [-1, -1]  // then the player polls with a timeout, as without keys
+            }
+            read = ends[0]
+            signalWakeup.store(ends[1], ordering: .releasing)
+        }
+
+        // The pipe stays open until the process ends: a handler that read the descriptor
+        // just before `deinit` must never write to a closed (or reused) one.
+        deinit { signalWakeup.store(-1, ordering: .releasing) }
+
+        func drain() {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            while Glibc.read(read, &bytes, bytes.count) > 0 {}
+        }
+    }
+
+    private func stop(_ asked: inout Double?) {
+        asked = monotonicSeconds()
+        engine.stop()
+    }
+
+    /// One line under --verbose: what real-time help the system gave.
+    private func reportRealTime() {
+        let deadline = monotonicSeconds() + 1
+        while !engine.prepared.load(ordering: .acquiring) && monotonicSeconds() < deadline { usleep(1_000) }
+        guard engine.prepared.load(ordering: .acquiring) else { return }
+        if engine.schedulingError == -1 {
+            printError("stridecue: playback thread: real-time scheduling and memory locking not asked for (STRIDECUE_NO_REALTIME)")
+            return
+        }
+        let scheduling = engine.schedulingError == 0
+            ? "SCHED_FIFO priority \(engine.schedulingPriority)"
+            : "no real-time scheduling (SCHED_FIFO: \(String(cString: strerror(engine.schedulingError))))"
+        let locking = engine.lockingError == 0
+            ? "memory locked"
+            : "memory not locked (mlockall: \(String(cString: strerror(engine.lockingError))))"
+        let advice = engine.schedulingError == 0 && engine.lockingError == 0
+            ? "" : "; carrying on without (if the sound drops out, try a longer --latency)"
+        printError("stridecue: playback thread: \(scheduling), \(locking)\(advice)")
+    }
+}
+
+/// What a key does.
+// MARK: The terminal
+
+/// Raw-ish key mode on standard input (no line buffering, no echo; Ctrl-C still signals),
+/// restored on every way out: the normal path, SIGINT/SIGTERM/SIGHUP/SIGQUIT (which stop
+/// playback through `interruptions`), Ctrl-Z (restored while stopped, re-entered on
+/// continue) and crashes (restored, then the signal's default action).
+///
+/// The saved settings live in globals a signal handler can read without locks or allocation.
+public enum Terminal {
+    /// Puts standard input into key mode when it is our terminal in the foreground.
+    /// - Returns: false (nothing changed) when it is not a terminal or we are in the background.
+    public static func enterKeyMode() -> Bool {
+        guard isatty(0) == 1 else { return false }
+        // In the background of a shell, changing the terminal would stop us (SIGTTOU).
+        // tcgetpgrp fails when it is a terminal but not our controlling one: no job control.
+        let foreground = tcgetpgrp(0)
+        if foreground >= 0 && foreground != getpgrp() { return false }
+        var saved = termios()
+        guard tcgetattr(0, &saved) == 0 else { return false }
+        var raw = saved
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+        withUnsafeMutableBytes(of: &raw.c_cc) { cc in
+            cc[Int(VMIN)] = 1
+            cc[Int(VTIME)] = 0
+        }
+        terminalSaved = saved
+        terminalRaw = raw
+        installHandlers()
+        terminalActive.store(true, ordering: .releasing)
+        guard tcsetattr(0, TCSANOW, &terminalRaw) == 0 else {
+            terminalActive.store(false, ordering: .releasing)
+            return false
+        }
+        return true
+    }
+
+    public static func restore() {
+        guard terminalActive.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        // Sent to the background meanwhile (Ctrl-Z, bg), changing the terminal would stop us
+        // with SIGTTOU; with it ignored, the change is made.
+        let previous = signal(SIGTTOU, SIG_IGN)
+        tcsetattr(0, TCSANOW, &terminalSaved)
+        signal(SIGTTOU, previous)
+    }
+
+    /// Key mode again after a spell in the background (`fg` after `bg`), where the SIGCONT
+    /// handler left the terminal alone.
+    public static func reenterKeyMode() {
+        guard terminalActive.load(ordering: .acquiring) else { return }
+        tcsetattr(0, TCSANOW, &terminalRaw)
+    }
+
+    /// True when we are the terminal's foreground job, or it has no job control for us.
+    public static func inForeground() -> Bool {
+        let foreground = tcgetpgrp(0)
+        return foreground < 0 || foreground == getpgrp()
+    }
+
+    private static func installHandlers() {
+        // SIGINT and SIGTERM: catchInterrupts() already notes them. These end playback the same way.
+        let note: @convention(c) (Int32) -> Void = { signal in
+            noteSignal(signal)
+        }
+        _ = install(SIGHUP, note)
+        _ = install(SIGQUIT, note)
+        reinstallStop()
+        _ = install(SIGCONT, { _ in
+            Terminal.reinstallStop()
+            // Continued in the foreground (fg): keys again. In the background (bg), leave the
+            // terminal to the shell; keys are read again once brought to the foreground.
+            if terminalActive.load(ordering: .acquiring) && Terminal.inForeground() {
+                tcsetattr(0, TCSANOW, &terminalRaw)
+            }
+        })
+        // A crash still gives the terminal back; the signal then does what it would have.
+        for fatal in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT] {
+            _ = install(fatal, { _ in
+                if terminalActive.load(ordering: .acquiring) { tcsetattr(0, TCSANOW, &terminalSaved) }
+            }, flags: Int32(truncatingIfNeeded: SA_RESETHAND))
+        }
+    }
+
+    /// Ctrl-Z: hand the terminal back as it was, then stop as Ctrl-Z would have.
+    /// Installed again on SIGCONT, since the handler resets itself to stop.
+    fileprivate static func reinstallStop() {
+        install(SIGTSTP, { _ in
+            if terminalActive.load(ordering: .acquiring) { tcsetattr(0, TCSANOW, &terminalSaved) }
+            signal(SIGTSTP, SIG_DFL)
+            raise(SIGTSTP)  // delivered when this handler returns
+        })
+    }
+
+    @discardableResult
+    private static func install(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void, flags: Int32 = 0) -> Bool {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handler
+        action.sa_flags = flags | Int32(truncatingIfNeeded: SA_RESTART)
+        sigemptyset(&action.sa_mask)
+        return sigaction(signal, &action, nil) == 0
+    }
+}
+
+// Read by signal handlers: plain globals, initialized before any handler is installed.
+nonisolated(unsafe) private var terminalSaved = termios()
+nonisolated(unsafe) private var terminalRaw = termios()
+private let terminalActive = Atomic<Bool>(false)
