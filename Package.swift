@@ -151,9 +151,16 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueCLITests",
-            dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport"],
+            dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport",
+                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
+        ),
+        // The command line parsed in process: every flag case without launching the binary.
+        .testTarget(
+            name: "StrideCueCommandTests",
+            dependencies: ["stridecue", "StrideCueCore", "StrideCueSession",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // libyaml, for tests only: the oracle the YAML reader is checked against.
         .systemLibrary(

@@ -5,10 +5,10 @@ public func format(_ x: Double) -> String {
 
 /// Text from a file or a flag, made safe for a one-line message: control characters shown as
 /// escapes (`\u{1b}`), long text cut at 60 characters with an ellipsis.
-public func quoted(_ text: String) -> String {
+public func quoted(_ text: String, limit: Int = 60) -> String {
     var out = ""
     for (count, scalar) in text.unicodeScalars.enumerated() {
-        if count == 60 { out += "…"; break }
+        if count == limit { out += "…"; break }
         if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
             || scalar.value == 0x2028 || scalar.value == 0x2029 {
             out += "\\u{" + String(scalar.value, radix: 16) + "}"
@@ -18,6 +18,10 @@ public func quoted(_ text: String) -> String {
     }
     return out
 }
+
+/// A path or other text shown whole, control characters escaped: what a terminal, a CSV or an
+/// SVG receives from a file name or a preset.
+public func escaped(_ text: String) -> String { quoted(text, limit: .max) }
 
 extension String {
     /// A non-negative number with exactly three decimals, rounded half up: 1.5 → "1.500".

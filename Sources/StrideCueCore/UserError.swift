@@ -18,20 +18,17 @@ public enum ExitStatus {
 /// Every error type StrideCue throws past a library's edge conforms, so one mapper serves every
 /// front end: the command line prints `stridecue: <message>` and exits with `exitStatus`; the
 /// coach's remote answers with the message.
+///
+/// `description` is the line a person reads (a `PresetError` puts its `file:line:column:` first).
 public protocol UserFacingError: Error, CustomStringConvertible {
-    /// One line, no trailing full stop needed, no position prefix beyond what the error carries.
-    var message: String { get }
     var exitStatus: Int32 { get }
-}
-
-extension UserFacingError {
-    public var description: String { message }
 }
 
 /// The plain error of the project: a one-line message and its exit status.
 public struct Failure: UserFacingError, Equatable, Sendable {
     public var message: String
     public var exitStatus: Int32
+    public var description: String { message }
 
     public init(_ message: String, exitCode: Int32) {
         self.message = message
@@ -51,7 +48,7 @@ extension PresetError: UserFacingError {
 /// The message and exit status of any error: a `UserFacingError` as it says; anything else
 /// (a bug: an error nobody wrapped) as its description, status 70 (internal software error).
 public func explain(_ error: any Error) -> (message: String, status: Int32) {
-    if let error = error as? any UserFacingError { return (error.message, error.exitStatus) }
+    if let error = error as? any UserFacingError { return (error.description, error.exitStatus) }
     return ("\(error)", 70)
 }
 

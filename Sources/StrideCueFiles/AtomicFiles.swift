@@ -27,7 +27,7 @@ public struct FileError: UserFacingError, Equatable, Sendable {
         self.reason = reason
     }
 
-    public var message: String {
+    public var description: String {
         let why = reason ?? String(cString: strerror(errno))
         return action == "read" ? "\(path): \(why)" : "cannot \(action) \(path): \(why); nothing was changed"
     }

@@ -9,7 +9,7 @@ public struct LoudnessError: UserFacingError, Equatable, Sendable {
     /// What went wrong, in words.
     public var reason: String
 
-    public var message: String { "loudness measurement failed in \(call): \(reason)" }
+    public var description: String { "loudness measurement failed in \(call): \(reason)" }
     public var exitStatus: Int32 { ExitStatus.ioError }
 }
 

@@ -150,7 +150,7 @@ public struct PresetLocator {
     public func resolve(_ reference: String) throws -> PresetFile {
         if PresetLocator.isPath(reference) {
             guard fileExists(reference) else {
-                throw Failure("\(quoted(reference)): no such preset file", exitCode: ExitStatus.noInput)
+                throw Failure("\(escaped(reference)): no such preset file", exitCode: ExitStatus.noInput)
             }
             let base = reference.split(separator: "/").last.map(String.init) ?? reference
             let name = base.hasSuffix(".yaml") ? String(base.dropLast(5)) : base.hasSuffix(".yml") ? String(base.dropLast(4)) : base

@@ -25,7 +25,7 @@ public struct SoundFileError: UserFacingError, Equatable {
     /// What went wrong, in words.
     public var reason: String
 
-    public var message: String { "\(path): \(reason)" }
+    public var description: String { "\(path): \(reason)" }
     public var exitStatus: Int32 { exitCode }
 
     /// The sysexits code a command should exit with.

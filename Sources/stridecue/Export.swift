@@ -36,7 +36,7 @@ struct Export: ParsableCommand {
     var to: String
 
     @Option(help: "mp3, opus, ogg, flac or wav.")
-    var format: String = "mp3"
+    var format: SoundFileType = .mp3
 
     @OptionGroup var track: TrackFormatOptions
 
@@ -45,18 +45,27 @@ struct Export: ParsableCommand {
     @Flag(help: "No progress bars and no line per file.")
     var quiet = false
 
+    /// The phone settings these flags ask for; every problem is a usage error (64).
+    private var settings: PhoneSettings {
+        get throws {
+            try phone.settings(for: format, format: track.format, encoding: .pcm16, alwaysForPhone: true,
+                               named: ("--format", format.rawValue))
+        }
+    }
+
+    func validate() throws {
+        if all == !presets.isEmpty {
+            throw Failure.flag(all ? "--all" : "PRESET", all ? "cannot be used with preset names" : "is missing: name presets or use --all")
+        }
+        _ = try settings
+    }
+
     func run() throws {
         try reportingFailures {
             catchInterrupts()
-            if all == !presets.isEmpty {
-                throw Failure.flag(all ? "--all" : "PRESET", all ? "cannot be used with preset names" : "is missing: name presets or use --all")
-            }
-            guard let type = SoundFileType(rawValue: format.lowercased()) else {
-                throw Failure.flag("--format", "must be mp3, opus, ogg, flac or wav, got '\(format)'")
-            }
+            let type = format
             let renderFormat = track.format
-            let settings = try phone.settings(for: type, format: renderFormat, encoding: .pcm16, alwaysForPhone: true,
-                                              named: ("--format", type.rawValue))
+            let settings = try self.settings
             if let music = settings.music, !fileExists(music.path) {
                 throw Failure("\(music.path): no such music file", exitCode: ExitStatus.noInput)
             }
@@ -104,3 +113,8 @@ struct Export: ParsableCommand {
 
 }
 
+
+extension SoundFileType: FlagValue {
+    static let expectation = "mp3, opus, ogg, flac or wav"
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}

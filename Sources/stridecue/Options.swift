@@ -180,5 +180,7 @@ enum FlagExpectations {
         "--music-level": "a level in dB, such as -6",
         "--duck": "a number of dB, such as 10",
         "<text>": CueTextValue.expectation,
+        "--format": SoundFileType.expectation,
+        "--stem": RenderStem.expectation,
     ]
 }

@@ -45,7 +45,7 @@ struct PhoneOptions: ParsableArguments {
         guard let type = SoundFileType(path: output) else {
             let name = output.split(separator: "/").last.map(String.init) ?? output
             let ext = name.contains(".") ? "'.\(name.split(separator: ".").last!)'" : "a file without an extension"
-            throw Failure.flag("-o", "\(quoted(output)): cannot write \(quoted(ext)); use a \(SoundFileType.extensionList) name")
+            throw Failure.flag("-o", "\(escaped(output)): cannot write \(quoted(ext)); use a \(SoundFileType.extensionList) name")
         }
         return try settings(for: type, format: format, encoding: encoding, named: ("-o", output))
     }
@@ -54,7 +54,7 @@ struct PhoneOptions: ParsableArguments {
     func settings(for type: SoundFileType, format: RenderFormat, encoding: SampleEncoding,
                   alwaysForPhone: Bool = false, named: (flag: String, value: String)) throws -> PhoneSettings {
         if let problem = type.problem(with: format, encoding: encoding) {
-            throw Failure.flag(named.flag, "\(quoted(named.value)): \(problem)")
+            throw Failure.flag(named.flag, "\(escaped(named.value)): \(problem)")
         }
         if quality != nil, !type.isLossy {
             throw Failure.flag("--quality", "applies to .mp3, .ogg and .opus; \(type.displayName) is lossless")

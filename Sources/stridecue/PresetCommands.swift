@@ -51,7 +51,7 @@ struct ShowPreset: ParsableCommand {
     func run() throws {
         try reportingFailures {
             if let svg, svg != "-", !svg.lowercased().hasSuffix(".svg") {
-                throw Failure.flag("--svg", "\(quoted(svg)): use a .svg name, or - for standard output")
+                throw Failure.flag("--svg", "\(escaped(svg)): use a .svg name, or - for standard output")
             }
             let data = DataFolder.locate()
             let locator = PresetLocator(data: data)

@@ -102,7 +102,7 @@ struct Render: ParsableCommand {
     func validate() throws {
         if let output { _ = try phone.settings(for: output, format: track.format, encoding: bits) }
         if let cueSheet, cueSheet != "-", !cueSheet.lowercased().hasSuffix(".csv") {
-            throw ValidationError("--cue-sheet \(quoted(cueSheet)): use a .csv name, or - for standard output")
+            throw ValidationError("--cue-sheet \(escaped(cueSheet)): use a .csv name, or - for standard output")
         }
     }
 

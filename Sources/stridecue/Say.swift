@@ -49,7 +49,7 @@ struct Say: ParsableCommand {
     func validate() throws {
         guard let output else { return }
         guard output.lowercased().hasSuffix(".wav") else {
-            throw ValidationError("-o \(quoted(output)): use a .wav name")
+            throw ValidationError("-o \(escaped(output)): use a .wav name")
         }
         try spm?.validate("--spm")
         try steps?.validate("--steps", CueLimits.steps)

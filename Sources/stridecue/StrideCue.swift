@@ -28,6 +28,10 @@ struct StrideCue: ParsableCommand {
         var command: ParsableCommand
         do {
             command = try parseAsRoot(arguments)
+        } catch let error as any UserFacingError {
+            // A check of ours in validate(): its own line and status.
+            printError("stridecue: \(error)")
+            Self.exit(withError: ExitCode(error.exitStatus))
         } catch {
             let status = exitCode(for: error)
             if status == .success { exit(withError: error) }  // help, version, completions

@@ -257,7 +257,7 @@ extension ALSATests {
             let environment = try ALSATestEnvironment.ready()
             let run = try runStridecue(["play", "--latency", "5", "--device", "null"], environment)
             #expect(run.status == 64)
-            #expect(run.stderr == "stridecue: --latency must be between 10 and 2000 ms, got 5\n")
+            #expect(run.stderr == "stridecue: --latency must be between 10 and 2000 ms; got '5'\n")
         }
     }
 }

@@ -88,7 +88,7 @@ struct CuePresetTests {
         ("cadence: 180\ncues:\n  - {every: 4}", "3:5: a cue needs say: TEXT or sound: FILE"),
         ("cadence: 180\ncues:\n  - {say: a, sound: b.wav, every: 4}", "3:14: a cue takes say or sound, not both (the other is at line 3)"),
         ("cadence: 180\ncues:\n  - {say: '', every: 4}", "3:11: cues.say must not be empty"),
-        ("cadence: 180\ncues:\n  - {say: \"a\\nb\", every: 4}", "3:11: cues.say must be one line of text"),
+        ("cadence: 180\ncues:\n  - {say: \"a\\nb\", every: 4}", "3:11: cues.say must be one line of text without control characters"),
         ("cadence: 180\ncues:\n  - {say: a, every: 0}", "3:21: cues.every must be a whole number from 1 to 10000, got 0"),
         ("cadence: 180\ncues:\n  - {say: a, every: 4, at: halfway}", "3:24: a cue takes every or at, not both; it already has every"),
         ("cadence: 180\ncues:\n  - {say: a, at: the end}", "3:18: cues.at must be set-start, set-end, halfway or step N, got 'the end'"),
