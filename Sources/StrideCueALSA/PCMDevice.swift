@@ -286,20 +286,6 @@ public struct PCMDevice: ~Copyable {
         try alsaCheck(snd_pcm_prepare(handle), "snd_pcm_prepare")
     }
 
-    /// Stops at once, discarding frames not yet played, and prepares the device again.
-    /// The corresponding C function is `snd_pcm_drop`.
-    public func drop() throws(ALSAError) {
-        try alsaCheck(snd_pcm_drop(handle), "snd_pcm_drop")
-        try alsaCheck(snd_pcm_prepare(handle), "snd_pcm_prepare")
-    }
-
-    /// Frames written but not yet heard, as the device reports it; 0 when it cannot say.
-    /// The corresponding C function is `snd_pcm_delay`.
-    public func delayFrames() -> Int {
-        var delay: snd_pcm_sframes_t = 0
-        return snd_pcm_delay(handle, &delay) < 0 ? 0 : delay
-    }
-
     /// Real-time safety: no allocation or locks; may sleep while the device wakes up.
     @_noAllocation @_noLocks
     private func resumeAfterSuspend() throws(ALSAError) {

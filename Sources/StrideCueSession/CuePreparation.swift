@@ -145,11 +145,20 @@ public func cueSoundPath(_ file: String, preset: LoadedPreset?, data: DataFolder
 /// other has finished, pointing at the later one.
 private func checkNoOverlap(plan: SessionPlan, voices: CueVoices, places: PresetPlaces) throws {
     let placements = cuePlacements(plan: plan, cues: voices)
+    let rate = Double(voices.sampleRate)
+    // The session's own end (not a --duration cap, which cuts on purpose): a cue that would
+    // still be talking then is cut mid-word, and the track ends on a click.
+    let end = Renderer.totalFrames(of: plan, sampleRate: voices.sampleRate, maxDuration: nil)
     var busyUntil: Int64 = -1
     var speaking: CuePlacement?
     for p in placements {
+        let over = p.frame + Int64(p.length) - end
+        if over > 0 {
+            throw places.place(of: p).error(
+                "\(describe(p, plan)) would still be sounding \(String(format3: Double(over) / rate)) s after the session ends; "
+                + "move it earlier or give it fewer steps")
+        }
         if let current = speaking, p.frame < busyUntil {
-            let rate = Double(voices.sampleRate)
             let overlap = Double(busyUntil - p.frame) / rate
             throw places.place(of: p).error(
                 "\(describe(p, plan)) starts \(String(format3: overlap)) s before \(describe(current, plan)) has finished; "

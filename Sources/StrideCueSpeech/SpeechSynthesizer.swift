@@ -48,9 +48,6 @@ public final class SpeechSynthesizer: Sendable {
     /// Requests answered from the cache so far.
     public var cacheHits: Int { state.withLock { $0.cacheHits } }
 
-    /// Forgets every cached cue.
-    public func removeAllCachedCues() { state.withLock { $0.cache.removeAll() } }
-
     /// The voices that register with flite in this build, in `Voice.allCases` order.
     public static var availableVoices: [Voice] {
         Flite.lock.withLock { flite in

@@ -232,14 +232,15 @@ struct PresetCommandTests {
         #expect(files(in: home.presets) == ["kicks.yaml"])   // no temporary left behind
 
         // A key the file lacks goes where the documentation lists it; a cue's text in place.
-        let added = try stridecue(["preset", "set", "kicks", "count-in=6", "cues.2.say=pop up", "cues.3.steps=3"],
+        // (A longer `steps` for the halfway cue would talk over step 23's: the preflight refuses it.)
+        let added = try stridecue(["preset", "set", "kicks", "count-in=6", "cues.2.say=pop up", "cues.3.level=-3 dB"],
                                   environment: home.environment)
         #expect(added.status == 0, "\(added.stderr)")
         let after = String(decoding: contents(home.presets + "/kicks.yaml")!, as: UTF8.self)
         #expect(after == expected
             .replacingOccurrences(of: "\ncount-in: 4 ", with: "\ncount-in: 6 ")
             .replacingOccurrences(of: "say: pop forwards\n", with: "say: pop up\n")
-            .replacingOccurrences(of: "    at: halfway\n", with: "    at: halfway\n    steps: 3\n"))
+            .replacingOccurrences(of: "    at: halfway\n", with: "    at: halfway\n    level: \"-3 dB\"\n"))
     }
 
     @Test func setOnABuiltInMakesYourCopyAndLeavesTheBuiltInAlone() throws {
