@@ -233,3 +233,15 @@ func injectedFailure(_ call: String) -> Int32? {
     #endif
     return nil
 }
+
+/// Removes a file, and flushes its folder so the removal survives a power cut.
+public func removeFile(_ path: String) throws(FileError) {
+    try fileCall("unlink", path, "remove", status: ExitStatus.ioError) { unlink(path) }
+    let slash = path.lastIndex(of: "/")
+    let folder = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+    let folderFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if folderFD >= 0 {
+        fsync(folderFD)
+        close(folderFD)
+    }
+}

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import StrideCueCore
 import StrideCueFiles
 import StrideCueLoudness
@@ -83,7 +82,7 @@ struct Export: ParsableCommand {
                 case .upToDate(let file):
                     if !quiet { print("\(file): up to date") }
                 case .writing(let file):
-                    if !quiet && isatty(2) == 1 { writeStandardError("\(file)\n") }
+                    if !quiet && standardErrorIsTerminal { writeStandardError("\(file)\n") }
                     progress?.finish()
                     progress = nil
                 case .written(let file, let report):

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import StrideCueALSA
 import StrideCueCore
 import StrideCueFiles

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import StrideCueCore
 import StrideCueFiles
 import StrideCueMixdown
@@ -113,6 +112,9 @@ struct NewPreset: ParsableCommand {
             let data = DataFolder.locate()
             let locator = PresetLocator(data: data)
             let target = try locator.userPath(for: name, command: "preset new")
+            try makeFolders(locator.userFolder!)
+            let lock = try EditLock(for: target, cancellation: interruptions)
+            defer { _ = lock }
             if fileExists(target) {
                 throw Failure("you already have a preset named '\(name)': \(target); change it with 'stridecue preset set \(name) KEY=VALUE' "
                               + "or remove it with 'stridecue preset rm \(name)'", exitCode: ExitStatus.cannotCreate)
@@ -200,6 +202,10 @@ struct SetPresetValues: ParsableCommand {
                 }
                 return assignment
             }
+            // Held from the read to the replace: a second editor waits, then edits this result.
+            try makeFolders(locator.userFolder!)
+            let lock = try EditLock(for: target, cancellation: interruptions)
+            defer { _ = lock }
             guard let source = locator.find(name) else {
                 throw Failure("no preset named '\(name)'; 'stridecue preset new \(name)' makes one", exitCode: ExitStatus.noInput)
             }
@@ -236,6 +242,9 @@ struct SetPresetValues: ParsableCommand {
                 let line = result.old.map { "\(quotedIfNeeded($0)) → \(quotedIfNeeded(change.value))" }
                     ?? "\(quotedIfNeeded(change.value)) (added)"
                 print("  \(key)  \(line)")
+                for (gone, value) in result.removed {
+                    print("  \(gone)  \(quotedIfNeeded(value)) (removed: a set ends one way)")
+                }
             }
             if source.source == .user {
                 print("Saved \(target)")
@@ -334,6 +343,8 @@ struct RemovePreset: ParsableCommand {
         try reportingFailures {
             let locator = PresetLocator(data: DataFolder.locate())
             let target = try locator.userPath(for: name, command: "preset rm")
+            let lock = isDirectory(locator.userFolder!) ? try EditLock(for: target, cancellation: interruptions) : nil
+            defer { _ = lock }
             guard isRegularFile(target) else {
                 if let other = locator.find(name) {
                     let kind = other.source == .builtIn ? "a built-in preset" : "not yours (it is in \(other.path))"
@@ -341,9 +352,7 @@ struct RemovePreset: ParsableCommand {
                 }
                 throw Failure("you have no preset named '\(name)'", exitCode: ExitStatus.noInput)
             }
-            guard unlink(target) == 0 else {
-                throw Failure("cannot remove \(target): \(String(cString: strerror(errno)))", exitCode: ExitStatus.ioError)
-            }
+            try removeFile(target)
             print("Removed your preset \(name) (\(target))")
             if let now = locator.find(name) {
                 print("'\(name)' is now the \(now.source == .builtIn ? "built-in" : "STRIDECUE_PRESETS") preset again: \(now.path)")

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import StrideCueCore
 import StrideCueFiles
 import StrideCueMixdown

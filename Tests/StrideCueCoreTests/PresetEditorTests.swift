@@ -243,6 +243,17 @@ private func edit(_ source: String, _ key: String, _ value: String) throws -> (S
         #expect(text(result.text) == expected)
     }
 
+    /// A set ends one way: `set.steps` takes out `set.duration`, and the change says so.
+    @Test func aNewWayToEndASetSaysWhatItRemoved() throws {
+        let result = try editPreset(bytes("cadence: 180\nset: {duration: 15 s}\n"), file: file,
+                                    assignments: [PresetAssignment(parsing: "set.steps=30")!])
+        #expect(text(result.text) == "cadence: 180\nset: {steps: 30}\n")
+        #expect(result.changes.count == 1)
+        #expect(result.changes[0].old == nil)
+        #expect(result.changes[0].removed.map(\.key) == ["set.duration"])
+        #expect(result.changes[0].removed.map(\.value) == ["15 s"])
+    }
+
     @Test func aBadValueNamesItsAssignment() {
         let assignments = ["sets=3", "cadence=0"].map { PresetAssignment(parsing: $0)! }
         #expect(throws: PresetEditFailure(assignment: 1, message: "cadence must be between 30 and 300 steps per minute, got 0",

@@ -563,6 +563,12 @@ public struct PresetChange: Sendable, Equatable {
     public var old: String?
     /// The bytes of the new text it wrote; nil when a later assignment overwrote them.
     public var range: Range<Int>?
+    /// Keys the change took out with it, and their values: `set.steps` replaces `set.duration`.
+    public var removed: [(key: String, value: String)] = []
+
+    public static func == (a: PresetChange, b: PresetChange) -> Bool {
+        a.old == b.old && a.range == b.range && a.removed.map(\.key) == b.removed.map(\.key) && a.removed.map(\.value) == b.removed.map(\.value)
+    }
 }
 
 /// A preset with changes applied and checked.
@@ -608,6 +614,7 @@ public func editPreset(_ bytes: [UInt8], file: String, assignments: [PresetAssig
         throw PresetEditFailure(assignment: nil, message: error.description, isUsageError: false, originalError: error)
     }
     var olds: [String?] = []
+    var removed: [[(key: String, value: String)]] = []
     var rangeIndex: [Int] = []
     for (index, assignment) in assignments.enumerated() {
         var path = assignment.path
@@ -615,19 +622,26 @@ public func editPreset(_ bytes: [UInt8], file: String, assignments: [PresetAssig
             path = PresetKeyPath([.key("count-in"), .key("steps")])
         }
         olds.append(editor.value(at: path))
+        removed.append([])
         do {
             try editor.set(path, to: assignment.value)
             rangeIndex.append(editor.changedRanges.count - 1)
             if path.components.count == 2, path.components[0] == .key("set"), case .key(let way) = path.components[1],
                ["steps", "duration", "distance"].contains(way) {
                 let others = ["steps", "duration", "distance", "step-length"].filter { $0 != way && !(way == "distance" && $0 == "step-length") }
-                for other in others { try editor.remove(PresetKeyPath([.key("set"), .key(other)])) }
+                for other in others {
+                    let otherPath = PresetKeyPath([.key("set"), .key(other)])
+                    if let value = editor.value(at: otherPath) { removed[index].append(("set.\(other)", value)) }
+                    try editor.remove(otherPath)
+                }
             }
         } catch {
             throw PresetEditFailure(assignment: index, message: error.message, isUsageError: true, originalError: nil)
         }
     }
-    let changes = assignments.indices.map { PresetChange(old: olds[$0], range: editor.changedRanges[rangeIndex[$0]]) }
+    let changes = assignments.indices.map {
+        PresetChange(old: olds[$0], range: editor.changedRanges[rangeIndex[$0]], removed: removed[$0])
+    }
     do {
         return PresetEditResult(text: editor.text, preset: try decodePreset(editor.text, file: file), changes: changes)
     } catch {

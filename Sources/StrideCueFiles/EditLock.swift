@@ -1,0 +1,54 @@
+import Glibc
+import StrideCueCore
+
+/// Serializes edits of one file between processes: `preset set`, `new` and `rm` (and the
+/// coach's remote) hold it while they read, change and replace a preset, so two editors at
+/// once both land, one after the other, instead of the second overwriting the first.
+///
+/// The lock is an advisory `flock` on a hidden companion file (`.NAME.lock` beside the file),
+/// not on the file itself: an atomic replace gives the file a new inode, and a lock on the old
+/// one would let the next editor in early. The companion stays (it is empty); the kernel drops
+/// the lock when the holder exits, however it exits.
+public struct EditLock: ~Copyable {
+    private let descriptor: Int32
+
+    /// How long a second editor waits before giving up (exit 75).
+    public static let patience = 5.0
+
+    /// Takes the lock for `path`, waiting while another process holds it.
+    /// - Parameter cancellation: a signal ends the wait.
+    /// - Throws: `FileError` 75 ("busy") when the wait runs out; 73 when the lock file cannot be made.
+    public init(for path: String, cancellation: Cancellation? = nil) throws {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let lockPath = "\(folder)/.\(name).lock"
+        let fd = try fileCall("open", path, "lock", status: ExitStatus.cannotCreate) {
+            open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        }
+        let deadline = monotonicSeconds() + Self.patience
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            guard code == EWOULDBLOCK || code == EINTR else {
+                close(fd)
+                throw FileError(path: path, call: "flock", action: "lock", errno: code, exitStatus: ExitStatus.ioError)
+            }
+            if let stop = cancellation?.interruption(discarding: path) {
+                close(fd)
+                throw stop
+            }
+            if monotonicSeconds() > deadline {
+                close(fd)
+                throw FileError(path: path, call: "flock", action: "change", errno: code, exitStatus: ExitStatus.busy,
+                                reason: "another edit of it has been running for \(Int(Self.patience)) s; try again")
+            }
+            usleep(10_000)
+        }
+        descriptor = fd
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
