@@ -5,10 +5,10 @@ import StrideCueCore
 /// coach's remote) hold it while they read, change and replace a preset, so two editors at
 /// once both land, one after the other, instead of the second overwriting the first.
 ///
-/// The lock is an advisory `flock` on a hidden companion file (`.NAME.lock` beside the file),
-/// not on the file itself: an atomic replace gives the file a new inode, and a lock on the old
-/// one would let the next editor in early. The companion stays (it is empty); the kernel drops
-/// the lock when the holder exits, however it exits.
+/// The lock is an advisory `flock` on the file's folder, not on the file itself: an atomic
+/// replace gives the file a new inode, and a lock on the old one would let the next editor in
+/// early. Edits take milliseconds, so one lock for the folder costs nothing, and it leaves no
+/// file behind; the kernel drops it when the holder exits, however it exits.
 public struct EditLock: ~Copyable {
     private let descriptor: Int32
 
@@ -21,10 +21,8 @@ public struct EditLock: ~Copyable {
     public init(for path: String, cancellation: Cancellation? = nil) throws {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let lockPath = "\(folder)/.\(name).lock"
-        let fd = try fileCall("open", path, "lock", status: ExitStatus.cannotCreate) {
-            open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let fd = try fileCall("open", folder, "lock the folder of", status: ExitStatus.cannotCreate) {
+            open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         let deadline = monotonicSeconds() + Self.patience
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
