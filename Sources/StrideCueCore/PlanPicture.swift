@@ -298,8 +298,13 @@ func escape(_ text: String) -> String {
         case "'": out += "&apos;"
         case "\n", "\t": out += " "
         default:
-            // XML 1.0 allows no other control characters, even escaped.
-            if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF { continue }
+            // XML 1.0 allows no other control characters, even escaped: shown as text instead,
+            // so a preset's hidden escape sequence is seen, not lost.
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                continue
+            }
+            if scalar.value == 0xFFFE || scalar.value == 0xFFFF { continue }
             out.unicodeScalars.append(scalar)
         }
     }

@@ -316,7 +316,9 @@ public func planSummary(_ layout: PlanLayout, origin: String? = nil, width: Int 
     if plan.countIn > 0 { total += ", \(plan.countIn * plan.sets) count-in clicks" }
     total += ", \(cueCount) cue\(plural(cueCount))."
     out.append(total)
-    return out.joined(separator: "\n") + "\n"
+    // Text from the preset reaches a terminal: control characters (an escape sequence hidden
+    // in a name) are shown, never obeyed.
+    return out.map(escaped).joined(separator: "\n") + "\n"
 }
 
 /// How the tempo moves through a set: `150 → 190 over steps 1–16, then 190`.

@@ -292,6 +292,8 @@ public func makeCueSheet(plan: SessionPlan, voices: CueVoices?, totalFrames: Int
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
 public func csvField(_ text: String) -> String {
+    // A cell opened in a terminal or a spreadsheet shows control characters, never obeys them.
+    let text = text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" || $0.value == 0x7F }) ? escaped(text) : text
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
     var out = "\""
     for c in text { out += c == "\"" ? "\"\"" : String(c) }

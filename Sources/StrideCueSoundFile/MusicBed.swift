@@ -235,6 +235,7 @@ public struct MusicBed: ~Copyable {
                     }
                     fileEnded = true
                 }
+                try requireFinite(UnsafeBufferPointer(start: raw, count: got * fileChannels), path: path)
                 mapChannels(frames: got)
                 inputStart = 0
                 inputCount = got

@@ -73,7 +73,21 @@ public func readSound(at path: String, maxSeconds: Double = 600) throws(SoundFil
         throw SoundFileError(kind: .io, path: path, call: "sf_readf_float",
                              reason: "read \(read) of \(info.frames) frames (\(cleaned(String(cString: sf_strerror(file)))))")
     }
+    try samples.withUnsafeBufferPointer { (buffer) throws(SoundFileError) in try requireFinite(buffer, path: path) }
     return DecodedSound(samples: samples, sampleRate: Int(info.samplerate), channels: channels)
+}
+
+/// Refuses decoded audio holding NaN or an infinity: one such sample turns a whole mix silent
+/// or into noise, and aborts LAME's MP3 encoder. Floating-point WAV, FLAC-free formats and
+/// hostile files can hold them; integer formats cannot.
+/// - Throws: `.unreadable` (exit 65), naming the file and the first bad frame's time.
+func requireFinite(_ samples: UnsafeBufferPointer<Float>, path: String) throws(SoundFileError) {
+    // One pass that the compiler vectorizes: x − x is 0 for every finite x, NaN otherwise.
+    var check: Float = 0
+    for x in samples { check += x - x }
+    guard check.isNaN else { return }
+    throw SoundFileError(kind: .unreadable, path: path, call: "sf_readf_float",
+                         reason: "holds samples that are not numbers (NaN or infinity); StrideCue refuses such audio")
 }
 
 /// Converts mono samples to another rate with libsamplerate's best sinc converter.

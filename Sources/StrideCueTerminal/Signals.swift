@@ -43,9 +43,10 @@ public func noteSignal(_ signal: Int32) {
     }
 }
 
-/// Writes one line to standard error.
+/// Writes one line to standard error. Control characters in it (from a file name, a preset,
+/// a flag) are shown as escapes, never sent raw to the terminal.
 public func printError(_ line: String) {
-    writeStandardError(line + "\n")
+    writeStandardError(escaped(line) + "\n")
 }
 
 /// Writes text to file descriptor 2 as is, unbuffered (C's `stderr` is shared mutable state).

@@ -314,7 +314,7 @@ struct CheckPresets: ParsableCommand {
                     _ = try preflight(ResolvedSession(plan: preset.plan, preset: loaded), data: data, format: checkFormat)
                     let plan = preset.plan
                     let cues = cueCount(preset.root)
-                    print("ok  \(file.path)  (\(plan.sets) set\(plan.sets == 1 ? "" : "s"), "
+                    print("ok  \(escaped(file.path))  (\(plan.sets) set\(plan.sets == 1 ? "" : "s"), "
                           + "\(PlanText.clock(Timeline.planDuration(of: plan))), \(cues) cue\(cues == 1 ? "" : "s"))")
                 } catch {
                     let (message, code) = explain(error)

@@ -54,11 +54,11 @@ struct Presets: ParsableCommand {
         if let folder = locator.userFolder {
             let count = rows.filter { $0.file.source == .user }.count
             lines.append(count == 0
-                ? "Your presets: \(folder) (none yet: 'stridecue preset new NAME --from bum-kicks' makes one)"
-                : "Your presets: \(folder)")
+                ? "Your presets: \(escaped(folder)) (none yet: 'stridecue preset new NAME --from bum-kicks' makes one)"
+                : "Your presets: \(escaped(folder))")
         }
         if !locator.extraFolders.isEmpty {
-            lines.append("From STRIDECUE_PRESETS: " + locator.extraFolders.joined(separator: ", "))
+            lines.append("From STRIDECUE_PRESETS: " + locator.extraFolders.map(escaped).joined(separator: ", "))
         }
         return lines.joined(separator: "\n") + "\n"
     }

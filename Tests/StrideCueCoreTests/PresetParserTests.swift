@@ -307,7 +307,7 @@ struct SplitMix64: RandomNumberGenerator {
         ("a: - b", 1, 4, "a list cannot start on the same line as its key; put each '- item' on a line of its own"),
         ("a: 1\n- b", 2, 1, "expected a key like 'name: value', found a list item"),
         ("a: 1\njust text", 2, 1, "expected a key like 'name: value'"),
-        ("a: {b}", 1, 6, "expected ': ' after the key 'b'"),
+        ("a: {\"b\" x}", 1, 9, "expected ': ' after the key 'b'"),
         ("a: [b: 1]", 1, 6, "'key: value' pairs cannot be list items; use { } for a mapping"),
         ("a: {b: 1] }", 1, 9, "expected ',' or '}'"),
         ("a: [|]", 1, 5, "block text ('|' or '>') cannot be used inside [ ] or { }"),

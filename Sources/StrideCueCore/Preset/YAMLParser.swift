@@ -288,17 +288,22 @@ struct YAMLParser {
                     throw fail("a key must fit on one line", at: keyStart)
                 }
                 try skipFlowSpace(open: open, parentIndent: parentIndent)
+                let value: YAMLNode
+                if at(pos) == UInt8(ascii: ",") || at(pos) == close {
+                    // `{a: 1, b}`: a key alone has no value, as in every YAML reader.
+                    value = emptyScalar(at: keySpan.end)
+                } else {
                 guard at(pos) == UInt8(ascii: ":") else {
                     throw fail("expected ': ' after the key '\(quotedForMessage(key))'", at: pos)
                 }
                 pos += 1
                 let colonEnd = pos
                 try skipFlowSpace(open: open, parentIndent: parentIndent)
-                let value: YAMLNode
                 if at(pos) == UInt8(ascii: ",") || at(pos) == close {
                     value = emptyScalar(at: colonEnd)
                 } else {
                     value = try parseFlowNode(parentIndent: parentIndent, depth: depth)
+                }
                 }
                 if let first = firstLines[key] {
                     throw fail("duplicate key '\(quotedForMessage(key))' (first at line \(first))", at: keyStart)
@@ -349,7 +354,10 @@ struct YAMLParser {
             } else if isBreak(c) {
                 let (spaces, content) = try indentation(ofLineAt: skipBreak(pos))
                 let d = at(content)
-                if d != 0 && !isBreak(d) && d != UInt8(ascii: "#")
+                // A closing bracket may sit at any indentation (`]` at column 1 ends a list
+                // opened after a top-level key); other content must be indented past the block.
+                let closes = d == UInt8(ascii: "]") || d == UInt8(ascii: "}")
+                if d != 0 && !isBreak(d) && d != UInt8(ascii: "#") && !closes
                     && (spaces <= parentIndent || isDocumentMarker("---", at: content) || isDocumentMarker("...", at: content)) {
                     throw unclosed(open)
                 }
@@ -612,6 +620,8 @@ struct YAMLParser {
         var p = headerEnd
         while at(p) != 0 {
             let lineStart = skipBreak(p)
+            // The break ending the file's last line starts no line of its own.
+            if at(lineStart) == 0 { break }
             var i = lineStart
             while at(i) == UInt8(ascii: " ") { i += 1 }
             let spaces = i - lineStart

@@ -1,0 +1,158 @@
+import CYAML
+import StrideCueCore
+import Testing
+
+/// The preset reader checked against libyaml, the reference C implementation: for every document
+/// in the subset presets are written in, both must build the same tree (keys in order, scalar text
+/// after quotes, escapes, folding and chomping are resolved).
+@Suite struct LibYAMLAgreementTests {
+    /// A tree both readers can build, without spans or styles.
+    indirect enum Tree: Equatable, CustomStringConvertible {
+        case text(String)
+        case map([(String, Tree)])
+        case list([Tree])
+
+        static func == (a: Tree, b: Tree) -> Bool {
+            switch (a, b) {
+            case (.text(let x), .text(let y)): x == y
+            case (.list(let x), .list(let y)): x == y
+            case (.map(let x), .map(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+            default: false
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .text(let s): "\"\(s.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined())\""
+            case .list(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
+            case .map(let entries): "{" + entries.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "}"
+            }
+        }
+    }
+
+    static func ours(_ source: String) throws -> Tree {
+        func convert(_ node: YAMLNode) -> Tree {
+            switch node {
+            case .scalar(let text, _, _): .text(text)
+            case .sequence(let items, _): .list(items.map(convert))
+            case .mapping(let entries, _): .map(entries.map { ($0.key, convert($0.value)) })
+            }
+        }
+        return convert(try parseYAML(Array(source.utf8), file: "t.yaml"))
+    }
+
+    struct LibYAMLError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// libyaml's events folded into a tree; mapping keys must be scalars (as in every preset).
+    static func libyaml(_ source: String) throws -> Tree {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { throw LibYAMLError(description: "yaml_parser_initialize failed") }
+        defer { yaml_parser_delete(&parser) }
+        let bytes = Array(source.utf8)
+        return try bytes.withUnsafeBufferPointer { buffer in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            // Open collections; a mapping keeps its pending key.
+            enum Open { case map([(String, Tree)], key: String?), list([Tree]) }
+            var stack: [Open] = []
+            var root: Tree?
+            func add(_ tree: Tree) throws {
+                guard let top = stack.popLast() else { root = tree; return }
+                switch top {
+                case .list(var items):
+                    items.append(tree)
+                    stack.append(.list(items))
+                case .map(var entries, let key):
+                    if let key {
+                        entries.append((key, tree))
+                        stack.append(.map(entries, key: nil))
+                    } else {
+                        guard case .text(let k) = tree else { throw LibYAMLError(description: "a key that is not text") }
+                        stack.append(.map(entries, key: k))
+                    }
+                }
+            }
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else {
+                    let problem = parser.problem.map { String(cString: $0) } ?? "unknown"
+                    throw LibYAMLError(description: "libyaml: \(problem) at line \(parser.problem_mark.line + 1)")
+                }
+                defer { yaml_event_delete(&event) }
+                switch event.type {
+                case YAML_SCALAR_EVENT:
+                    let scalar = event.data.scalar
+                    let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                    try add(.text(text))
+                case YAML_SEQUENCE_START_EVENT: stack.append(.list([]))
+                case YAML_MAPPING_START_EVENT: stack.append(.map([], key: nil))
+                case YAML_SEQUENCE_END_EVENT:
+                    guard case .list(let items) = stack.popLast() else { throw LibYAMLError(description: "unbalanced") }
+                    try add(.list(items))
+                case YAML_MAPPING_END_EVENT:
+                    guard case .map(let entries, _) = stack.popLast() else { throw LibYAMLError(description: "unbalanced") }
+                    try add(.map(entries))
+                case YAML_STREAM_END_EVENT:
+                    guard let root else { throw LibYAMLError(description: "no document") }
+                    return root
+                default: break
+                }
+            }
+        }
+    }
+
+    /// Documents inside the preset subset: block and flow collections, every scalar style,
+    /// chomping at the end of the file and before more keys, comments, unicode and escapes.
+    static let documents: [String] = [
+        "name: Bum kicks\ncadence: 190\n",
+        "---\nname: a\n...\n",
+        "a: 1\nb:\n  c: 2\n  d: [x, y, z]\n",
+        "list:\n  - 1\n  - two\n  - {k: v, w: 'q'}\n",
+        "list:\n- a\n- b\n",
+        "nested:\n  - - 1\n    - 2\n  - - 3\n",
+        "items:\n  - name: one\n    at: 3\n  - name: two\n    at: 4\n",
+        "s: 'it''s'\n",
+        "d: \"tab\\there \\\"q\\\" \\u00e9 \\x41 \\\\\"\n",
+        "d: \"line one\n  line two\n\n  para\"\n",
+        "p: plain text\n  continued here\n",
+        "p: a # comment\n# full line\nq: b#not a comment\n",
+        "e:\nf: ''\n",
+        "lit: |\n  one\n   two\n  three\nnext: 1\n",
+        "lit: |-\n  one\n  two\n\nnext: 1\n",
+        "lit: |+\n  one\n  two\n\nnext: 1\n",
+        "lit: |+\n  one\n\n",
+        "lit: |+\n  one\n",
+        "lit: |\n  one\n\n\n",
+        "fold: >\n  one\n  two\n\n  three\n   indented\n  four\n",
+        "fold: >-\n  a\n  b\n",
+        "fold: >+\n  a\n  b\n\n",
+        "fold: >+\n  a\n",
+        "ind: |2\n    two more\n  base\n",
+        "flow: {a: 1, b: [2, 3], c: {d: e}}\n",
+        "flow: [\n  a,\n  b,\n]\n",
+        "flow: {\n  a: 1,\n  b: 2\n}\n",
+        "flow: {b: 1, c}\n",
+        "flow: [a, b\n]\n",
+        "k: \"\"\n",
+        "unicode: Zürich → ✓ 🏃\n",
+        "colon: a:b\nurl: http://x/y\n",
+        "dash: -1\nq: '-'\n",
+        "\u{FEFF}bom: yes\n",
+        "key with spaces: v\n\"quoted key\": w\n'single key': x\n",
+        "cues:\n  - say: pull through\n    every: 2\n    offset: 1\n  - say: pop forwards\n    every: 2\n",
+    ]
+
+    @Test(arguments: documents)
+    func bothReadersBuildTheSameTree(_ source: String) throws {
+        let expected = try Self.libyaml(source)
+        let got = try Self.ours(source)
+        #expect(got == expected, "\(got) ≠ libyaml's \(expected)")
+    }
+
+    /// The differential check can fail: a document the two read differently is told apart.
+    @Test func theComparisonSeesADifference() throws {
+        #expect(try Self.libyaml("a: 'x'\n") != Self.ours("a: 'y'\n"))
+        #expect(try Self.libyaml("a: [1, 2]\n") != Self.ours("a: [2, 1]\n"))
+    }
+}
