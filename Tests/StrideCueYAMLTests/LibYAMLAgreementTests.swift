@@ -1,4 +1,7 @@
 import CYAML
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrideCueCore
 import Testing
 
@@ -47,16 +50,29 @@ import Testing
 
     /// libyaml's events folded into a tree; mapping keys must be scalars (as in every preset).
     static func libyaml(_ source: String) throws -> Tree {
+        try libyamlWithSpans(Array(source.utf8)).tree
+    }
+
+    /// Scalar spans in document order, in characters (libyaml's marks count characters).
+    struct Read {
+        var tree: Tree
+        var scalarSpans: [Range<Int>]
+        /// Indices into `scalarSpans` of `|` and `>` block scalars.
+        var blockScalars: Set<Int> = []
+    }
+
+    static func libyamlWithSpans(_ bytes: [UInt8]) throws -> Read {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw LibYAMLError(description: "yaml_parser_initialize failed") }
         defer { yaml_parser_delete(&parser) }
-        let bytes = Array(source.utf8)
         return try bytes.withUnsafeBufferPointer { buffer in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             // Open collections; a mapping keeps its pending key.
             enum Open { case map([(String, Tree)], key: String?), list([Tree]) }
             var stack: [Open] = []
             var root: Tree?
+            var spans: [Range<Int>] = []
+            var blocks: Set<Int> = []
             func add(_ tree: Tree) throws {
                 guard let top = stack.popLast() else { root = tree; return }
                 switch top {
@@ -84,6 +100,8 @@ import Testing
                 case YAML_SCALAR_EVENT:
                     let scalar = event.data.scalar
                     let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                    if scalar.style == YAML_LITERAL_SCALAR_STYLE || scalar.style == YAML_FOLDED_SCALAR_STYLE { blocks.insert(spans.count) }
+                    spans.append(event.start_mark.index..<event.end_mark.index)
                     try add(.text(text))
                 case YAML_SEQUENCE_START_EVENT: stack.append(.list([]))
                 case YAML_MAPPING_START_EVENT: stack.append(.map([], key: nil))
@@ -95,7 +113,7 @@ import Testing
                     try add(.map(entries))
                 case YAML_STREAM_END_EVENT:
                     guard let root else { throw LibYAMLError(description: "no document") }
-                    return root
+                    return Read(tree: root, scalarSpans: spans, blockScalars: blocks)
                 default: break
                 }
             }
@@ -148,6 +166,111 @@ import Testing
         let expected = try Self.libyaml(source)
         let got = try Self.ours(source)
         #expect(got == expected, "\(got) ≠ libyaml's \(expected)")
+    }
+
+    /// Our scalars' spans, converted from bytes to characters past a byte-order mark.
+    static func ourScalarSpans(_ bytes: [UInt8]) throws -> [Range<Int>] {
+        let bom = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        // Characters before each byte offset: count the bytes that start a UTF-8 sequence.
+        var charsBefore = [Int](repeating: 0, count: bytes.count + 1)
+        for i in 0..<bytes.count {
+            charsBefore[i + 1] = charsBefore[i] + (i >= bom && bytes[i] & 0xC0 != 0x80 ? 1 : 0)
+        }
+        var spans: [Range<Int>] = []
+        func walk(_ node: YAMLNode) {
+            switch node {
+            case .scalar(_, _, let span): spans.append(charsBefore[span.start]..<charsBefore[span.end])
+            case .sequence(let items, _): items.forEach(walk)
+            case .mapping(let entries, _):
+                for entry in entries {
+                    spans.append(charsBefore[entry.keySpan.start]..<charsBefore[entry.keySpan.end])
+                    walk(entry.value)
+                }
+            }
+        }
+        walk(try parseYAML(bytes, file: "t.yaml"))
+        return spans
+    }
+
+    /// Same spans, scalar by scalar. One convention differs on purpose: a block scalar's span
+    /// ends at its last character of text, so an edit replacing it keeps the line breaks and
+    /// blank lines after it; libyaml's runs on through them. Only blanks may lie in between.
+    static func expectSameSpans(_ bytes: [UInt8], _ theirs: Read, _ what: String,
+                                sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let ours = try ourScalarSpans(bytes)
+        #expect(ours.count == theirs.scalarSpans.count, "\(what): scalar count", sourceLocation: sourceLocation)
+        let characters = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars.drop { $0 == "\u{FEFF}" })
+        for (index, (mine, libs)) in zip(ours, theirs.scalarSpans).enumerated() {
+            if theirs.blockScalars.contains(index) {
+                let between = mine.upperBound <= libs.upperBound ? characters[mine.upperBound..<libs.upperBound] : []
+                #expect(mine.lowerBound == libs.lowerBound && mine.upperBound <= libs.upperBound
+                        && between.allSatisfy { $0 == " " || $0 == "\n" },
+                        "\(what): block scalar \(index) at \(mine), libyaml \(libs)", sourceLocation: sourceLocation)
+            } else {
+                #expect(mine == libs, "\(what): scalar \(index) at \(mine), libyaml \(libs)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    /// Every preset file the tests use: the shipped drills, the fixtures and the malformed corpus.
+    static let corpus: [String] = {
+        let tests = String(#filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/"))
+        let root = String(tests.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        var files: [String] = []
+        for folder in ["\(root)/Presets", "\(tests)/StrideCueCLITests/Fixtures", "\(tests)/StrideCueCLITests/Malformed"] {
+            guard let dir = opendir(folder) else { continue }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name.hasSuffix(".yaml") { files.append("\(folder)/\(name)") }
+            }
+        }
+        return files.sorted()
+    }()
+
+    static func contents(of path: String) -> [UInt8] {
+        guard let file = fopen(path, "rb") else { return [] }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, file)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+
+    @Test func theCorpusIsFound() {
+        #expect(Self.corpus.count >= 60, "found \(Self.corpus.count) preset files")
+        #expect(Self.corpus.contains { $0.hasSuffix("Presets/bum-kicks.yaml") })
+    }
+
+    /// What we accept, libyaml accepts with the same tree and the same scalar spans;
+    /// nothing libyaml refuses is accepted.
+    @Test(arguments: corpus)
+    func aCorpusFileReadsAsLibYAMLReadsIt(_ path: String) throws {
+        let bytes = Self.contents(of: path)
+        let theirs: Read
+        do {
+            theirs = try Self.libyamlWithSpans(bytes)
+        } catch {
+            #expect(throws: PresetError.self, "libyaml refuses \(path) (\(error)), so must we") {
+                _ = try parseYAML(bytes, file: path)
+            }
+            return
+        }
+        guard let ours = try? parseYAML(bytes, file: path) else { return }  // the subset refuses more
+        _ = ours
+        let tree = try Self.ours(String(decoding: bytes, as: UTF8.self))
+        #expect(tree == theirs.tree, "\(path): \(tree) ≠ libyaml's \(theirs.tree)")
+        try Self.expectSameSpans(bytes, theirs, path)
+    }
+
+    @Test(arguments: documents)
+    func theInlineDocumentsHaveLibYAMLsSpans(_ source: String) throws {
+        let bytes = Array(source.utf8)
+        try Self.expectSameSpans(bytes, Self.libyamlWithSpans(bytes), "inline")
     }
 
     /// The differential check can fail: a document the two read differently is told apart.
