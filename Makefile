@@ -8,7 +8,7 @@ BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-de
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
-.PHONY: all build demo test bench deps test-deps bench-deps install golden clean
+.PHONY: all build demo test bench deps test-deps bench-deps install install-files golden clean
 
 all: build
 
@@ -52,6 +52,7 @@ demo: build
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/check-install.sh .build/debug/stridecue
 
 bench: bench-deps build
 	scripts/bench.sh $(RELEASE_BIN)
@@ -65,9 +66,27 @@ golden:
 	STRIDECUE_RECORD=1 $(SWIFT) test --filter Golden
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stridecue
-	install -m 755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/stridecue
+	$(MAKE) --no-print-directory install-files BIN=$(RELEASE_BIN) CONFIG=release
+
+# The binary, the drills and sounds, completions for bash, zsh and fish (ArgumentParser writes
+# them from the commands themselves) and the stridecue(1) man page (its generate-manual tool, run
+# on the same binary, so the page always matches the commands).
+BIN    ?= $(RELEASE_BIN)
+CONFIG ?= release
+MANDATE = $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
+install-files:
+	$(SWIFT) build -c $(CONFIG) --product generate-manual
+	rm -rf .build/man && mkdir -p .build/man
+	.build/$(CONFIG)/generate-manual $(BIN) --date $(MANDATE) --output-directory .build/man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stridecue $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stridecue
 	cp -r Presets Sounds $(DESTDIR)$(PREFIX)/share/stridecue/
+	install -m 644 .build/man/stridecue.1 $(DESTDIR)$(PREFIX)/share/man/man1/stridecue.1
+	$(BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stridecue
+	$(BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_stridecue
+	$(BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/stridecue.fish
 
 clean:
 	rm -rf .build bum-kicks.wav

@@ -9,7 +9,7 @@ import StrideCueTerminal
 /// Flags for files meant for a phone — format quality, loudness, music — shared by `render`
 /// and `export`.
 struct PhoneOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "For .mp3, .ogg and .opus: 0 (smallest file) to 10 (best sound). Default 7 (MP3 ≈ LAME -V3).")
+    @Option(parsing: .unconditional, help: "For .mp3, .ogg and .opus: 0 (smallest file) to 10 (best sound). Default 7 (MP3 about LAME -V3).")
     var quality: WholeValue?
 
     @Option(parsing: .unconditional,

@@ -36,10 +36,10 @@ struct Play: ParsableCommand {
     @Option(help: "The ALSA device (PCM) to play on; 'stridecue devices' lists them.")
     var device = DeviceName("default")
 
-    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000–192000; the device must play it exactly.")
+    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000 to 192000; the device must play it exactly.")
     var rate = SampleRateValue(48_000)
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Sound card buffer in milliseconds, 10–2000 (5 ms periods).", valueName: "ms"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sound card buffer in milliseconds, 10 to 2000 (5 ms periods).", valueName: "ms"))
     var latency = DecimalValue(20)
 
     @Flag(name: .customLong("no-keys"), help: "Do not read keys from the terminal.")

@@ -11,7 +11,7 @@ struct SessionOptions: ParsableArguments {
     @Argument(help: "A preset name from Presets/ (e.g. bum-kicks) or a path to a .yaml file. Without one: a plain click track.")
     var preset: String?
 
-    @Option(name: .customLong("spm"), parsing: .unconditional, help: "Cadence in steps per minute, 30–300; fractions allowed (172.5). Overrides the preset's cadence. Default 180.")
+    @Option(name: .customLong("spm"), parsing: .unconditional, help: "Cadence in steps per minute, 30 to 300; fractions allowed (172.5). Overrides the preset's cadence. Default 180.")
     var spm: CadenceValue?
 
     @Option(parsing: .unconditional, help: "Length: 90s, 10m, 1h or 1:30. Without a preset, the track's length (default 10m); with one, a cap.")
@@ -23,10 +23,10 @@ struct SessionOptions: ParsableArguments {
     @Option(name: .customLong("accent-every"), parsing: .unconditional, help: "Accent the first of every N steps (2 marks one foot); 0 for none.")
     var accentEvery: WholeValue?
 
-    @Option(parsing: .unconditional, help: "Clicks per step, 1–4 (softer clicks between steps).")
+    @Option(parsing: .unconditional, help: "Clicks per step, 1 to 4 (softer clicks between steps).")
     var subdivide: WholeValue?
 
-    @Option(name: .customLong("count-in"), parsing: .unconditional, help: "Count-in clicks before each set, 0–32.")
+    @Option(name: .customLong("count-in"), parsing: .unconditional, help: "Count-in clicks before each set, 0 to 32.")
     var countIn: WholeValue?
 
     func validate() throws {
@@ -49,7 +49,7 @@ struct SessionOptions: ParsableArguments {
 
 /// `--rate` and `--channels` of a written track, shared by `render` and `export`.
 struct TrackFormatOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000–192000. Opus takes 8000, 12000, 16000, 24000 or 48000; MP3 at most 48000.")
+    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000 to 192000. Opus takes 8000, 12000, 16000, 24000 or 48000; MP3 at most 48000.")
     var rate = SampleRateValue(48_000)
 
     @Option(parsing: .unconditional, help: "1 (mono) or 2 (stereo).")

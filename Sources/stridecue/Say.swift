@@ -43,7 +43,7 @@ struct Say: ParsableCommand {
     @Option(help: "voice (words) or tone (a motif with the words' rhythm and pitch).")
     var style: String = CueStyle.voice.rawValue
 
-    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000–192000.")
+    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000 to 192000.")
     var rate = SampleRateValue(48_000)
 
     func validate() throws {
