@@ -98,30 +98,27 @@ struct RendererTests {
         }
     }
 
-    @Test func aFullVoicePoolFadesTheOldestInsteadOfDroppingClicks() {
-        // A 2 s sample at 20 events a second needs 40 voices; at 300 spm × 4 with a
-        // long sample, more than the pool holds: the oldest fade, the track stays smooth.
-        let long = [Float](repeating: 0, count: 1) + (1..<96_000).map { i in Float(0.3) * Float(_sin(Double(i) * 0.05)) * Float(1 - Double(i) / 96_000) }
-        let sound = ClickSound(name: "long", sampleRate: 48_000, accent: long, step: long, subdivision: long)
-        let renderer = Renderer(plan: SessionPlan(cadence: 300, setLength: .steps(100), subdivide: 4, sound: "long"),
-                                sound: sound, format: RenderFormat(sampleRate: 48_000, channels: 1))
-        var buffer = [Float](repeating: 0, count: 512)
-        var previous: Float = 0
-        var worst: Float = 0
-        while true {
-            let n = buffer.withUnsafeMutableBufferPointer { renderer.render(into: $0) }
-            if n == 0 { break }
-            for i in 0..<n { worst = max(worst, abs(buffer[i] - previous)); previous = buffer[i] }
-        }
-        #expect(renderer.isFinished)
-        #expect(worst.isFinite)
-    }
-
     @Test func cappedTrackFadesToSilenceAtTheEnd() {
-        // Cut in the middle of a click: the last sample is 0, the one before it small.
+        // Cut in the middle of a click (the second step sounds at 1/3 s): the cap's last 5 ms
+        // are the uncut track times a straight line down to exactly 0 on the last frame, and
+        // everything before the fade is untouched.
         let plan = SessionPlan(cadence: 180, setLength: .steps(30), sound: "cowbell")
-        let out = renderAll(plan, sound: "cowbell", cap: 1.0 / 3 + 0.01)
-        #expect(out.last == 0)
+        let cut = renderAll(plan, sound: "cowbell", cap: 1.0 / 3 + 0.01)
+        let whole = renderAll(plan, sound: "cowbell")
+        let fade = Int((Renderer.endFadeSeconds * 48_000).rounded())
+        #expect(fade == 240)
+        #expect(cut.count == Int(((1.0 / 3 + 0.01) * 48_000).rounded()))
+        let fadeStart = cut.count - fade
+        #expect(Array(cut[0..<fadeStart]) == Array(whole[0..<fadeStart]))
+        var worst: Float = 0
+        for i in fadeStart..<cut.count {
+            let gain = Float(cut.count - 1 - i) / Float(fade)
+            worst = max(worst, abs(cut[i] - whole[i] * gain))
+        }
+        #expect(worst < 1e-6, "fade departs from a straight line by \(worst)")
+        #expect(cut.last == 0)
+        // The fade matters here: the uncut track is loud where the cap falls.
+        #expect(whole[fadeStart..<cut.count].map(abs).max()! > 0.05)
     }
 
     @Test func stereoChannelsCarryTheSameSignal() {
@@ -143,6 +140,52 @@ struct RendererTests {
             total += n
         }
         #expect(total == 1_960)
+    }
+
+    @Test func fadeOutIsAStraightLineToZero() {
+        // Fade out in the middle of the first click: 960 frames from frame 100 down to 0.
+        let plan = SessionPlan(cadence: 180, setLength: .steps(30))
+        let whole = renderAll(plan, sound: "beep", block: 100)
+        let renderer = Renderer(plan: plan, sound: ClickSound.builtIn("beep", sampleRate: 48_000)!,
+                                format: RenderFormat(sampleRate: 48_000, channels: 1))
+        var out: [Float] = []
+        var buffer = [Float](repeating: 0, count: 100)
+        _ = buffer.withUnsafeMutableBufferPointer { renderer.render(into: $0) }
+        out += buffer
+        renderer.fadeOut(frames: 960)
+        while true {
+            let n = buffer.withUnsafeMutableBufferPointer { renderer.render(into: $0) }
+            if n == 0 { break }
+            out += buffer[0..<n]
+        }
+        #expect(out.count == 1_060)
+        #expect(Array(out[0..<100]) == Array(whole[0..<100]))
+        let worst = (100..<1_060).map { i in abs(out[i] - whole[i] * Float(1_059 - i) / 960) }.max()!
+        #expect(worst < 1e-6, "fade departs from a straight line by \(worst)")
+        #expect(out.last == 0)
+        #expect(whole[100..<1_060].map(abs).max()! > 0.05, "the beep sounds where the fade runs")
+    }
+
+    @Test func aStolenVoiceFadesOutInsteadOfStoppingDead() {
+        // A 4 s tone that rises and falls over 64 frames, 20 clicks a second: from the 65th
+        // click on, the pool is full and the oldest voice must give way. Cut dead it would
+        // drop 0.01 in one sample; faded over the steal fade it falls 0.01/32 a sample.
+        let edge = 64
+        let tone = (0..<192_000).map { i in Float(0.01) * Float(min(i, 191_999 - i, edge)) / Float(edge) }
+        let sound = ClickSound(name: "tone", sampleRate: 48_000, accent: tone, step: tone, subdivision: tone)
+        let renderer = Renderer(plan: SessionPlan(cadence: 300, setLength: .steps(30), subdivide: 4, sound: "tone"),
+                                sound: sound, format: RenderFormat(sampleRate: 48_000, channels: 1))
+        var out: [Float] = []
+        var buffer = [Float](repeating: 0, count: 512)
+        while true {
+            let n = buffer.withUnsafeMutableBufferPointer { renderer.render(into: $0) }
+            if n == 0 { break }
+            out += buffer[0..<n]
+        }
+        // The pool filled: at 3.3 s, 64 voices sound (0.64), not the 66 clicks started so far.
+        #expect(abs(out[Int(3.3 * 48_000)] - 0.64) < 1e-3, "level at 3.3 s: \(out[Int(3.3 * 48_000)])")
+        let worstStep = zip(out.dropFirst(), out).map { abs($0 - $1) }.max()!
+        #expect(worstStep < 0.002, "a step of \(worstStep) between samples")
     }
 
     /// Golden hashes of short 16-bit renders of each built-in sound. Any change to the sounds,
