@@ -750,6 +750,19 @@ struct YAMLParser {
             guard valid else {
                 throw fail("preset is not valid UTF-8 text (byte \(hex(b))); is it a binary file?", at: i)
             }
+            // YAML 1.1 readers (libyaml, PyYAML) end a line at U+0085, U+2028 and U+2029, YAML 1.2
+            // readers do not: in a comment one would hide from us a key that they see.
+            if b == 0xC2 && text[i + 1] == 0x85 {
+                throw fail("preset contains U+0085 (next line), which some YAML readers take as a line break; use a plain line break", at: i)
+            }
+            if b == 0xE2 && text[i + 1] == 0x80 && (text[i + 2] == 0xA8 || text[i + 2] == 0xA9) {
+                let name = text[i + 2] == 0xA8 ? "U+2028 (line separator)" : "U+2029 (paragraph separator)"
+                throw fail("preset contains \(name), which some YAML readers take as a line break; use a plain line break", at: i)
+            }
+            // The other C1 controls are not YAML text, and U+009B starts a terminal escape sequence.
+            if b == 0xC2 && text[i + 1] <= 0x9F {
+                throw fail("preset contains the control character U+00\(hex(text[i + 1]).dropFirst(2)); is it a binary file?", at: i)
+            }
             i += length
         }
     }
