@@ -8,7 +8,7 @@ BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-de
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
-.PHONY: all build demo test bench deps test-deps bench-deps install golden clean
+.PHONY: all build demo test fuzz bench deps test-deps bench-deps install golden clean
 
 all: build
 
@@ -53,6 +53,23 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The libFuzzer target over the YAML reader, the preset decoder and the editor, under
+# AddressSanitizer, for FUZZ_SECONDS. Seeds: Tests/FuzzCorpus, the shipped presets and the
+# malformed corpus; what it learns stays in $(FUZZ_DIR)/corpus, a crash in $(FUZZ_DIR)/crash-*
+# (replay it with `swift run StrideCueFuzz FILE` and make it a test).
+FUZZ_SECONDS ?= 300
+FUZZ_DIR      = .build-fuzz
+FUZZ_BIN      = $(FUZZ_DIR)/debug/StrideCueFuzz
+fuzz: deps
+	mkdir -p $(FUZZ_DIR)/corpus
+	@echo "Building the fuzzer (log: $(FUZZ_DIR)/build.log)"
+	@$(SWIFT) build -c debug --scratch-path $(FUZZ_DIR) --product StrideCueFuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library >$(FUZZ_DIR)/build.log 2>&1 \
+	  || { grep -v 'Cannot export local symbol' $(FUZZ_DIR)/build.log >&2; exit 1; }
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+	  -dict=Tests/FuzzCorpus/yaml.dict -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 \
+	  $(FUZZ_DIR)/corpus Tests/FuzzCorpus/seeds Presets Tests/StrideCueCLITests/Malformed
+
 bench: bench-deps build
 	scripts/bench.sh $(RELEASE_BIN)
 	scripts/bench-play.sh $(RELEASE_BIN)
@@ -70,4 +87,4 @@ install: build
 	cp -r Presets Sounds $(DESTDIR)$(PREFIX)/share/stridecue/
 
 clean:
-	rm -rf .build bum-kicks.wav
+	rm -rf .build $(FUZZ_DIR) bum-kicks.wav
