@@ -163,6 +163,40 @@ import Testing
         #expect(plan.name == "a\u{2028}b")
     }
 
+    // MARK: What other YAML readers refuse
+
+    @Test(arguments: [
+        ("a: 1\n\t\n", 2, 1, "tab in indentation; indent with spaces"),
+        ("a: 1\n  \t# note\nb: 2\n", 2, 3, "tab in indentation; indent with spaces"),
+        ("a: 1\n|b: 2\n", 2, 1, "a key cannot start with '|'; quote it"),
+        ("a: 1\n>b: 2\n", 2, 1, "a key cannot start with '>'; quote it"),
+        ("a: 1\n[b: 2\n", 2, 1, "a key cannot start with '['; quote it"),
+        ("a: 1\n{b: 2\n", 2, 1, "a key cannot start with '{'; quote it"),
+        ("a: {b:}\n", 1, 6, "put a space after ':' in { }"),
+        ("a: {\n  b\n  : 1}\n", 3, 3, "the ':' after a key must be on the key's line"),
+    ])
+    func whatLibYAMLRefusesIsRefusedWithAPosition(source: String, line: Int, column: Int, message: String) {
+        var thrown: PresetError?
+        do { _ = try parseYAML(Array(source.utf8), file: Self.file) } catch { thrown = error }
+        #expect(thrown == PresetError(file: Self.file, line: line, column: column, message: message))
+    }
+
+    @Test(arguments: [
+        ("about: |+\n  one", "one"),
+        ("about: |+\n  one\n", "one\n"),
+        ("about: |+\n  one\n\n", "one\n\n"),
+        ("about: |+\n  one\n\n  ", "one\n\n"),
+        ("about: >\n  one\n  two", "one two"),
+        ("about: >\n  #", "#"),
+    ])
+    func blockTextEndingTheFileKeepsOnlyTheBreaksThere(source: String, text: String) throws {
+        guard case .scalar(let value, _, _)? = try parseYAML(Array(source.utf8), file: Self.file).entry("about")?.value else {
+            Issue.record("no about in \(source.debugDescription)")
+            return
+        }
+        #expect(value == text)
+    }
+
     // MARK: Edits keep to the schema
 
     @Test func editsQuoteTextThatWouldReadAsAnotherType() throws {
