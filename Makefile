@@ -56,11 +56,12 @@ test: test-deps
 # The libFuzzer target over the YAML reader, the preset decoder and the editor, under
 # AddressSanitizer, for FUZZ_SECONDS. Seeds: Tests/FuzzCorpus, the shipped presets and the
 # malformed corpus; what it learns stays in $(FUZZ_DIR)/corpus, a crash in $(FUZZ_DIR)/crash-*
-# (replay it with `swift run StrideCueFuzz FILE` and make it a test).
+# (replay it with `swift run StrideCueFuzz FILE` and make it a test). Then every input it kept
+# that StrideCue's reader accepts must read the same in libyaml (a differential check).
 FUZZ_SECONDS ?= 300
 FUZZ_DIR      = .build-fuzz
 FUZZ_BIN      = $(FUZZ_DIR)/debug/StrideCueFuzz
-fuzz: deps
+fuzz: test-deps
 	mkdir -p $(FUZZ_DIR)/corpus
 	@echo "Building the fuzzer (log: $(FUZZ_DIR)/build.log)"
 	@$(SWIFT) build -c debug --scratch-path $(FUZZ_DIR) --product StrideCueFuzz \
@@ -69,6 +70,9 @@ fuzz: deps
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
 	  -dict=Tests/FuzzCorpus/yaml.dict -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 \
 	  $(FUZZ_DIR)/corpus Tests/FuzzCorpus/seeds Presets Tests/StrideCueCLITests/Malformed
+	@echo "Checking every input the fuzzer kept against libyaml"
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter everyCorpusDocumentWeAcceptLibYAMLReadsTheSame
 
 bench: bench-deps build
 	scripts/bench.sh $(RELEASE_BIN)
