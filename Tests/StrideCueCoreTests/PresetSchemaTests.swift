@@ -174,6 +174,7 @@ import Testing
         ("a: 1\n{b: 2\n", 2, 1, "a key cannot start with '{'; quote it"),
         ("a: {b:}\n", 1, 6, "put a space after ':' in { }"),
         ("a: {\n  b\n  : 1}\n", 3, 3, "the ':' after a key must be on the key's line"),
+        ("about: >\n      \n  text\n", 3, 3, "the text's first line is indented less than an empty line above it; remove the spaces from the empty line"),
     ])
     func whatLibYAMLRefusesIsRefusedWithAPosition(source: String, line: Int, column: Int, message: String) {
         var thrown: PresetError?

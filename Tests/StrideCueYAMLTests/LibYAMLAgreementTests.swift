@@ -162,6 +162,7 @@ import Testing
         "a: {b:}\n",
         "a: [{b:}]\n",
         "a: {\n  b\n  : 1}\n",
+        "about: >\n      \n  text\n",
     ]
 
     @Test(arguments: refusedByBoth)

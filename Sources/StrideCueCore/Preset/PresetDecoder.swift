@@ -551,7 +551,7 @@ func plainTyping(_ node: YAMLNode) -> PlainTyping {
 
 /// Keys whose value is text (and so may need quotes to stay text): `name`, `about`, `caution`,
 /// `caution.say`, `sound`, and a cue's `say` and `sound`.
-public func isTextValue(_ path: PresetKeyPath) -> Bool {
+func isTextValue(_ path: PresetKeyPath) -> Bool {
     guard case .key(let last)? = path.components.last else { return false }
     if last == "say", case .key("count-in")? = path.components.first { return false }
     return ["name", "about", "caution", "say", "sound"].contains(last)

@@ -631,6 +631,9 @@ struct YAMLParser {
         var empty = 0
         // Only the file's last line can lack a line break; an empty line there adds none.
         var lastEmptyEndsInBreak = true
+        // Spaces on the widest empty line before the text: YAML makes more than the text's own
+        // indentation an error, and libyaml takes it as the indentation and ends the text early.
+        var leadingEmptySpaces = 0
         var contentEnd = headerEnd
         var p = headerEnd
         while at(p) != 0 {
@@ -648,7 +651,12 @@ struct YAMLParser {
             }
             if contentIndent == nil && !onlyBlanks {
                 if spaces <= parentIndent || isDocumentMarker("---", at: lineStart) || isDocumentMarker("...", at: lineStart) { break }
+                if spaces < leadingEmptySpaces {
+                    throw fail("the text's first line is indented less than an empty line above it; remove the spaces from the empty line", at: i)
+                }
                 contentIndent = spaces
+            } else if contentIndent == nil {
+                leadingEmptySpaces = max(leadingEmptySpaces, spaces)
             }
             if let indent = contentIndent, spaces >= indent, lineStart + indent < lineEnd {
                 if indent == 0 && (isDocumentMarker("---", at: lineStart) || isDocumentMarker("...", at: lineStart)) { break }
