@@ -8,7 +8,7 @@ BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-de
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
-.PHONY: all build demo test fuzz bench deps test-deps bench-deps install golden clean
+.PHONY: all build demo test bench deps test-deps bench-deps install golden clean
 
 all: build
 
@@ -61,6 +61,7 @@ test: test-deps
 FUZZ_SECONDS ?= 300
 FUZZ_DIR      = .build-fuzz
 FUZZ_BIN      = $(FUZZ_DIR)/debug/StrideCueFuzz
+.PHONY: fuzz
 fuzz: test-deps
 	mkdir -p $(FUZZ_DIR)/corpus
 	@echo "Building the fuzzer (log: $(FUZZ_DIR)/build.log)"
