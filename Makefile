@@ -54,6 +54,28 @@ test: test-deps
 	$(SWIFT) test --skip-build
 	scripts/check-install.sh .build/debug/stridecue
 
+# The libFuzzer target over the YAML reader, the preset decoder and the editor, under
+# AddressSanitizer, for FUZZ_SECONDS. Seeds: Tests/FuzzCorpus, the shipped presets and the
+# malformed corpus; what it learns stays in $(FUZZ_DIR)/corpus, a crash in $(FUZZ_DIR)/crash-*
+# (replay it with `swift run StrideCueFuzz FILE` and make it a test). Then every input it kept
+# that StrideCue's reader accepts must read the same in libyaml (a differential check).
+FUZZ_SECONDS ?= 300
+FUZZ_DIR      = .build-fuzz
+FUZZ_BIN      = $(FUZZ_DIR)/debug/StrideCueFuzz
+.PHONY: fuzz
+fuzz: test-deps
+	mkdir -p $(FUZZ_DIR)/corpus
+	@echo "Building the fuzzer (log: $(FUZZ_DIR)/build.log)"
+	@$(SWIFT) build -c debug --scratch-path $(FUZZ_DIR) --product StrideCueFuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library >$(FUZZ_DIR)/build.log 2>&1 \
+	  || { grep -v 'Cannot export local symbol' $(FUZZ_DIR)/build.log >&2; exit 1; }
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+	  -dict=Tests/FuzzCorpus/yaml.dict -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 \
+	  $(FUZZ_DIR)/corpus Tests/FuzzCorpus/seeds Presets Tests/StrideCueCLITests/Malformed
+	@echo "Checking every input the fuzzer kept against libyaml"
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter everyCorpusDocumentWeAcceptLibYAMLReadsTheSame
+
 bench: bench-deps build
 	scripts/bench.sh $(RELEASE_BIN)
 	scripts/bench-play.sh $(RELEASE_BIN)
@@ -89,4 +111,4 @@ install-files:
 	$(BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/stridecue.fish
 
 clean:
-	rm -rf .build bum-kicks.wav
+	rm -rf .build $(FUZZ_DIR) bum-kicks.wav

@@ -124,6 +124,10 @@ let package = Package(
             ]
         ),
 
+        // A libFuzzer target over the YAML reader, the preset decoder and the editor (`make fuzz`).
+        // A plain build gives a replayer of saved inputs; `-DFUZZING -sanitize=fuzzer` gives the fuzzer.
+        .executableTarget(name: "StrideCueFuzz", dependencies: ["StrideCueCore"]),
+
         // What the test targets share (finding click onsets in rendered samples).
         .target(
             name: "StrideCueTestSupport",

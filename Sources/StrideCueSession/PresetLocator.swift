@@ -135,7 +135,9 @@ public struct PresetLocator {
         var found: PresetFile?
         for (folder, source) in folders {
             let path = "\(folder)/\(name).yaml"
-            guard isRegularFile(path) else { continue }
+            // Anything at the name counts: a FIFO or a folder called NAME.yaml is then refused by
+            // the read that follows ("not a regular file", exit 66), not passed over as absent.
+            guard fileExists(path) else { continue }
             if found == nil {
                 found = PresetFile(name: name, source: source, path: path)
             } else {

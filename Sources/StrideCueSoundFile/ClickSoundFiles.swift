@@ -10,15 +10,17 @@ public enum ClickSoundFiles {
         guard let folder, isPlainName(name) else { return nil }
         let path = "\(folder)/\(name).wav"
         let recording: [Float]
+        // Only a file that is not there is "no such sound"; a FIFO or a device named like one
+        // is refused by the read (exit 66), not listed as a sound and then called unknown.
         do {
             recording = try monoAtRate(path, sampleRate)
-        } catch let error where error.kind == .missing {
+        } catch let error where error.kind == .missing && error.call == "open" {
             return nil
         }
         var accent: [Float]? = nil
         do {
             accent = try monoAtRate("\(folder)/\(name)-accent.wav", sampleRate)
-        } catch let error where error.kind == .missing {
+        } catch let error where error.kind == .missing && error.call == "open" {
             accent = nil
         }
         return ClickSound(name: name, sampleRate: sampleRate, recording: recording, accentRecording: accent)

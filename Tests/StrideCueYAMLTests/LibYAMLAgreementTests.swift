@@ -1,3 +1,4 @@
+import Foundation
 import CYAML
 #if canImport(Glibc)
 import Glibc
@@ -34,14 +35,15 @@ import Testing
     }
 
     static func ours(_ source: String) throws -> Tree {
-        func convert(_ node: YAMLNode) -> Tree {
-            switch node {
-            case .scalar(let text, _, _): .text(text)
-            case .sequence(let items, _): .list(items.map(convert))
-            case .mapping(let entries, _): .map(entries.map { ($0.key, convert($0.value)) })
-            }
+        tree(try parseYAML(Array(source.utf8), file: "t.yaml"))
+    }
+
+    static func tree(_ node: YAMLNode) -> Tree {
+        switch node {
+        case .scalar(let text, _, _): .text(text)
+        case .sequence(let items, _): .list(items.map(tree))
+        case .mapping(let entries, _): .map(entries.map { ($0.key, tree($0.value)) })
         }
-        return convert(try parseYAML(Array(source.utf8), file: "t.yaml"))
     }
 
     struct LibYAMLError: Error, CustomStringConvertible {
@@ -159,7 +161,70 @@ import Testing
         "\u{FEFF}bom: yes\n",
         "key with spaces: v\n\"quoted key\": w\n'single key': x\n",
         "cues:\n  - say: pull through\n    every: 2\n    offset: 1\n  - say: pop forwards\n    every: 2\n",
+        // Found by the fuzzer: block text that ends the file without a line break keeps none.
+        "about: |+\n  one",
+        "about: |\n  one\n  two",
+        "c: >\n  #",
+        "about: |+\n  one\n\n  ",
+        "flow: {a:1, b: c:d}\n",
     ]
+
+    /// Found by the fuzzer: documents libyaml refuses that StrideCue's reader once read.
+    static let refusedByBoth: [String] = [
+        "a: 1\n\t\n",
+        "a: 1\n\t# note\nb: 2\n",
+        "a: 1\n|b: 2\n",
+        "a: 1\n>b: 2\n",
+        "a: 1\n[b: 2\n",
+        "a: 1\n{b: 2\n",
+        "a: {b:}\n",
+        "a: [{b:}]\n",
+        "a: {\n  b\n  : 1}\n",
+        "about: >\n      \n  text\n",
+    ]
+
+    @Test(arguments: refusedByBoth)
+    func whatLibYAMLRefusesIsRefused(_ source: String) {
+        #expect(throws: LibYAMLError.self) { try Self.libyaml(source) }
+        #expect(throws: PresetError.self) { try Self.ours(source) }
+    }
+
+    /// Folders of presets and near-presets: the fuzzer's seeds, the shipped presets, the
+    /// malformed corpus and, after `make fuzz`, the inputs the fuzzer kept (.build-fuzz/corpus).
+    static let corpusFolders = ["Tests/FuzzCorpus/seeds", "Presets", "Tests/StrideCueCLITests/Malformed", ".build-fuzz/corpus"]
+
+    /// Every corpus document our reader accepts, libyaml accepts too and reads as the same tree:
+    /// no preset can mean one thing to StrideCue and another to the YAML tools a coach uses.
+    @Test func everyCorpusDocumentWeAcceptLibYAMLReadsTheSame() throws {
+        var root = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        root.removeLast(3)
+        var accepted = 0
+        var disagreements: [String] = []
+        for folder in Self.corpusFolders {
+            let path = root.joined(separator: "/") + "/" + folder
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+            for name in names.sorted() {
+                guard let data = FileManager.default.contents(atPath: path + "/" + name),
+                      let node = try? parseYAML(Array(data), file: name) else { continue }
+                accepted += 1
+                let source = String(decoding: data, as: UTF8.self)
+                let ours = Self.tree(node)
+                let theirs: Tree
+                do { theirs = try Self.libyaml(source) } catch {
+                    disagreements.append("\(folder)/\(name): \(error) for \(source.debugDescription)")
+                    continue
+                }
+                if ours != theirs {
+                    disagreements.append("\(folder)/\(name): \(ours) ≠ libyaml's \(theirs) for \(source.debugDescription)")
+                }
+            }
+        }
+        #expect(accepted >= 10)
+        if let dump = ProcessInfo.processInfo.environment["STRIDECUE_DISAGREEMENTS"] {
+            try? disagreements.joined(separator: "\n").write(toFile: dump, atomically: false, encoding: .utf8)
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.count) of \(accepted): \(disagreements.prefix(5).joined(separator: "\n"))")
+    }
 
     @Test(arguments: documents)
     func bothReadersBuildTheSameTree(_ source: String) throws {

@@ -79,6 +79,7 @@ private struct PresetDecoder {
     // MARK: Keys with structure
 
     private func ramp(_ node: YAMLNode) throws(PresetError) -> TempoRamp {
+        try requireValue(node, "ramp")
         guard case .mapping(let entries, let span) = node else {
             throw fail("ramp must be a mapping like {from: 150, steps: 16}", at: node.span)
         }
@@ -102,6 +103,7 @@ private struct PresetDecoder {
 
     /// A whole number, or a mapping `{steps: N, say: true}`: `say` speaks the count-in.
     private func countIn(_ node: YAMLNode) throws(PresetError) -> (steps: Int, say: Bool) {
+        try requireValue(node, "count-in")
         guard case .mapping(let entries, let span) = node else {
             return (try whole(node, "count-in", PlanLimits.countIn), false)
         }
@@ -122,6 +124,7 @@ private struct PresetDecoder {
 
     /// Text, or a mapping `{say: TEXT, time: 8 s}` that gives the spoken caution more time.
     private func caution(_ node: YAMLNode) throws(PresetError) -> (String, Double?) {
+        if case .null = plainTyping(node) { return ("", nil) }
         guard case .mapping(let entries, let span) = node else {
             guard case .scalar = node else {
                 throw fail("caution must be text, or a mapping like {say: Not with a hamstring injury., time: 8 s}, got \(describe(node))", at: node.span)
@@ -147,6 +150,7 @@ private struct PresetDecoder {
     static let cueKeys = ["say", "sound", "every", "at", "offset", "steps", "style", "voice", "align", "level"]
 
     private func cues(_ node: YAMLNode) throws(PresetError) -> ([CueSpec], [YAMLNode]) {
+        try requireValue(node, "cues")
         guard case .sequence(let items, let span) = node else {
             throw fail("cues must be a list of cues like - {say: pull through, every: 4}, got \(describe(node))", at: node.span)
         }
@@ -159,6 +163,7 @@ private struct PresetDecoder {
     }
 
     private func cue(_ node: YAMLNode) throws(PresetError) -> CueSpec {
+        try requireValue(node, "a cue")
         guard case .mapping(let entries, let span) = node else {
             throw fail("a cue must be a mapping like {say: pull through, every: 4}, got \(describe(node))", at: node.span)
         }
@@ -229,6 +234,7 @@ private struct PresetDecoder {
 
     /// `set-start`, `set-end`, `halfway`, `step 12`, or a bare step number.
     private func cueAt(_ node: YAMLNode) throws(PresetError) -> CueTiming {
+        try requireMeasure(node, "cues.at")
         let message = "cues.at must be set-start, set-end, halfway or step N, got \(describe(node))"
         guard case .scalar(let text, _, _) = node else { throw fail(message, at: node.span) }
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
@@ -248,6 +254,7 @@ private struct PresetDecoder {
 
     /// `-3 dB`, `-3dB`, `0 dB` or `-3`: decibels within `CueLimits.level`.
     private func level(_ node: YAMLNode) throws(PresetError) -> Double {
+        try requireMeasure(node, "cues.level")
         let limits = CueLimits.level
         let range = "from \(formatNumber(limits.lowerBound)) to \(formatNumber(limits.upperBound)) dB"
         guard case .scalar(var text, _, _) = node else {
@@ -265,6 +272,7 @@ private struct PresetDecoder {
     }
 
     private func voiceName(_ node: YAMLNode) throws(PresetError) -> String {
+        try requireValue(node, "cues.voice")
         let known = CueLimits.voices
         guard case .scalar(let text, _, _) = node else {
             throw fail("cues.voice must be one of \(known.joined(separator: ", ")), got \(describe(node))", at: node.span)
@@ -281,6 +289,7 @@ private struct PresetDecoder {
     where Choice.RawValue == String {
         let names = choices.map(\.rawValue)
         let list = names.dropLast().joined(separator: ", ") + " or " + names.last!
+        try requireValue(node, key)
         guard case .scalar(let text, _, _) = node, let choice = Choice(rawValue: text) else {
             throw fail("\(key) must be \(list), got \(describe(node))", at: node.span)
         }
@@ -310,6 +319,7 @@ private struct PresetDecoder {
     }
 
     private func setLength(_ node: YAMLNode) throws(PresetError) -> SetLength {
+        try requireValue(node, "set")
         guard case .mapping(let entries, let span) = node else {
             throw fail("set must be a mapping like {steps: 40}, {duration: 15 s} or {distance: 20 m, step-length: 0.5 m}", at: node.span)
         }
@@ -359,6 +369,8 @@ private struct PresetDecoder {
     // MARK: Values
 
     private func text(_ node: YAMLNode, _ key: String, allowEmpty: Bool) throws(PresetError) -> String {
+        if allowEmpty, case .null = plainTyping(node) { return "" }
+        try requireUnambiguousText(node, key)
         guard case .scalar(var text, _, let span) = node else {
             throw fail("\(key) must be text, got \(describe(node))", at: node.span)
         }
@@ -370,20 +382,28 @@ private struct PresetDecoder {
         return text
     }
 
-    /// `true` or `false` (also `yes`/`no`, `on`/`off`, as YAML writers produce).
+    /// `true` or `false`, as the YAML 1.2 core schema writes them (also `True`, `FALSE`).
+    /// `yes`/`no`/`on`/`off` are booleans to YAML 1.1 readers only, and text to 1.2 ones: refused.
     private func flag(_ node: YAMLNode, _ key: String) throws(PresetError) -> Bool {
-        if case .scalar(let text, .plain, _) = node {
-            switch text.lowercased() {
-            case "true", "yes", "on": return true
-            case "false", "no", "off": return false
-            default: break
-            }
+        try requireValue(node, key)
+        switch plainTyping(node) {
+        case .boolean(let value, core: true): return value
+        case .boolean(let value, core: false):
+            throw fail("\(key) must be true or false; '\(writtenText(node))' means \(value) only to YAML 1.1 readers, so write \(value)", at: node.span)
+        default: break
+        }
+        if case .scalar(let text, .singleQuoted, _) = node, ["true", "false"].contains(text.lowercased()) {
+            throw fail("\(key) must be true or false, not the quoted text '\(quotedForMessage(text))'; write it without quotes", at: node.span)
+        }
+        if case .scalar(let text, .doubleQuoted, _) = node, ["true", "false"].contains(text.lowercased()) {
+            throw fail("\(key) must be true or false, not the quoted text '\(quotedForMessage(text))'; write it without quotes", at: node.span)
         }
         throw fail("\(key) must be true or false, got \(describe(node))", at: node.span)
     }
 
     private func stepsPerMinute(_ node: YAMLNode, _ key: String) throws(PresetError) -> Double {
         let limits = PlanLimits.cadence
+        try requireNumber(node, key)
         guard case .scalar(let text, _, _) = node else {
             throw fail("\(key) must be a number of steps per minute, got \(describe(node))", at: node.span)
         }
@@ -401,6 +421,7 @@ private struct PresetDecoder {
     }
 
     private func whole(_ node: YAMLNode, _ key: String, _ limits: ClosedRange<Int>) throws(PresetError) -> Int {
+        try requireNumber(node, key)
         guard case .scalar(let text, _, _) = node, let value = Int(text), limits.contains(value) else {
             throw fail("\(key) must be a whole number from \(limits.lowerBound) to \(limits.upperBound), got \(describe(node))", at: node.span)
         }
@@ -408,6 +429,7 @@ private struct PresetDecoder {
     }
 
     private func duration(_ node: YAMLNode, _ key: String, _ limits: ClosedRange<Double>) throws(PresetError) -> Double {
+        try requireMeasure(node, key)
         guard case .scalar(let text, _, _) = node, let seconds = parseDuration(text) else {
             throw fail("\(key) must be a duration like 60 s, 10 min or 1:30, got \(describe(node))", at: node.span)
         }
@@ -418,6 +440,7 @@ private struct PresetDecoder {
     }
 
     private func distance(_ node: YAMLNode, _ key: String, _ what: String, _ limits: ClosedRange<Double>) throws(PresetError) -> Double {
+        try requireMeasure(node, key)
         guard case .scalar(let text, _, _) = node, let metres = parseDistance(text) else {
             throw fail("\(key) must be \(what), got \(describe(node))", at: node.span)
         }
@@ -429,6 +452,7 @@ private struct PresetDecoder {
 
     /// A sound name becomes part of a file name (`Sounds/clicks/NAME.wav`), so it stays plain ASCII.
     private func soundName(_ node: YAMLNode) throws(PresetError) -> String {
+        try requireUnambiguousText(node, "sound")
         let allowed = { (c: Unicode.Scalar) in
             ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "-"
         }
@@ -436,6 +460,46 @@ private struct PresetDecoder {
             throw fail("sound must be a name made of letters, digits and hyphens, like woodblock, got \(describe(node))", at: node.span)
         }
         return text
+    }
+
+    // MARK: One schema
+
+    /// A value must be there: an empty value, `~` or `null` is YAML's "no value".
+    private func requireValue(_ node: YAMLNode, _ key: String) throws(PresetError) {
+        guard case .null = plainTyping(node) else { return }
+        let written = writtenText(node)
+        if written.isEmpty { throw fail("\(key) needs a value", at: node.span) }
+        throw fail("\(key) needs a value; \(written) means no value in YAML", at: node.span)
+    }
+
+    /// A number is written plain, in decimal, without a leading zero.
+    private func requireNumber(_ node: YAMLNode, _ key: String) throws(PresetError) {
+        try requireMeasure(node, key)
+        if case .scalar(let text, let style, _) = node, style != .plain, case .finite = readNumber(text) {
+            throw fail("\(key) must be a number, not the quoted text '\(quotedForMessage(text))'; write it without quotes", at: node.span)
+        }
+    }
+
+    /// A number with an optional unit: there, and not a leading-zero integer.
+    private func requireMeasure(_ node: YAMLNode, _ key: String) throws(PresetError) {
+        try requireValue(node, key)
+        if case .leadingZero = plainTyping(node) {
+            throw fail("\(key) \(writtenText(node)) has a leading zero, which YAML 1.1 reads as octal; write it without the zero", at: node.span)
+        }
+    }
+
+    /// Text: there, and not a plain word that YAML readers take as a boolean or an octal number.
+    private func requireUnambiguousText(_ node: YAMLNode, _ key: String) throws(PresetError) {
+        try requireValue(node, key)
+        let written = writtenText(node)
+        switch plainTyping(node) {
+        case .boolean:
+            throw fail("\(key) '\(written)' reads as a yes/no value in YAML; to mean the text, quote it: \(key.split(separator: ".").last ?? ""): '\(written)'", at: node.span)
+        case .leadingZero:
+            throw fail("\(key) '\(written)' reads as a number with a leading zero in YAML; to mean the text, quote it: \(key.split(separator: ".").last ?? ""): '\(written)'", at: node.span)
+        default:
+            break
+        }
     }
 
     // MARK: Messages
@@ -452,6 +516,51 @@ private struct PresetDecoder {
     private func fail(_ message: String, at span: SourceSpan) -> PresetError {
         PresetError(file: file, line: span.line, column: span.column, message: message)
     }
+}
+
+/// What a plain scalar is to YAML readers when it is not text: the cases StrideCue refuses or
+/// reads specially, so that a preset means the same to every YAML reader or is refused.
+enum PlainTyping: Equatable {
+    /// Empty, `~`, `null`, `Null`, `NULL`: no value (YAML 1.1 and 1.2).
+    case null
+    /// `true`/`false` in their three spellings (`core`: YAML 1.2's core schema), or one of
+    /// YAML 1.1's `yes`/`no`/`on`/`off`/`y`/`n` words (text to a YAML 1.2 reader).
+    case boolean(Bool, core: Bool)
+    /// `010`, `-07`: octal to YAML 1.1 readers, decimal to 1.2 ones.
+    case leadingZero
+    /// Anything else, or a quoted or block scalar, or a collection.
+    case other
+}
+
+/// How YAML readers type `node`, if it is a plain scalar of one of the ambiguous kinds.
+func plainTyping(_ node: YAMLNode) -> PlainTyping {
+    guard case .scalar(let text, .plain, _) = node else { return .other }
+    switch text {
+    case "", "~", "null", "Null", "NULL": return .null
+    case "true", "True", "TRUE": return .boolean(true, core: true)
+    case "false", "False", "FALSE": return .boolean(false, core: true)
+    case "yes", "Yes", "YES", "on", "On", "ON", "y", "Y": return .boolean(true, core: false)
+    case "no", "No", "NO", "off", "Off", "OFF", "n", "N": return .boolean(false, core: false)
+    default: break
+    }
+    var digits = Substring(text)
+    if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
+    if digits.count > 1, digits.first == "0", digits.allSatisfy({ $0 >= "0" && $0 <= "9" }) { return .leadingZero }
+    return .other
+}
+
+/// Keys whose value is text (and so may need quotes to stay text): `name`, `about`, `caution`,
+/// `caution.say`, `sound`, and a cue's `say` and `sound`.
+func isTextValue(_ path: PresetKeyPath) -> Bool {
+    guard case .key(let last)? = path.components.last else { return false }
+    if last == "say", case .key("count-in")? = path.components.first { return false }
+    return ["name", "about", "caution", "say", "sound"].contains(last)
+}
+
+/// A scalar's text for a message; empty for a collection.
+private func writtenText(_ node: YAMLNode) -> String {
+    guard case .scalar(let text, _, _) = node else { return "" }
+    return quotedForMessage(text)
 }
 
 /// How a value reads in "got …": numbers as written, other text quoted, collections by kind.

@@ -123,7 +123,7 @@ public struct PresetEditor: Sendable {
                     throw PresetEditError("\(PresetKeyPath(Array(path.components[..<index]))) is a mapping, not a list; name one of its keys")
                 }
                 guard let entry = entries.first(where: { $0.key == key }) else {
-                    let valueText = try nestedValue(rest, value, flow: isFlow(node) || !rest.isEmpty)
+                    let valueText = try nestedValue(rest, value, flow: isFlow(node) || !rest.isEmpty, asText: isTextValue(path))
                     return try insertEntry(key, valueText: valueText, into: node, parent: PresetKeyPath(Array(path.components[..<index])))
                 }
                 if isLast {
@@ -146,7 +146,7 @@ public struct PresetEditor: Sendable {
             case .scalar(_, _, let span):
                 // A plain value where a mapping is wanted (`count-in: 4`, then `count-in.steps=6`):
                 // the mapping replaces it.
-                let valueText = try nestedValue(Array(path.components[index...]), value, flow: true)
+                let valueText = try nestedValue(Array(path.components[index...]), value, flow: true, asText: isTextValue(path))
                 let prefix = needsSpace(before: span) ? " " : ""
                 return try splice(span.start..<span.end, with: prefix + valueText, recorded: true)
             }
@@ -204,7 +204,7 @@ public struct PresetEditor: Sendable {
             if (style == .literal || style == .folded), !value.isEmpty, let block = blockText(value, replacing: span, literal: style == .literal, keyColumn: keyColumn) {
                 return try splice(span.start..<span.end, with: block, recorded: true)
             }
-            let written = scalarText(value, preferring: style, flow: flow)
+            let written = scalarText(value, preferring: style, flow: flow, asText: isTextValue(path))
             let prefix = needsSpace(before: span) ? " " : ""
             return try splice(span.start..<span.end, with: prefix + written, recorded: true)
         }
@@ -259,8 +259,8 @@ public struct PresetEditor: Sendable {
     }
 
     /// A value for a key that is not there yet: the scalar, or `{a: {b: value}}` for the rest of a path.
-    private func nestedValue(_ rest: [PresetKeyComponent], _ value: String, flow: Bool) throws(PresetEditError) -> String {
-        var written = scalarText(value, preferring: .plain, flow: flow)
+    private func nestedValue(_ rest: [PresetKeyComponent], _ value: String, flow: Bool, asText: Bool) throws(PresetEditError) -> String {
+        var written = scalarText(value, preferring: .plain, flow: flow, asText: asText)
         for component in rest.reversed() {
             guard case .key(let key) = component else {
                 throw PresetEditError("there is no list to take item \(PresetKeyPath(rest)) from; add the list in the file first")
@@ -423,9 +423,19 @@ func canonicalKeyOrder(for path: PresetKeyPath) -> [String] {
 
 /// `value` as YAML text that reads back as exactly `value`: plain when it can be, else quoted
 /// (single quotes kept if the old value had them and they can hold the text).
-func scalarText(_ value: String, preferring style: ScalarStyle, flow: Bool) -> String {
+///
+/// Text (`asText`) that YAML would type otherwise when plain — `~`, `yes`, `010` — is quoted; a
+/// value of any other key (a number, a boolean, a duration) is written plain when it can be,
+/// so `cadence: "180"` becomes `cadence: 185`.
+func scalarText(_ value: String, preferring style: ScalarStyle, flow: Bool, asText: Bool) -> String {
     let printable = !value.unicodeScalars.contains {
         $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 || $0.value == 0xFEFF
+    }
+    var style = style
+    if asText, plainTyping(.scalar(value, style: .plain, span: SourceSpan(start: 0, end: 0, line: 1, column: 1))) != .other {
+        if style != .singleQuoted { style = .doubleQuoted }
+    } else if !asText && (style == .singleQuoted || style == .doubleQuoted) {
+        style = .plain
     }
     if style == .singleQuoted && printable {
         return "'" + value.replacingAll("'", with: "''") + "'"

@@ -141,6 +141,11 @@ struct YAMLParser {
                 throw fail("expected a key like 'name: value', found a list item", at: pos)
             }
             try refuseUnsupported(at: pos, flow: false)
+            // `[`, `{`, `|` and `>` start a collection or block text, never a plain key.
+            let first = at(pos)
+            if first == UInt8(ascii: "[") || first == UInt8(ascii: "{") || first == UInt8(ascii: "|") || first == UInt8(ascii: ">") {
+                throw fail("a key cannot start with '\(Character(Unicode.Scalar(first)))'; quote it", at: pos)
+            }
             guard blockKeyAhead(at: pos) else {
                 throw fail("expected a key like 'name: value'", at: pos)
             }
@@ -295,6 +300,14 @@ struct YAMLParser {
                 } else {
                 guard at(pos) == UInt8(ascii: ":") else {
                     throw fail("expected ': ' after the key '\(quotedForMessage(key))'", at: pos)
+                }
+                // An implicit key and its ':' share a line, as in every YAML reader.
+                if text[keySpan.end..<pos].contains(UInt8(ascii: "\n")) {
+                    throw fail("the ':' after a key must be on the key's line", at: pos)
+                }
+                // libyaml reads `{say:}` as an error, not as an empty value: so does StrideCue.
+                if keyNode.isPlain && isFlowIndicator(at(pos + 1)) {
+                    throw fail("put a space after ':' in { }", at: pos)
                 }
                 pos += 1
                 let colonEnd = pos
@@ -616,6 +629,11 @@ struct YAMLParser {
         var contentIndent = explicitIndent.map { parentIndent >= 0 ? parentIndent + $0 : $0 }
         var lines: [(emptyBefore: Int, range: Range<Int>)] = []
         var empty = 0
+        // Only the file's last line can lack a line break; an empty line there adds none.
+        var lastEmptyEndsInBreak = true
+        // Spaces on the widest empty line before the text: YAML makes more than the text's own
+        // indentation an error, and libyaml takes it as the indentation and ends the text early.
+        var leadingEmptySpaces = 0
         var contentEnd = headerEnd
         var p = headerEnd
         while at(p) != 0 {
@@ -633,7 +651,12 @@ struct YAMLParser {
             }
             if contentIndent == nil && !onlyBlanks {
                 if spaces <= parentIndent || isDocumentMarker("---", at: lineStart) || isDocumentMarker("...", at: lineStart) { break }
+                if spaces < leadingEmptySpaces {
+                    throw fail("the text's first line is indented less than an empty line above it; remove the spaces from the empty line", at: i)
+                }
                 contentIndent = spaces
+            } else if contentIndent == nil {
+                leadingEmptySpaces = max(leadingEmptySpaces, spaces)
             }
             if let indent = contentIndent, spaces >= indent, lineStart + indent < lineEnd {
                 if indent == 0 && (isDocumentMarker("---", at: lineStart) || isDocumentMarker("...", at: lineStart)) { break }
@@ -642,6 +665,7 @@ struct YAMLParser {
                 contentEnd = lineEnd
             } else if onlyBlanks {
                 empty += 1
+                lastEmptyEndsInBreak = at(lineEnd) != 0
             } else {
                 break
             }
@@ -665,10 +689,14 @@ struct YAMLParser {
             }
             out.append(contentsOf: text[line.range])
         }
+        // Clipping and keeping keep the line breaks that are there: text that ends the file
+        // without one ends without one (`about: |+` then `  one` and no final break is "one").
+        let finalBreak = !lines.isEmpty && at(contentEnd) != 0
+        let trailingBreaks = empty - (empty > 0 && !lastEmptyEndsInBreak ? 1 : 0)
         switch chomping {
         case .strip: break
-        case .clip: if !lines.isEmpty { out.append(UInt8(ascii: "\n")) }
-        case .keep: out.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: (lines.isEmpty ? 0 : 1) + empty))
+        case .clip: if finalBreak { out.append(UInt8(ascii: "\n")) }
+        case .keep: out.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: (finalBreak ? 1 : 0) + trailingBreaks))
         }
         pos = contentEnd
         return .scalar(String(decoding: out, as: UTF8.self), style: literal ? .literal : .folded,
@@ -750,6 +778,19 @@ struct YAMLParser {
             guard valid else {
                 throw fail("preset is not valid UTF-8 text (byte \(hex(b))); is it a binary file?", at: i)
             }
+            // YAML 1.1 readers (libyaml, PyYAML) end a line at U+0085, U+2028 and U+2029, YAML 1.2
+            // readers do not: in a comment one would hide from us a key that they see.
+            if b == 0xC2 && text[i + 1] == 0x85 {
+                throw fail("preset contains U+0085 (next line), which some YAML readers take as a line break; use a plain line break", at: i)
+            }
+            if b == 0xE2 && text[i + 1] == 0x80 && (text[i + 2] == 0xA8 || text[i + 2] == 0xA9) {
+                let name = text[i + 2] == 0xA8 ? "U+2028 (line separator)" : "U+2029 (paragraph separator)"
+                throw fail("preset contains \(name), which some YAML readers take as a line break; use a plain line break", at: i)
+            }
+            // The other C1 controls are not YAML text, and U+009B starts a terminal escape sequence.
+            if b == 0xC2 && text[i + 1] <= 0x9F {
+                throw fail("preset contains the control character U+00\(hex(text[i + 1]).dropFirst(2)); is it a binary file?", at: i)
+            }
             i += length
         }
     }
@@ -759,7 +800,7 @@ struct YAMLParser {
     /// Skips blanks, comments and empty lines up to the next content (or the end).
     private mutating func skipToContent() throws(PresetError) {
         if pos == contentStart || at(pos - 1) == UInt8(ascii: "\n") {
-            pos = try indentation(ofLineAt: pos).content
+            pos = try indentation(ofLineAt: pos, block: true).content
         }
         while true {
             let c = at(pos)
@@ -768,7 +809,7 @@ struct YAMLParser {
             } else if c == UInt8(ascii: "#") {
                 skipToLineEnd()
             } else if isBreak(c) {
-                pos = try indentation(ofLineAt: skipBreak(pos)).content
+                pos = try indentation(ofLineAt: skipBreak(pos), block: true).content
             } else {
                 return
             }
@@ -777,14 +818,16 @@ struct YAMLParser {
 
     /// Leading spaces of the line at `lineStart` and where its content starts; a tab in the
     /// indentation of a line with content is an error, as YAML indents with spaces only.
-    private mutating func indentation(ofLineAt lineStart: Int) throws(PresetError) -> (spaces: Int, content: Int) {
+    /// - Parameter block: Between the nodes of block collections, where libyaml (and so PyYAML)
+    ///   refuses a tab at the start of any line, blank and comment lines included: refused too.
+    private mutating func indentation(ofLineAt lineStart: Int, block: Bool = false) throws(PresetError) -> (spaces: Int, content: Int) {
         var i = lineStart
         while at(i) == UInt8(ascii: " ") { i += 1 }
         let spaces = i - lineStart
         var content = i
         while isSpace(at(content)) { content += 1 }
         let c = at(content)
-        if content > i && c != 0 && !isBreak(c) && c != UInt8(ascii: "#") {
+        if content > i && (block || (c != 0 && !isBreak(c) && c != UInt8(ascii: "#"))) {
             throw fail("tab in indentation; indent with spaces", at: i)
         }
         return (spaces, content)
@@ -856,6 +899,13 @@ struct YAMLParser {
     private mutating func fail(_ message: String, at offset: Int) -> PresetError {
         let (line, column) = locate(offset)
         return PresetError(file: file, line: line, column: column, message: message)
+    }
+}
+
+extension YAMLNode {
+    fileprivate var isPlain: Bool {
+        if case .scalar(_, .plain, _) = self { return true }
+        return false
     }
 }
 
