@@ -139,7 +139,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         historyFrames = maxBuffer + 2 * rate + block
         history = .allocate(capacity: historyFrames * channels)
         history.initialize(repeating: 0, count: historyFrames * channels)
-        leadInCapacity = 2 * rate
+        leadInCapacity = 2 * rate + rate / 4
         stopFadeFrames = Int64((LivePlayback.stopFadeSeconds * Double(rate)).rounded())
         leadIn = .allocate(capacity: leadInCapacity * channels)
         leadIn.initialize(repeating: 0, count: leadInCapacity * channels)
@@ -365,9 +365,12 @@ public final class PlaybackEngine: @unchecked Sendable {
         let played = min(loop.pointee.sent,
                          loop.pointee.playedAtCheck + Int64(Double(elapsed) * Double(rate) / 1e9))
         let oldest = max(0, loop.pointee.rendered - Int64(historyFrames) + 1)
+        // Resume at the first click not heard: rendered already, or the next one to render.
         var resume = max(played, loop.pointee.resumeFloor, oldest)
         if let click = liveRef._withUnsafeGuaranteedRef({ $0.firstClick(atOrAfter: resume) }), click < loop.pointee.rendered {
             resume = click
+        } else if let next = liveRef._withUnsafeGuaranteedRef({ $0.nextClickOutputFrame() }) {
+            resume = next
         }
         let underruns = device.pointee.underruns
         device.deinitialize(count: 1)
@@ -400,25 +403,34 @@ public final class PlaybackEngine: @unchecked Sendable {
         }
         results.pointee.reconnects += 1
         loop.pointee.device = .playing
-        loop.pointee.sent = resume
-        loop.pointee.resumeFloor = resume
-        loop.pointee.playedAtCheck = resume
+        // The click to resume at may not be rendered yet: then the lead-in ends where rendering
+        // goes on, so that its click still falls one step before it.
+        let sent = min(resume, loop.pointee.rendered)
+        loop.pointee.sent = sent
+        loop.pointee.resumeFloor = sent
+        loop.pointee.playedAtCheck = sent
         loop.pointee.checkedAt = monotonicNanoseconds()
-        buildLeadIn()
+        buildLeadIn(shortenedBy: Int(resume - sent))
         return true
     }
 
-    /// One step at the tempo being played: a step click, then silence up to the next step.
-    private func buildLeadIn() {
+    /// A quarter second of silence (the device settles, and the lead-in stands apart from
+    /// the sound that was cut off), then one step at the tempo being played: a step click,
+    /// and silence up to the click playback resumes at, `shortenedBy` frames of which are
+    /// still to be rendered.
+    private func buildLeadIn(shortenedBy rendering: Int) {
         let cadence = liveRef._withUnsafeGuaranteedRef({ $0.playingCadence() })
-        let frames = min(leadInCapacity, max(1, Int((60 / cadence * Double(rate)).rounded())))
+        let settle = rate / 4
+        let step = max(1, Int((60 / cadence * Double(rate)).rounded()) - rendering)
+        let frames = min(leadInCapacity, settle + step)
         leadIn.update(repeating: 0, count: frames * channels)
         let click = live.renderer.clickSample(.step)
-        var scratch = [Float](repeating: 0, count: min(click.count, frames) * channels)
-        for i in 0..<min(click.count, frames) {
+        let clickFrames = max(0, min(click.count, frames - settle))
+        var scratch = [Float](repeating: 0, count: clickFrames * channels)
+        for i in 0..<clickFrames {
             for c in 0..<channels { scratch[i * channels + c] = click[i] }
         }
-        scratch.withUnsafeBufferPointer { SampleQuantizer.toInt16($0, into: leadIn) }
+        scratch.withUnsafeBufferPointer { SampleQuantizer.toInt16($0, into: leadIn + settle * channels) }
         loop.pointee.leadInLeft = frames
         loop.pointee.leadInNext = 0
     }

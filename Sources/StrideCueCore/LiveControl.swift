@@ -519,6 +519,15 @@ public final class LivePlayback: @unchecked Sendable {
         return found
     }
 
+    /// The output frame of the next click not rendered yet, or nil when the plan has none left.
+    /// Audio thread only.
+    @_noAllocation @_noLocks
+    public func nextClickOutputFrame() -> Int64? {
+        followRenderer()
+        guard let event = state.pointee.shadow.peek() else { return nil }
+        return event.frame + state.pointee.outputFrames - state.pointee.frame
+    }
+
     /// The tempo of the last click rendered, in steps per minute. Audio thread only.
     @_noAllocation @_noLocks
     public func playingCadence() -> Double {
