@@ -506,6 +506,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         let block = UnsafeMutableBufferPointer(rebasing: floats[0..<(wake * channels)])
         let loop = self.loop
         let channels = self.channels
+        let reconnecting = options.reconnectSeconds > 0
         // Half a second without room: say the device is not responding (and keep waiting).
         let stall: Int32 = 500
         while true {
@@ -553,7 +554,10 @@ public final class PlaybackEngine: @unchecked Sendable {
             }
             switch stop {
             case .done:
-                if options.reconnectSeconds > 0, let queued = device.pointee.queuedFrames() {
+                // Where the card is, for resuming after it goes away: asked about once a
+                // second (a system call each time); the time since is added at the loss.
+                if reconnecting, loop.pointee.sent - loop.pointee.playedAtCheck > Int64(rate),
+                   let queued = device.pointee.queuedFrames() {
                     loop.pointee.playedAtCheck = max(loop.pointee.resumeFloor, loop.pointee.sent - Int64(queued))
                     loop.pointee.checkedAt = RealTimeClock.nanoseconds()
                 }
