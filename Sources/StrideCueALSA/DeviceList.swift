@@ -24,6 +24,12 @@ public struct PCMHint: Sendable, Equatable {
     public var isDefault: Bool { name == "default" }
     /// Whether `PCMDevice` could be opened on it (it is not capture-only).
     public var canPlay: Bool { direction != .capture }
+
+    /// A card's own device (`hw:`, or `plughw:`, which only converts formats): frames go
+    /// straight to the driver, and StrideCue's real-time promises hold. Everything else
+    /// (`default` on a desktop, `pulse`, `pipewire`, `dmix`…) passes through a plugin or a
+    /// sound server that takes its own locks and adds its own buffering.
+    public var isDirectHardware: Bool { name.hasPrefix("hw:") || name.hasPrefix("plughw:") }
 }
 
 /// A sound card the kernel knows about.

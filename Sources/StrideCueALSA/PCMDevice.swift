@@ -91,6 +91,39 @@ private enum RealTimeCalls {
     static func sleep(microseconds: UInt32) {
         _ = _unsafePerformance { usleep(microseconds) }
     }
+
+    /// The corresponding C function is `poll`.
+    @inline(__always)
+    static func poll(_ descriptors: UnsafeMutablePointer<pollfd>, _ count: Int, milliseconds: Int32) -> Int32 {
+        _unsafePerformance { Glibc.poll(descriptors, nfds_t(count), milliseconds) }
+    }
+
+    /// The corresponding C function is `snd_pcm_poll_descriptors_revents`.
+    @inline(__always)
+    static func revents(_ pcm: OpaquePointer, _ descriptors: UnsafeMutablePointer<pollfd>, _ count: Int) -> (Int32, UInt16) {
+        var events: UInt16 = 0
+        let result = _unsafePerformance { snd_pcm_poll_descriptors_revents(pcm, descriptors, UInt32(count), &events) }
+        return (result, events)
+    }
+
+    /// The corresponding C function is `snd_pcm_delay`.
+    @inline(__always)
+    static func delay(_ pcm: OpaquePointer) -> (Int32, Int) {
+        var frames: snd_pcm_sframes_t = 0
+        let result = _unsafePerformance { snd_pcm_delay(pcm, &frames) }
+        return (result, frames)
+    }
+
+    /// The corresponding C functions are `snd_pcm_rewindable` and `snd_pcm_rewind`.
+    @inline(__always)
+    static func rewind(_ pcm: OpaquePointer, keeping margin: Int) -> Int {
+        _unsafePerformance {
+            let rewindable = snd_pcm_rewindable(pcm)
+            guard rewindable > margin else { return 0 }
+            let done = snd_pcm_rewind(pcm, snd_pcm_uframes_t(rewindable - margin))
+            return done > 0 ? done : 0
+        }
+    }
 }
 
 // MARK: The device
@@ -136,12 +169,27 @@ public struct PCMConfiguration: Sendable, Equatable {
     }
 }
 
+/// How a `write(_:wakeup:stallMilliseconds:)` ended.
+public enum WriteStop: Sendable, Equatable {
+    /// Every frame was taken.
+    case done
+    /// The wake-up descriptor became readable while waiting for room.
+    case woken
+    /// The device ran dry (`-EPIPE`); it is in XRUN until `recover()` or `reconfigure(…)`.
+    case underrun
+    /// No room came for the stall time: the device has stopped taking frames.
+    case stalled
+    /// Anything not recoverable here, notably `-ENODEV` and `-EIO` (the device is gone).
+    case failed(ALSAError)
+}
+
 /// An open ALSA playback PCM, configured for interleaved signed 16-bit little-endian frames.
 ///
 /// The handle is owned: the struct cannot be copied, and closing happens in `deinit`.
-/// Writes block until the device has room; the device starts itself once the buffer has
-/// been filled (start threshold = buffer), and reports running dry as an underrun
-/// (stop threshold = buffer), which `write` recovers from and counts.
+/// The PCM is non-blocking: a writer waits for room in `poll` on the PCM's own descriptors
+/// and, optionally, a wake-up descriptor (an eventfd) of its own, so that stopping never
+/// depends on the device. The device starts itself once the buffer has been filled (start
+/// threshold = buffer), and reports running dry as an underrun (stop threshold = buffer).
 ///
 /// Use it from one thread at a time. alsa-lib does not tie a PCM to the thread that opened
 /// it, so the playback thread may own a device opened elsewhere.
@@ -155,19 +203,22 @@ public struct PCMDevice: ~Copyable {
     /// Interleaved channels per frame.
     public let channels: Int
     /// Frames per period, as the device granted it.
-    public let periodFrames: Int
+    public private(set) var periodFrames: Int
     /// Frames in the whole buffer, as the device granted it.
-    public let bufferFrames: Int
+    public private(set) var bufferFrames: Int
     /// Frames buffered before the device starts by itself, as installed (the whole buffer).
-    public let startThreshold: Int
+    public private(set) var startThreshold: Int
     /// Free frames at which the device stops with an underrun, as installed (the whole buffer,
     /// i.e. when it runs dry).
-    public let stopThreshold: Int
+    public private(set) var stopThreshold: Int
     /// Free frames the device waits for before waking a blocked writer, as installed (half
     /// the buffer in whole periods; see `PCMDevice.wakeFrames`).
-    public let availMin: Int
-    /// Underruns recovered by `write` and `drain` since the device was opened.
+    public private(set) var availMin: Int
+    /// Underruns met by `write` and `drain` since the device was opened.
     public private(set) var underruns: Int = 0
+    /// The PCM's poll descriptors, then one slot for a writer's wake-up descriptor.
+    private var descriptors: UnsafeMutablePointer<pollfd>
+    private var descriptorCount: Int
 
     /// Opens a PCM by name for blocking playback and configures it.
     ///
@@ -184,28 +235,46 @@ public struct PCMDevice: ~Copyable {
         precondition(configuration.latencyMilliseconds > 0 && configuration.periodMilliseconds > 0, "PCMConfiguration needs positive lengths")
         let pcm = try PCMDevice.openPlayback(name)
         var refused: String? = nil
+        let period: Int, buffer: Int, software: (start: Int, stop: Int, availMin: Int)
+        let polled: (UnsafeMutablePointer<pollfd>, Int)
         do throws(ALSAError) {
-            let (period, buffer) = try PCMDevice.configureHardware(pcm, configuration, refused: &refused)
-            let software = try PCMDevice.configureSoftware(pcm, periodFrames: period, bufferFrames: buffer)
-            self.handle = pcm
-            self.name = name
-            self.rate = configuration.rate
-            self.channels = configuration.channels
-            self.periodFrames = period
-            self.bufferFrames = buffer
-            self.startThreshold = software.start
-            self.stopThreshold = software.stop
-            self.availMin = software.availMin
+            (period, buffer) = try PCMDevice.configureHardware(pcm, configuration, refused: &refused)
+            software = try PCMDevice.configureSoftware(pcm, periodFrames: period, bufferFrames: buffer)
+            polled = try PCMDevice.pollDescriptors(pcm)
         } catch {
             snd_pcm_close(pcm)
             throw PCMOpenError(device: name, failure: error, detail: refused)
         }
+        self.handle = pcm
+        self.name = name
+        self.rate = configuration.rate
+        self.channels = configuration.channels
+        self.periodFrames = period
+        self.bufferFrames = buffer
+        self.startThreshold = software.start
+        self.stopThreshold = software.stop
+        self.availMin = software.availMin
+        (self.descriptors, self.descriptorCount) = polled
     }
 
     deinit {
         // Closing without drain discards what has not been played; callers that want the
         // tail heard call `drain()` first.
         snd_pcm_close(handle)
+        descriptors.deallocate()
+    }
+
+    /// The PCM's poll descriptors, in room for one more (the writer's wake-up descriptor).
+    private static func pollDescriptors(_ pcm: OpaquePointer) throws(ALSAError) -> (UnsafeMutablePointer<pollfd>, Int) {
+        let count = Int(try alsaCheck(snd_pcm_poll_descriptors_count(pcm), "snd_pcm_poll_descriptors_count"))
+        let descriptors = UnsafeMutablePointer<pollfd>.allocate(capacity: count + 1)
+        descriptors.initialize(repeating: pollfd(fd: -1, events: 0, revents: 0), count: count + 1)
+        let filled = snd_pcm_poll_descriptors(pcm, descriptors, UInt32(count))
+        if filled < 0 {
+            descriptors.deallocate()
+            throw ALSAError(call: "snd_pcm_poll_descriptors", code: filled)
+        }
+        return (descriptors, Int(filled))
     }
 
     /// Checks that a PCM opens for playback, then closes it again.
@@ -216,12 +285,12 @@ public struct PCMDevice: ~Copyable {
         snd_pcm_close(pcm)
     }
 
-    /// Writes interleaved frames, blocking until the device has taken all of them.
+    /// Writes interleaved frames, waiting until the device has taken all of them.
     ///
     /// Underruns (`-EPIPE`) are recovered with `snd_pcm_recover` and counted in `underruns`;
     /// the rest of `samples` is then written to the restarted stream, so what follows the gap
     /// is exactly what would have followed without it. A suspended device (`-ESTRPIPE`) is
-    /// resumed, or prepared again where it cannot resume. `-EAGAIN` waits and retries.
+    /// resumed, or prepared again where it cannot resume.
     ///
     /// - Parameter samples: `channels` interleaved samples per frame; the count must be a
     ///   multiple of `channels`.
@@ -229,33 +298,81 @@ public struct PCMDevice: ~Copyable {
     ///   device is gone; `isDeviceLost`), or when recovery itself fails.
     ///
     /// Real-time safety: no allocation and no locks in this function (compiler-checked);
-    /// it blocks inside alsa-lib until the device has room, as a period-paced writer should.
+    /// it sleeps in `poll` until the device has room, as a period-paced writer should.
     /// The corresponding C function is `snd_pcm_writei`.
     @_noAllocation @_noLocks
     public mutating func write(_ samples: UnsafeBufferPointer<Int16>) throws(ALSAError) {
+        guard let base = samples.baseAddress else { return }
+        var done = 0
+        while done < samples.count {
+            let (frames, stop) = write(
+                UnsafeBufferPointer(start: base + done, count: samples.count - done), wakeup: -1, stallMilliseconds: -1)
+            done += frames * channels
+            switch stop {
+            case .done, .woken, .stalled:
+                break
+            case .underrun:
+                // Ran dry: the device stopped. Recovering prepares it again; the next writes
+                // refill the buffer and it restarts at the start threshold. The listener hears
+                // a gap, and the stream carries on where it was rather than jumping ahead.
+                try recover()
+            case .failed(let error):
+                throw error
+            }
+        }
+    }
+
+    /// Writes interleaved frames until all are taken, or until something needs the caller:
+    /// the wake-up descriptor became readable, the device ran dry, stopped taking frames for
+    /// `stallMilliseconds`, or failed.
+    ///
+    /// While the device has no room, the thread sleeps in `poll` on the PCM's descriptors and
+    /// `wakeup`, so another thread can always get it back (by writing to an eventfd) however
+    /// the device behaves. `wakeup` is not read here: the caller drains it.
+    ///
+    /// - Parameters:
+    ///   - samples: whole interleaved frames.
+    ///   - wakeup: a descriptor that becomes readable when the caller is wanted, or -1.
+    ///   - stallMilliseconds: how long to wait for room before returning `.stalled`; -1 forever.
+    /// - Returns: the frames taken, and why the call returned. An underrun is counted in
+    ///   `underruns` and left for the caller to `recover()` from (or to `reconfigure`).
+    ///
+    /// Real-time safety: no allocation and no locks (compiler-checked); sleeps only in `poll`.
+    /// The corresponding C function is `snd_pcm_writei`.
+    @_noAllocation @_noLocks
+    public mutating func write(
+        _ samples: UnsafeBufferPointer<Int16>, wakeup: Int32, stallMilliseconds: Int32
+    ) -> (frames: Int, stop: WriteStop) {
         precondition(samples.count % channels == 0, "write needs whole frames")
-        guard var next = samples.baseAddress else { return }
-        var remaining = samples.count / channels
+        guard var next = samples.baseAddress else { return (0, .done) }
+        let total = samples.count / channels
+        var remaining = total
         while remaining > 0 {
             let result = RealTimeCalls.writei(handle, next, remaining)
-            if result >= 0 {
+            if result > 0 {
                 remaining -= result
                 next += result * channels
                 continue
             }
             switch result {
+            case 0, -Int(EAGAIN):
+                // No room: sleep until the device has some, or the caller is wanted.
+                descriptors[descriptorCount] = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
+                let ready = RealTimeCalls.poll(descriptors, descriptorCount + 1, milliseconds: stallMilliseconds)
+                if ready == 0 { return (total - remaining, .stalled) }
+                if ready < 0 { continue }  // EINTR: look again
+                if descriptors[descriptorCount].revents != 0 { return (total - remaining, .woken) }
+                // The PCM's own events (plugins translate theirs); an error shows in the next write.
+                _ = RealTimeCalls.revents(handle, descriptors, descriptorCount)
             case -Int(EPIPE):
-                // Ran dry: the device stopped. Recovering prepares it again; the next writes
-                // refill the buffer and it restarts at the start threshold. The listener hears
-                // a gap, and the stream carries on where it was rather than jumping ahead.
                 underruns += 1
-                try alsaCheck(RealTimeCalls.recover(handle, Int32(result)), "snd_pcm_recover")
+                return (total - remaining, .underrun)
             case -Int(ESTRPIPE):
-                try resumeAfterSuspend()
-            case -Int(EAGAIN):
-                // Some plugins return this even in blocking mode; wait for room, then retry.
-                // A failure here shows up again, precisely, in the next write.
-                _ = RealTimeCalls.wait(handle, milliseconds: 100)
+                do throws(ALSAError) {
+                    try resumeAfterSuspend()
+                } catch {
+                    return (total - remaining, .failed(error))
+                }
             case -Int(EINTR):
                 continue
             case -Int(EBADFD):
@@ -263,9 +380,94 @@ public struct PCMDevice: ~Copyable {
                 // so it is a bug, not a condition to carry on from.
                 preconditionFailure("snd_pcm_writei: PCM not prepared (EBADFD)")
             default:
-                throw ALSAError(call: "snd_pcm_writei", code: Int32(truncatingIfNeeded: result))
+                return (total - remaining, .failed(ALSAError(call: "snd_pcm_writei", code: Int32(truncatingIfNeeded: result))))
             }
         }
+        return (total, .done)
+    }
+
+    /// Prepares the device again after an underrun, so that writes refill it and it restarts.
+    ///
+    /// Real-time safety: no allocation and no locks. The corresponding C function is `snd_pcm_recover`.
+    @_noAllocation @_noLocks
+    public mutating func recover() throws(ALSAError) {
+        try alsaCheck(RealTimeCalls.recover(handle, -EPIPE), "snd_pcm_recover")
+    }
+
+    /// Frames written but not yet played, or nil when the device cannot say (it ran dry, or
+    /// is gone).
+    ///
+    /// Real-time safety: no allocation and no locks. The corresponding C function is `snd_pcm_delay`.
+    @_noAllocation @_noLocks
+    public func queuedFrames() -> Int? {
+        let (result, frames) = RealTimeCalls.delay(handle)
+        return result < 0 ? nil : max(0, frames)
+    }
+
+    /// Takes back what was written but not yet played, all but `margin` frames (what the
+    /// device may already be reading), so that what is written next follows sooner.
+    /// - Returns: the frames taken back; 0 when the device cannot rewind.
+    ///
+    /// Real-time safety: no allocation and no locks. The corresponding C function is `snd_pcm_rewind`.
+    @_noAllocation @_noLocks
+    public mutating func rewind(keeping margin: Int) -> Int {
+        RealTimeCalls.rewind(handle, keeping: margin)
+    }
+
+    /// Lets what was written play out, for at most `limitMilliseconds`, returning early when
+    /// `wakeup` becomes readable; then drops whatever is left, so that the device is never
+    /// waited on longer than that. A stream too short to have started is started first.
+    /// - Returns: true when everything written was played.
+    ///
+    /// Not for the real-time loop's steady state: it runs once, at the end.
+    public mutating func finish(wakeup: Int32, limitMilliseconds: Int) -> Bool {
+        var state = snd_pcm_state(handle)
+        if state == SND_PCM_STATE_PREPARED, let queued = queuedFrames(), queued > 0 {
+            _ = snd_pcm_start(handle)
+            state = snd_pcm_state(handle)
+        }
+        var played = false
+        var left = limitMilliseconds
+        var wake = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
+        while left > 0 {
+            guard let queued = queuedFrames(), queued > 0, snd_pcm_state(handle) == SND_PCM_STATE_RUNNING else {
+                played = true
+                break
+            }
+            let wait = Int32(min(left, max(1, queued * 1000 / rate + 1)))
+            let started = monotonicMilliseconds()
+            let ready = Glibc.poll(&wake, 1, wait)
+            if ready > 0 { break }
+            left -= max(1, monotonicMilliseconds() - started)
+        }
+        _ = snd_pcm_drop(handle)
+        _ = snd_pcm_prepare(handle)
+        return played
+    }
+
+    /// Gives the device another buffer length, keeping everything else; what was buffered is
+    /// dropped (call it after an underrun, when nothing is). The device is prepared again.
+    ///
+    /// Not real-time safe: alsa-lib may allocate; it runs after a dropout, when the sound has
+    /// already stopped.
+    public mutating func reconfigure(latencyMilliseconds: Double) throws(ALSAError) {
+        _ = snd_pcm_drop(handle)
+        var refused: String? = nil
+        let configuration = PCMConfiguration(
+            rate: rate, channels: channels,
+            periodMilliseconds: Double(periodFrames) * 1000 / Double(rate), latencyMilliseconds: latencyMilliseconds)
+        let (period, buffer) = try PCMDevice.configureHardware(handle, configuration, refused: &refused)
+        let software = try PCMDevice.configureSoftware(handle, periodFrames: period, bufferFrames: buffer)
+        periodFrames = period
+        bufferFrames = buffer
+        startThreshold = software.start
+        stopThreshold = software.stop
+        availMin = software.availMin
+        let (fresh, count) = try PCMDevice.pollDescriptors(handle)
+        descriptors.deallocate()
+        descriptors = fresh
+        descriptorCount = count
+        try alsaCheck(snd_pcm_prepare(handle), "snd_pcm_prepare")
     }
 
     /// Waits until every written frame has been played, then prepares the device again,
@@ -275,6 +477,9 @@ public struct PCMDevice: ~Copyable {
     /// starts it. An underrun that happened before the call counts, and leaves nothing to drain.
     /// The corresponding C function is `snd_pcm_drain`.
     public mutating func drain() throws(ALSAError) {
+        // The PCM is non-blocking, where draining returns -EAGAIN at once: block for this.
+        _ = snd_pcm_nonblock(handle, 0)
+        defer { _ = snd_pcm_nonblock(handle, 1) }
         let result = snd_pcm_drain(handle)
         if result == -EPIPE {
             underruns += 1
@@ -305,21 +510,16 @@ public struct PCMDevice: ~Copyable {
 
     // MARK: Opening and configuring
 
-    /// Opens for blocking playback without blocking in the open itself.
+    /// Opens for non-blocking playback.
     ///
     /// Opened in blocking mode, a busy hardware device makes `snd_pcm_open` wait until it is
-    /// free; opened non-blocking it fails at once with `-EBUSY`, which can be reported.
-    /// Writes should block, so the mode is switched back right after.
+    /// free; opened non-blocking it fails at once with `-EBUSY`, which can be reported. Writes
+    /// stay non-blocking too: a writer waits in `poll`, where it can also be woken.
     private static func openPlayback(_ name: String) throws(PCMOpenError) -> OpaquePointer {
         var pcm: OpaquePointer?
         let result = snd_pcm_open(&pcm, name, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
         guard result >= 0, let pcm else {
             throw PCMOpenError(device: name, failure: ALSAError(call: "snd_pcm_open", code: result < 0 ? result : -ENODEV))
-        }
-        let blocking = snd_pcm_nonblock(pcm, 0)
-        if blocking < 0 {
-            snd_pcm_close(pcm)
-            throw PCMOpenError(device: name, failure: ALSAError(call: "snd_pcm_nonblock", code: blocking))
         }
         return pcm
     }
@@ -426,4 +626,11 @@ public struct PCMDevice: ~Copyable {
             return (Int(start), Int(stop), Int(availMin))
         }
     }
+}
+
+/// Milliseconds on the monotonic clock, for bounded waits.
+private func monotonicMilliseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
 }

@@ -5,23 +5,56 @@ import Synchronization
 
 // MARK: The playback thread
 
+/// How live playback treats the device beyond the configuration it was opened with.
+public struct PlaybackOptions: Sendable, Equatable {
+    /// Seconds to keep reopening a device that went away (every half second); 0 ends at once.
+    public var reconnectSeconds: Double
+    /// Grow the buffer after an underrun (doubling, up to `maxLatencyMilliseconds`); false
+    /// keeps the buffer a user pinned with --latency.
+    public var growBuffer: Bool
+    public var maxLatencyMilliseconds: Double
+
+    public init(reconnectSeconds: Double = 0, growBuffer: Bool = false, maxLatencyMilliseconds: Double = 1_000) {
+        self.reconnectSeconds = reconnectSeconds
+        self.growBuffer = growBuffer
+        self.maxLatencyMilliseconds = maxLatencyMilliseconds
+    }
+}
+
 /// The playback thread's work: render what the device takes at a wake-up (half the buffer),
-/// quantize it, hand it to ALSA, publish the status; then drain so the last click is heard.
+/// quantize it into a history of recent output, hand it to ALSA, publish the status; then let
+/// the tail play out.
 ///
 /// Everything the loop touches is allocated before the thread starts, and the loop itself is
 /// `@_noAllocation @_noLocks`: the compiler checks that nothing in it allocates or locks.
-/// The device paces it: `write` blocks until half the buffer has room, so it runs by the
-/// sound card's frame counter, never by the wall clock. One render and one `write` a wake-up:
-/// each call into alsa-lib costs more than rendering the frames.
+/// The device paces it: the writer sleeps in `poll` on the PCM's descriptors and an eventfd
+/// until half the buffer has room, so it runs by the sound card's frame counter, never by the
+/// wall clock, and `stop()` and `abandon()` reach it whatever the device does.
+///
+/// Recent output is kept (`history`): after the device goes away and comes back, playback
+/// resumes at the first click that was not heard, after a one-step lead-in click; a stop takes
+/// back what the device has not played yet and fades out from there.
 public final class PlaybackEngine: @unchecked Sendable {
     public let live: LivePlayback
     /// `live` for the loop: reading it from the property would retain it, and a retain may lock.
     private let liveRef: Unmanaged<LivePlayback>
     private let device: UnsafeMutablePointer<PCMDevice>
     private let channels: Int
-    /// One wake-up's worth of float frames and the same as 16-bit samples.
+    private let rate: Int
+    private let deviceName: String
+    private let periodMilliseconds: Double
+    public let options: PlaybackOptions
+    /// One wake-up's worth of float frames (at the largest buffer the device may grow to).
     private let floats: UnsafeMutableBufferPointer<Float>
-    private let samples: UnsafeMutableBufferPointer<Int16>
+    /// The last `historyFrames` output frames, 16-bit, indexed by output frame modulo its size.
+    private let history: UnsafeMutablePointer<Int16>
+    private let historyFrames: Int
+    /// A one-step lead-in click, built when the device comes back.
+    private let leadIn: UnsafeMutablePointer<Int16>
+    private let leadInCapacity: Int
+    private let loop: UnsafeMutablePointer<LoopState>
+    /// `LivePlayback.stopFadeSeconds` in frames.
+    private let stopFadeFrames: Int64
     private let results: UnsafeMutablePointer<Results>
     /// Set (release) by the playback thread when it is done; `results` may be read after.
     public let finished = Atomic<Bool>(false)
@@ -29,6 +62,11 @@ public final class PlaybackEngine: @unchecked Sendable {
     public let finishedSignal: (read: Int32, write: Int32)
     /// Set (release) once real-time scheduling and memory locking have been tried.
     public let prepared = Atomic<Bool>(false)
+    /// An eventfd the playback thread polls beside the device: written by `stop()`,
+    /// `abandon()` and `wake()`.
+    public let wakeup: Int32
+    private let stopAsked = Atomic<Bool>(false)
+    private let abandonAsked = Atomic<Bool>(false)
 
     public struct Results {
         public var failure: ALSAError? = nil
@@ -43,23 +81,74 @@ public final class PlaybackEngine: @unchecked Sendable {
         public var schedulingError: Int32 = 0
         public var schedulingPriority: Int32 = 0
         public var lockingError: Int32 = 0
+        /// The buffer the device started with and has now, in frames; times it grew.
+        public var firstBufferFrames = 0
+        public var bufferFrames = 0
+        public var bufferGrowths = 0
+        /// Times the device went away and came back.
+        public var reconnects = 0
+        /// The device hung and was given up on after a stop.
+        public var abandoned = false
     }
 
-    public init(live: LivePlayback, device: consuming PCMDevice) {
+    /// The loop's own bookkeeping, behind one pointer.
+    struct LoopState {
+        /// Output frames rendered into `history`, and handed to the device.
+        var rendered: Int64 = 0
+        var sent: Int64 = 0
+        /// Lead-in frames still to write, and where they start in `leadIn`.
+        var leadInLeft = 0
+        var leadInNext = 0
+        /// Last look at the device: output frames played by then (estimated as sent − queued)
+        /// and when (monotonic nanoseconds).
+        var playedAtCheck: Int64 = 0
+        var checkedAt: Int64 = 0
+        /// No output frame before this is sent again (where the last resumption began).
+        var resumeFloor: Int64 = 0
+        /// Frames rendered before the end (a stop's faded history) end the session.
+        var endAfterHistory = false
+        var stopHandled = false
+        var device: LiveDeviceState = .playing
+        var reconnectSecondsLeft = 0
+    }
+
+    public convenience init(live: LivePlayback, device: consuming PCMDevice) {
+        self.init(live: live, device: device, options: PlaybackOptions())
+    }
+
+    public init(live: LivePlayback, device: consuming PCMDevice, options: PlaybackOptions) {
         self.live = live
+        self.options = options
         liveRef = .passUnretained(live)
-        channels = device.channels
-        periodFrames = device.periodFrames
-        bufferFrames = device.bufferFrames
-        let block = min(max(device.availMin, device.periodFrames), device.bufferFrames)
+        let (channels, rate, period, buffer, availMin) =
+            (device.channels, device.rate, device.periodFrames, device.bufferFrames, device.availMin)
+        self.channels = channels
+        self.rate = rate
+        deviceName = device.name
+        periodMilliseconds = Double(period) * 1000 / Double(rate)
+        periodFrames = period
+        bufferFrames = buffer
+        // Blocks are a wake-up's worth (half the buffer); the buffer may grow to the limit.
+        let maxBuffer = max(buffer, Int(options.maxLatencyMilliseconds * Double(rate) / 1000) + period)
+        let block = max(availMin, period, maxBuffer / 2 + period)
         self.device = .allocate(capacity: 1)
         self.device.initialize(to: device)
         floats = .allocate(capacity: block * channels)
         floats.initialize(repeating: 0)
-        samples = .allocate(capacity: block * channels)
-        samples.initialize(repeating: 0)
+        // Room for a whole buffer not yet played, plus a step at 30 spm before it, plus a block.
+        historyFrames = maxBuffer + 2 * rate + block
+        history = .allocate(capacity: historyFrames * channels)
+        history.initialize(repeating: 0, count: historyFrames * channels)
+        leadInCapacity = 2 * rate + rate / 4
+        stopFadeFrames = Int64((LivePlayback.stopFadeSeconds * Double(rate)).rounded())
+        leadIn = .allocate(capacity: leadInCapacity * channels)
+        leadIn.initialize(repeating: 0, count: leadInCapacity * channels)
+        loop = .allocate(capacity: 1)
+        loop.initialize(to: LoopState())
         results = .allocate(capacity: 1)
         results.initialize(to: Results())
+        results.pointee.firstBufferFrames = bufferFrames
+        results.pointee.bufferFrames = bufferFrames
         var ends: [Int32] = [-1, -1]
         if pipe(&ends) == 0 {
             for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -67,6 +156,7 @@ public final class PlaybackEngine: @unchecked Sendable {
             ends = [-1, -1]  // poll then only times out: slower to notice the end, nothing worse
         }
         finishedSignal = (ends[0], ends[1])
+        wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
     }
 
     deinit {
@@ -74,15 +164,21 @@ public final class PlaybackEngine: @unchecked Sendable {
             close(finishedSignal.read)
             close(finishedSignal.write)
         }
-        device.deinitialize(count: 1)  // closes the PCM
+        if wakeup >= 0 { close(wakeup) }
+        if deviceOpen { device.deinitialize(count: 1) }  // closes the PCM
         device.deallocate()
         floats.deallocate()
-        samples.deallocate()
+        history.deallocate()
+        leadIn.deallocate()
+        loop.deallocate()
         results.deinitialize(count: 1)
         results.deallocate()
     }
 
-    /// As the device granted them (copied: the device belongs to the playback thread).
+    /// False while the device is gone (closed, being reopened).
+    private var deviceOpen = true
+
+    /// As the device granted them when opened (copied: the device belongs to the playback thread).
     public let periodFrames: Int
     public let bufferFrames: Int
 
@@ -103,16 +199,30 @@ public final class PlaybackEngine: @unchecked Sendable {
     public var schedulingError: Int32 { results.pointee.schedulingError }
     public var schedulingPriority: Int32 { results.pointee.schedulingPriority }
     public var lockingError: Int32 { results.pointee.lockingError }
+    /// The buffer now, in frames, and how many times it grew after underruns.
+    public var finalBufferFrames: Int { results.pointee.bufferFrames }
+    public var bufferGrowths: Int { results.pointee.bufferGrowths }
+    public var reconnects: Int { results.pointee.reconnects }
+    /// True when a stop found the device hung and playback was given up on.
+    public var abandoned: Bool { results.pointee.abandoned }
 
     private func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
 
     /// The playback thread, once started.
     private var thread: pthread_t?
 
-    /// Starts the playback thread, with the stop signals blocked in it so they interrupt the
-    /// controlling thread's waits instead.
+    /// Locks memory, then starts the playback thread, with the stop signals blocked in it so
+    /// they interrupt the controlling thread's waits instead.
+    ///
+    /// Memory is locked here, before the stream starts: `mlockall` walks every mapped page,
+    /// which is no work for a thread that must keep a sound card fed.
     /// - Returns: false when no thread could be started.
     public func start() -> Bool {
+        if getenv("STRIDECUE_NO_REALTIME") == nil {
+            lockMemory()
+        } else {
+            results.pointee.lockingError = -1
+        }
         var blocked = sigset_t()
         var previous = sigset_t()
         sigemptyset(&blocked)
@@ -142,49 +252,187 @@ public final class PlaybackEngine: @unchecked Sendable {
     }
 
     /// Asks the playback thread to fade out and stop. The command queue holds 64 commands; a
-    /// flood of keys could fill it, so this keeps trying briefly.
+    /// flood of keys could fill it, so this keeps trying briefly. The thread is woken, so the
+    /// fade starts from what the device has not played yet, not after it.
     public func stop() {
+        stopAsked.store(true, ordering: .releasing)
         for _ in 0..<100 {
-            if live.commands.push(.stop) { return }
+            if live.commands.push(.stop) { break }
             usleep(1_000)
         }
+        wake()
+    }
+
+    /// Sends a command and wakes the playback thread so it acts on it at once.
+    public func send(_ command: LiveCommand) -> Bool {
+        let pushed = live.commands.push(command)
+        return pushed
+    }
+
+    /// Gives up on the device: the playback thread drops what it holds and ends at once.
+    /// For a device that stopped taking frames while a stop was under way.
+    public func abandon() {
+        abandonAsked.store(true, ordering: .releasing)
+        wake()
+    }
+
+    /// Makes the playback thread's wait return.
+    public func wake() {
+        var one: UInt64 = 1
+        if wakeup >= 0 { _ = Glibc.write(wakeup, &one, 8) }
     }
 
     /// The thread's body.
     private func threadMain() {
-        let realTime = getenv("STRIDECUE_NO_REALTIME") == nil
-        if realTime {
+        if getenv("STRIDECUE_NO_REALTIME") == nil {
             askForRealTimeScheduling()
         } else {
             // For benchmarks: how playback fares where the system grants neither.
             results.pointee.schedulingError = -1
-            results.pointee.lockingError = -1
-        }
-        // Fill the buffer first: the card starts once it is full, so the first click is heard
-        // as soon as possible. Locking memory walks every mapped page (a few milliseconds),
-        // so it waits until the card is playing from a full buffer.
-        var ending = play(until: Int64(bufferFrames))
-        if case .limitReached = ending {
-            if realTime { lockMemory() }
-            prepared.store(true, ordering: .releasing)
-            ending = play(until: .max)
         }
         prepared.store(true, ordering: .releasing)
+        var ending: Ending
+        repeat {
+            ending = play()
+            switch ending {
+            case .underrun:
+                if !growOrRecover() { ending = .failed(results.pointee.failure ?? ALSAError(call: "snd_pcm_recover", code: -EIO)) }
+            case .lost(let error):
+                if !reconnect(after: error) { ending = .failed(error) }
+            case .finished, .abandoned, .failed:
+                break
+            }
+        } while ending.goesOn
         switch ending {
         case .failed(let error):
             results.pointee.failure = error
-        case .finished, .limitReached:
-            do {
-                try device.pointee.drain()
-            } catch {
-                results.pointee.failure = error
+        case .abandoned:
+            results.pointee.abandoned = true
+        case .finished:
+            if deviceOpen {
+                // The tail plays out, but the device is never waited on much longer than it
+                // should take: a device that hangs now is dropped.
+                let queued = device.pointee.queuedFrames() ?? device.pointee.bufferFrames
+                let limit = queued * 1000 / rate + 250
+                if !device.pointee.finish(wakeup: abandonAsked.load(ordering: .acquiring) ? -1 : wakeup, limitMilliseconds: limit),
+                   abandonAsked.load(ordering: .acquiring) {
+                    results.pointee.abandoned = true
+                }
             }
+        case .underrun, .lost:
+            break
         }
         clock_gettime(CLOCK_MONOTONIC, &results.pointee.drained)
-        results.pointee.underruns = device.pointee.underruns
+        if deviceOpen { results.pointee.underruns = device.pointee.underruns }
         finished.store(true, ordering: .releasing)
         var byte: UInt8 = 1
-        _ = write(finishedSignal.write, &byte, 1)
+        _ = Glibc.write(finishedSignal.write, &byte, 1)
+    }
+
+    /// After an underrun: a longer buffer where allowed (said on the status line and at the
+    /// end), else the same one again.
+    /// - Returns: false when the device would take neither.
+    private func growOrRecover() -> Bool {
+        let now = device.pointee.bufferFrames
+        let limit = Int(options.maxLatencyMilliseconds * Double(rate) / 1000)
+        if options.growBuffer && now < limit {
+            let wanted = min(limit, now * 2)
+            do {
+                try device.pointee.reconfigure(latencyMilliseconds: Double(wanted) * 1000 / Double(rate))
+                results.pointee.bufferFrames = device.pointee.bufferFrames
+                results.pointee.bufferGrowths += 1
+                return true
+            } catch {
+                // Keep the buffer it has.
+            }
+        }
+        do {
+            try device.pointee.recover()
+            return true
+        } catch {
+            results.pointee.failure = error
+            return false
+        }
+    }
+
+    /// The device went away: close it, open it again every half second for
+    /// `reconnectSeconds`, then resume at the first click not heard, after a lead-in click.
+    /// - Returns: false when the time ran out (or a stop came first: then `finished` is set).
+    private func reconnect(after error: ALSAError) -> Bool {
+        guard options.reconnectSeconds > 0, error.isDeviceLost else { return false }
+        // What was heard: played by the last look, plus the time since, never more than sent.
+        let elapsed = monotonicNanoseconds() - loop.pointee.checkedAt
+        let played = min(loop.pointee.sent,
+                         loop.pointee.playedAtCheck + Int64(Double(elapsed) * Double(rate) / 1e9))
+        let oldest = max(0, loop.pointee.rendered - Int64(historyFrames) + 1)
+        // Resume at the first click not heard: rendered already, or the next one to render.
+        var resume = max(played, loop.pointee.resumeFloor, oldest)
+        if let click = liveRef._withUnsafeGuaranteedRef({ $0.firstClick(atOrAfter: resume) }), click < loop.pointee.rendered {
+            resume = click
+        } else if let next = liveRef._withUnsafeGuaranteedRef({ $0.nextClickOutputFrame() }) {
+            resume = next
+        }
+        let underruns = device.pointee.underruns
+        device.deinitialize(count: 1)
+        deviceOpen = false
+        let configuration = PCMConfiguration(
+            rate: rate, channels: channels, periodMilliseconds: periodMilliseconds,
+            latencyMilliseconds: Double(results.pointee.bufferFrames) * 1000 / Double(rate))
+        let deadline = monotonicNanoseconds() + Int64(options.reconnectSeconds * 1e9)
+        while true {
+            let left = deadline - monotonicNanoseconds()
+            loop.pointee.device = .reconnecting
+            loop.pointee.reconnectSecondsLeft = Int((Double(max(0, left)) / 1e9).rounded(.up))
+            publish(underruns: underruns)
+            if stopAsked.load(ordering: .acquiring) || abandonAsked.load(ordering: .acquiring) { break }
+            if let fresh = try? PCMDevice(name: deviceName, configuration: configuration) {
+                device.initialize(to: fresh)
+                deviceOpen = true
+                break
+            }
+            if left <= 0 { return false }
+            var wait = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
+            _ = Glibc.poll(&wait, 1, Int32(min(500, max(1, left / 1_000_000))))
+            drainWakeup()
+        }
+        if !deviceOpen {
+            // Stopped while waiting: nothing to fade, nothing to play.
+            loop.pointee.endAfterHistory = true
+            loop.pointee.sent = loop.pointee.rendered
+            return true
+        }
+        results.pointee.reconnects += 1
+        loop.pointee.device = .playing
+        // The click to resume at may not be rendered yet: then the lead-in ends where rendering
+        // goes on, so that its click still falls one step before it.
+        let sent = min(resume, loop.pointee.rendered)
+        loop.pointee.sent = sent
+        loop.pointee.resumeFloor = sent
+        loop.pointee.playedAtCheck = sent
+        loop.pointee.checkedAt = monotonicNanoseconds()
+        buildLeadIn(shortenedBy: Int(resume - sent))
+        return true
+    }
+
+    /// A quarter second of silence (the device settles, and the lead-in stands apart from
+    /// the sound that was cut off), then one step at the tempo being played: a step click,
+    /// and silence up to the click playback resumes at, `shortenedBy` frames of which are
+    /// still to be rendered.
+    private func buildLeadIn(shortenedBy rendering: Int) {
+        let cadence = liveRef._withUnsafeGuaranteedRef({ $0.playingCadence() })
+        let settle = rate / 4
+        let step = max(1, Int((60 / cadence * Double(rate)).rounded()) - rendering)
+        let frames = min(leadInCapacity, settle + step)
+        leadIn.update(repeating: 0, count: frames * channels)
+        let click = live.renderer.clickSample(.step)
+        let clickFrames = max(0, min(click.count, frames - settle))
+        var scratch = [Float](repeating: 0, count: clickFrames * channels)
+        for i in 0..<clickFrames {
+            for c in 0..<channels { scratch[i * channels + c] = click[i] }
+        }
+        scratch.withUnsafeBufferPointer { SampleQuantizer.toInt16($0, into: leadIn + settle * channels) }
+        loop.pointee.leadInLeft = frames
+        loop.pointee.leadInNext = 0
     }
 
     /// Asks for SCHED_FIFO (reset on fork, so helpers do not inherit it); carries on without
@@ -219,40 +467,166 @@ public final class PlaybackEngine: @unchecked Sendable {
     }
 
     /// How a stretch of `play` ended.
-    public enum Ending {
+    enum Ending {
         /// Every frame of the session was handed over.
         case finished
-        /// The frame limit was reached; more is to come.
-        case limitReached
+        /// The device ran dry; it waits in XRUN for `growOrRecover`.
+        case underrun
+        /// The device failed in a way a reopen may cure.
+        case lost(ALSAError)
         case failed(ALSAError)
+        /// A stop found the device hung and `abandon()` was called.
+        case abandoned
+
+        var goesOn: Bool {
+            switch self {
+            case .underrun, .lost: true
+            case .finished, .failed, .abandoned: false
+            }
+        }
     }
 
-    /// Renders and writes until the session is over, the device fails, or `limit` frames
-    /// have been handed over in all.
+    private func publish(underruns: Int) {
+        liveRef._withUnsafeGuaranteedRef({
+            $0.publish(underruns: underruns, device: loop.pointee.device, reconnectSecondsLeft: loop.pointee.reconnectSecondsLeft,
+                       bufferFrames: results.pointee.bufferFrames, bufferGrowths: results.pointee.bufferGrowths)
+        })
+    }
+
+    private func drainWakeup() {
+        var count: UInt64 = 0
+        _ = Glibc.read(wakeup, &count, 8)
+    }
+
+    /// Renders and writes until the session is over, or the device needs the thread.
     @_noAllocation @_noLocks
-    private func play(until limit: Int64) -> Ending {
-        let base = samples.baseAddress!
-        let block = floats
-        while results.pointee.framesWritten < limit {
-            let frames = liveRef._withUnsafeGuaranteedRef({ $0.render(into: block) })
-            if frames == 0 { return .finished }
-            let count = frames * channels
-            SampleQuantizer.toInt16(UnsafeBufferPointer(rebasing: block[0..<count]), into: base)
-            do throws(ALSAError) {
-                try device.pointee.write(UnsafeBufferPointer(start: base, count: count))
-            } catch {
-                return .failed(error)
+    private func play() -> Ending {
+        // A wake-up's worth for the buffer the device has now.
+        let wake = min(max(device.pointee.availMin, device.pointee.periodFrames), floats.count / channels)
+        let block = UnsafeMutableBufferPointer(rebasing: floats[0..<(wake * channels)])
+        let loop = self.loop
+        let channels = self.channels
+        let reconnecting = options.reconnectSeconds > 0
+        // Half a second without room: say the device is not responding (and keep waiting).
+        let stall: Int32 = 500
+        while true {
+            if abandonAsked.load(ordering: .acquiring) { return .abandoned }
+            // What to write next: the lead-in, then history not yet sent, then new frames.
+            var base: UnsafePointer<Int16>
+            var count: Int
+            var fromLeadIn = false
+            if loop.pointee.leadInLeft > 0 {
+                base = UnsafePointer(leadIn + loop.pointee.leadInNext * channels)
+                count = loop.pointee.leadInLeft
+                fromLeadIn = true
+            } else {
+                if loop.pointee.sent == loop.pointee.rendered {
+                    if loop.pointee.endAfterHistory { return .finished }
+                    let frames = liveRef._withUnsafeGuaranteedRef({ $0.render(into: block) })
+                    if frames == 0 { return .finished }
+                    quantizeIntoHistory(frames)
+                    loop.pointee.rendered += Int64(frames)
+                    publishFromLoop()
+                }
+                let at = Int(loop.pointee.sent % Int64(historyFrames))
+                count = min(Int(loop.pointee.rendered - loop.pointee.sent), historyFrames - at)
+                base = UnsafePointer(history + at * channels)
             }
-            if !results.pointee.wroteAny {
-                RealTimeClock.read(CLOCK_REALTIME, into: &results.pointee.firstWriteRealtime)
-                RealTimeClock.read(CLOCK_MONOTONIC, into: &results.pointee.firstWriteMonotonic)
-                results.pointee.wroteAny = true
+            let (frames, stop) = device.pointee.write(
+                UnsafeBufferPointer(start: base, count: count * channels), wakeup: wakeup, stallMilliseconds: stall)
+            if fromLeadIn {
+                loop.pointee.leadInLeft -= frames
+                loop.pointee.leadInNext += frames
+            } else {
+                loop.pointee.sent += Int64(frames)
             }
-            results.pointee.framesWritten += Int64(frames)
-            let underruns = device.pointee.underruns
-            liveRef._withUnsafeGuaranteedRef({ $0.publish(underruns: underruns) })
+            if frames > 0 {
+                if !results.pointee.wroteAny {
+                    RealTimeClock.read(CLOCK_REALTIME, into: &results.pointee.firstWriteRealtime)
+                    RealTimeClock.read(CLOCK_MONOTONIC, into: &results.pointee.firstWriteMonotonic)
+                    results.pointee.wroteAny = true
+                }
+                results.pointee.framesWritten += Int64(frames)
+                if loop.pointee.device != .playing {
+                    loop.pointee.device = .playing
+                    publishFromLoop()
+                }
+            }
+            switch stop {
+            case .done:
+                // Where the card is, for resuming after it goes away: asked about once a
+                // second (a system call each time); the time since is added at the loss.
+                if reconnecting, loop.pointee.sent - loop.pointee.playedAtCheck > Int64(rate),
+                   let queued = device.pointee.queuedFrames() {
+                    loop.pointee.playedAtCheck = max(loop.pointee.resumeFloor, loop.pointee.sent - Int64(queued))
+                    loop.pointee.checkedAt = RealTimeClock.nanoseconds()
+                }
+            case .woken:
+                RealTimeClock.drain(wakeup)
+                if abandonAsked.load(ordering: .acquiring) { return .abandoned }
+                if stopAsked.load(ordering: .acquiring) && !loop.pointee.stopHandled {
+                    loop.pointee.stopHandled = true
+                    fadeOutFromDevice()
+                }
+            case .stalled:
+                if loop.pointee.device != .notResponding {
+                    loop.pointee.device = .notResponding
+                    publishFromLoop()
+                }
+            case .underrun:
+                return .underrun
+            case .failed(let error):
+                // ALSAError.isDeviceLost, spelled out: the checker cannot see into other files.
+                return error.code == -ENODEV || error.code == -EIO ? .lost(error) : .failed(error)
+            }
         }
-        return .limitReached
+    }
+
+    @_noAllocation @_noLocks
+    private func publishFromLoop() {
+        let underruns = device.pointee.underruns
+        let loop = self.loop
+        let results = self.results
+        liveRef._withUnsafeGuaranteedRef({
+            $0.publish(underruns: underruns, device: loop.pointee.device, reconnectSecondsLeft: loop.pointee.reconnectSecondsLeft,
+                       bufferFrames: results.pointee.bufferFrames, bufferGrowths: results.pointee.bufferGrowths)
+        })
+    }
+
+    /// Quantizes the rendered block into the history ring, at the output frame it belongs to.
+    @_noAllocation @_noLocks
+    private func quantizeIntoHistory(_ frames: Int) {
+        let at = Int(loop.pointee.rendered % Int64(historyFrames))
+        let first = min(frames, historyFrames - at)
+        SampleQuantizer.toInt16(UnsafeBufferPointer(start: floats.baseAddress!, count: first * channels), into: history + at * channels)
+        if first < frames {
+            SampleQuantizer.toInt16(
+                UnsafeBufferPointer(start: floats.baseAddress! + first * channels, count: (frames - first) * channels), into: history)
+        }
+    }
+
+    /// A stop: take back what the device has not played (all but a period and a little), and
+    /// fade out from there over `LivePlayback.stopFadeSeconds`, from the history, so the stop
+    /// is heard now rather than a buffer later. When there is too little to take back, the
+    /// renderer's own stop fade (the queued `.stop`) follows instead.
+    @_noAllocation @_noLocks
+    private func fadeOutFromDevice() {
+        let fade = stopFadeFrames
+        let margin = device.pointee.periodFrames + rate / 200
+        let back = device.pointee.rewind(keeping: margin)
+        loop.pointee.sent -= Int64(back)
+        if loop.pointee.rendered - loop.pointee.sent < fade { return }
+        let channels = self.channels
+        for k in 0..<fade {
+            let frame = loop.pointee.sent + k
+            let at = Int(frame % Int64(historyFrames)) * channels
+            let gain = Float(fade - k) / Float(fade + 1)
+            for c in 0..<channels {
+                history[at + c] = Int16(Float(history[at + c]) * gain)
+            }
+        }
+        loop.pointee.rendered = loop.pointee.sent + fade
+        loop.pointee.endAfterHistory = true
     }
 }
 
@@ -263,4 +637,24 @@ private enum RealTimeClock {
     static func read(_ clock: clockid_t, into time: inout timespec) {
         _ = _unsafePerformance { clock_gettime(clock, &time) }
     }
+
+    @inline(__always)
+    static func nanoseconds() -> Int64 {
+        var now = timespec()
+        read(CLOCK_MONOTONIC, into: &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    /// Empties the wake-up eventfd. The corresponding C function is `read`.
+    @inline(__always)
+    static func drain(_ descriptor: Int32) {
+        var count: UInt64 = 0
+        _ = _unsafePerformance { Glibc.read(descriptor, &count, 8) }
+    }
+}
+
+private func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }

@@ -100,21 +100,32 @@ public enum LivePhase: Int, Sendable, Equatable {
     case finished = 4
 }
 
-/// Where live playback is, for a status line: one consistent snapshot.
+/// What the sound device is doing, as the playback thread last saw it.
+public enum LiveDeviceState: Int, Sendable, Equatable {
+    /// Taking frames.
+    case playing = 0
+    /// Not taking frames for a while (a hung driver, a stalled Bluetooth link).
+    case notResponding = 1
+    /// Gone (unplugged): being opened again every half second until `reconnectDeadline`.
+    case reconnecting = 2
+}
+
+/// Where live playback is, for a status line or a remote: one consistent snapshot.
 public struct LiveStatus: Sendable, Equatable {
     /// Frames of the session rendered (held while paused); divide by the rate for its time.
     public var frame: Int64
     /// Frames handed to the device, the silence of pauses included.
     public var outputFrames: Int64
-    /// The cadence of the grid being played.
+    /// The tempo of the step being heard, in steps per minute: the count-in's or the ramp's
+    /// while they play, then the set's.
     public var cadence: Double
     /// The cadence the runner asked for; it differs from `cadence` until the next step.
     public var targetCadence: Double
     /// Index of the set, from 0, and how many there are.
     public var set: Int
     public var sets: Int
-    /// Steps of the current set heard so far: the number of the last step clicked, from 1;
-    /// 0 before its first step.
+    /// The step being heard: the number of the last step clicked in `set`, from 1; 0 before
+    /// its first step.
     public var step: Int
     /// Count-in clicks heard before the current set's first step, while counting in; else 0.
     public var countIn: Int
@@ -125,10 +136,28 @@ public struct LiveStatus: Sendable, Equatable {
     public var phase: LivePhase
     /// Underruns the device reported so far.
     public var underruns: Int
+    /// True while the spoken caution plays, before the first count-in.
+    public var caution: Bool
+    /// Whether a pause waits for a spoken cue to end.
+    public var pauseAfterCue: Bool
+    public var device: LiveDeviceState
+    /// While reconnecting: seconds left before giving up.
+    public var reconnectSecondsLeft: Int
+    /// The device's buffer in frames now, and how many times it grew after an underrun.
+    public var bufferFrames: Int
+    public var bufferGrowths: Int
 
     public init(frame: Int64 = 0, outputFrames: Int64 = 0, cadence: Double = 0, targetCadence: Double = 0,
                 set: Int = 0, sets: Int = 0, step: Int = 0, countIn: Int = 0, countInLength: Int = 0,
-                restFramesLeft: Int64? = nil, phase: LivePhase = .playing, underruns: Int = 0) {
+                restFramesLeft: Int64? = nil, phase: LivePhase = .playing, underruns: Int = 0,
+                caution: Bool = false, pauseAfterCue: Bool = false, device: LiveDeviceState = .playing,
+                reconnectSecondsLeft: Int = 0, bufferFrames: Int = 0, bufferGrowths: Int = 0) {
+        self.caution = caution
+        self.pauseAfterCue = pauseAfterCue
+        self.device = device
+        self.reconnectSecondsLeft = reconnectSecondsLeft
+        self.bufferFrames = bufferFrames
+        self.bufferGrowths = bufferGrowths
         self.frame = frame
         self.outputFrames = outputFrames
         self.cadence = cadence
@@ -167,6 +196,12 @@ public final class LiveStatusBoard: @unchecked Sendable {
     private let restFramesLeft = Atomic<Int64>(-1)
     private let phase = Atomic<Int>(0)
     private let underruns = Atomic<Int>(0)
+    private let caution = Atomic<Bool>(false)
+    private let pauseAfterCue = Atomic<Bool>(false)
+    private let device = Atomic<Int>(0)
+    private let reconnectSecondsLeft = Atomic<Int>(0)
+    private let bufferFrames = Atomic<Int>(0)
+    private let bufferGrowths = Atomic<Int>(0)
 
     public init(_ initial: LiveStatus = LiveStatus()) {
         publish(initial)
@@ -192,6 +227,12 @@ public final class LiveStatusBoard: @unchecked Sendable {
         restFramesLeft.store(status.restFramesLeft ?? -1, ordering: .relaxed)
         phase.store(status.phase.rawValue, ordering: .relaxed)
         underruns.store(status.underruns, ordering: .relaxed)
+        caution.store(status.caution, ordering: .relaxed)
+        pauseAfterCue.store(status.pauseAfterCue, ordering: .relaxed)
+        device.store(status.device.rawValue, ordering: .relaxed)
+        reconnectSecondsLeft.store(status.reconnectSecondsLeft, ordering: .relaxed)
+        bufferFrames.store(status.bufferFrames, ordering: .relaxed)
+        bufferGrowths.store(status.bufferGrowths, ordering: .relaxed)
         sequence.store(s &+ 2, ordering: .releasing)
     }
 
@@ -213,7 +254,13 @@ public final class LiveStatusBoard: @unchecked Sendable {
                 countInLength: countInLength.load(ordering: .relaxed),
                 restFramesLeft: rest < 0 ? nil : rest,
                 phase: LivePhase(rawValue: phase.load(ordering: .relaxed)) ?? .playing,
-                underruns: underruns.load(ordering: .relaxed))
+                underruns: underruns.load(ordering: .relaxed),
+                caution: caution.load(ordering: .relaxed),
+                pauseAfterCue: pauseAfterCue.load(ordering: .relaxed),
+                device: LiveDeviceState(rawValue: device.load(ordering: .relaxed)) ?? .playing,
+                reconnectSecondsLeft: reconnectSecondsLeft.load(ordering: .relaxed),
+                bufferFrames: bufferFrames.load(ordering: .relaxed),
+                bufferGrowths: bufferGrowths.load(ordering: .relaxed))
             atomicMemoryFence(ordering: .acquiring)
             if sequence.load(ordering: .relaxed) == before { return status }
         }
@@ -244,6 +291,11 @@ public final class LivePlayback: @unchecked Sendable {
     /// A pause waits for the next step at most this long; past it (a rest, a spoken caution,
     /// a very slow cadence) it pauses at once.
     public static let pauseWaitLimitSeconds = 2.0
+    /// A pause fades the sound out over this long before it falls silent, so it never
+    /// stops on a non-zero sample (a click).
+    public static let pauseFadeSeconds = 0.005
+    /// Clicks whose output frames are remembered (`firstClick(atOrAfter:)`).
+    public static let clickMemory = 256
 
     private let state: UnsafeMutablePointer<LiveState>
     // The same three objects, for the audio thread: reading a class reference out of a
@@ -252,6 +304,8 @@ public final class LivePlayback: @unchecked Sendable {
     private let rendererRef: Unmanaged<Renderer>
     private let commandsRef: Unmanaged<LiveCommandQueue>
     private let statusRef: Unmanaged<LiveStatusBoard>
+    /// Output frames of the last `clickMemory` clicks rendered, a ring (`LiveState.clicksSeen`).
+    private let clicks: UnsafeMutablePointer<Int64>
 
     /// - Parameters:
     ///   - renderer: a renderer nothing has rendered from yet.
@@ -269,11 +323,15 @@ public final class LivePlayback: @unchecked Sendable {
             stopFade: max(1, Int64((Self.stopFadeSeconds * Double(rate)).rounded())),
             pauseWaitLimit: Int64(Self.pauseWaitLimitSeconds * Double(rate)), totalFrames: renderer.totalFrames,
             capped: renderer.isCapped))
+        state.pointee.pauseFade = max(1, Int64((Self.pauseFadeSeconds * Double(rate)).rounded()))
+        state.pointee.hasCaution = plan.cautionLead > 0
+        clicks = .allocate(capacity: Self.clickMemory)
+        clicks.initialize(repeating: 0, count: Self.clickMemory)
         let p = renderer.position()
         status = LiveStatusBoard(LiveStatus(
-            cadence: p.cadence, targetCadence: p.cadence, set: p.set, sets: p.sets,
+            cadence: 60 / shadow.currentStepInterval, targetCadence: p.cadence, set: p.set, sets: p.sets,
             countInLength: shadow.countInLength, restFramesLeft: p.restFramesLeft,
-            phase: p.finished ? .finished : .playing))
+            phase: p.finished ? .finished : .playing, caution: plan.cautionLead > 0))
         rendererRef = .passUnretained(renderer)
         commandsRef = .passUnretained(commands)
         statusRef = .passUnretained(status)
@@ -282,6 +340,7 @@ public final class LivePlayback: @unchecked Sendable {
     deinit {
         state.deinitialize(count: 1)
         state.deallocate()
+        clicks.deallocate()
     }
 
     /// The phase the audio thread left the player in. Audio thread only (or with it stopped);
@@ -339,12 +398,48 @@ public final class LivePlayback: @unchecked Sendable {
             state.pointee.phase = .finished
             return 0
         }
+        let first = state.pointee.frame
         state.pointee.frame += Int64(done)
         state.pointee.outputFrames += Int64(done)
+        if state.pointee.fadeInLeft > 0 { fadeIn(block, frames: done) }
         if state.pointee.phase == .pausing {
+            fadeBeforePause(block, from: first, frames: done)
             if state.pointee.frame >= state.pointee.pauseAt { state.pointee.phase = .paused }
         }
+        // Note the clicks just rendered, with their output frames, while no silence has
+        // been added after them.
+        followRenderer()
         return done
+    }
+
+    /// Ramps the frames before `pauseAt` down to silence (see `pauseFadeSeconds`).
+    @_noAllocation @_noLocks
+    private func fadeBeforePause(_ block: UnsafeMutableBufferPointer<Float>, from first: Int64, frames: Int) {
+        let end = state.pointee.pauseAt
+        let length = state.pointee.pauseFadeLength
+        guard length > 0 else { return }
+        let channels = state.pointee.channels
+        let start = end - length
+        for i in 0..<frames {
+            let f = first + Int64(i)
+            if f < start || f >= end { continue }
+            let gain = Float(end - f) / Float(length + 1)
+            for c in 0..<channels { block[i * channels + c] *= gain }
+        }
+    }
+
+    /// Ramps the first frames after a pause that fell mid-sound up from silence.
+    @_noAllocation @_noLocks
+    private func fadeIn(_ block: UnsafeMutableBufferPointer<Float>, frames: Int) {
+        let channels = state.pointee.channels
+        let length = state.pointee.pauseFade
+        let state = self.state
+        for i in 0..<frames {
+            if state.pointee.fadeInLeft <= 0 { break }
+            let gain = Float(length - state.pointee.fadeInLeft + 1) / Float(length + 1)
+            for c in 0..<channels { block[i * channels + c] *= gain }
+            state.pointee.fadeInLeft -= 1
+        }
     }
 
     @_noAllocation @_noLocks
@@ -359,34 +454,84 @@ public final class LivePlayback: @unchecked Sendable {
     /// Real-time safety: allocates nothing, takes no lock, makes no system call.
     @_noAllocation @_noLocks
     public func publish(underruns: Int) {
+        publish(underruns: underruns, device: .playing, reconnectSecondsLeft: 0, bufferFrames: 0, bufferGrowths: 0)
+    }
+
+    /// Publishes where playback is, with what the device is doing. Audio thread only.
+    ///
+    /// The set, step and tempo are those of the last click rendered (what is being heard,
+    /// give or take the device's buffer), so the last step of a set is still that set's.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock, makes no system call.
+    @_noAllocation @_noLocks
+    public func publish(underruns: Int, device: LiveDeviceState, reconnectSecondsLeft: Int, bufferFrames: Int,
+                        bufferGrowths: Int) {
         let p = rendererRef._withUnsafeGuaranteedRef({ $0.position() })
-        // What has been heard, from the followed timeline: its indices name the next click.
         followRenderer()
         let t = state.pointee.shadow
+        var set = p.set
         var step = 0
         var countIn = 0
-        switch t.phase {
-        case .countIn:
-            countIn = t.stepIndex
-        case .steps:
-            step = t.stepIndex
-            if let next = t.peek() {
-                switch next.level {
-                case .subdivision: step += 1  // inside a step: its first click was heard
-                case .accent, .step, .countIn: break
+        var caution = false
+        var cadence = 60 / t.currentStepInterval
+        if state.pointee.clicksSeen > 0 {
+            let last = state.pointee.lastClick
+            cadence = 60 / state.pointee.lastClickInterval
+            if p.restFramesLeft == nil {
+                set = last.set
+                if last.step < 0 {
+                    countIn = t.countInLength + last.step + 1
+                } else {
+                    step = last.step + 1
                 }
             }
-            // Between the last count-in click and the first step.
-            if step == 0 { countIn = t.countInLength }
-        case .finished:
-            step = t.stepIndex + 1
+        } else {
+            caution = state.pointee.hasCaution
         }
+        if p.restFramesLeft != nil { cadence = state.pointee.targetCadence }
+        // 60 / (60 / x) is not always x again: round to a thousandth of a step per minute.
+        cadence = Double(roundedToInt64(cadence * 1000)) / 1000
         let snapshot = LiveStatus(
-            frame: p.frame, outputFrames: state.pointee.outputFrames, cadence: p.cadence,
-            targetCadence: state.pointee.targetCadence, set: p.set, sets: p.sets, step: step,
+            frame: p.frame, outputFrames: state.pointee.outputFrames, cadence: cadence,
+            targetCadence: state.pointee.targetCadence, set: set, sets: p.sets, step: step,
             countIn: countIn, countInLength: t.countInLength,
-            restFramesLeft: p.restFramesLeft, phase: state.pointee.phase, underruns: underruns)
+            restFramesLeft: p.restFramesLeft, phase: state.pointee.phase, underruns: underruns,
+            caution: caution, pauseAfterCue: state.pointee.pauseAfterCue, device: device,
+            reconnectSecondsLeft: reconnectSecondsLeft, bufferFrames: bufferFrames, bufferGrowths: bufferGrowths)
         statusRef._withUnsafeGuaranteedRef({ $0.publish(snapshot) })
+    }
+
+    /// The output frame of the first click rendered at or after `outputFrame`, among the
+    /// last `clickMemory` clicks; nil when none is. For resuming after the device went away:
+    /// the first click the runner did not hear. Audio thread only.
+    @_noAllocation @_noLocks
+    public func firstClick(atOrAfter outputFrame: Int64) -> Int64? {
+        let seen = state.pointee.clicksSeen
+        let kept = min(seen, Self.clickMemory)
+        var found: Int64? = nil
+        var k = seen - 1
+        while k >= seen - kept {
+            let frame = clicks[k % Self.clickMemory]
+            if frame < outputFrame { break }
+            found = frame
+            k -= 1
+        }
+        return found
+    }
+
+    /// The output frame of the next click not rendered yet, or nil when the plan has none left.
+    /// Audio thread only.
+    @_noAllocation @_noLocks
+    public func nextClickOutputFrame() -> Int64? {
+        followRenderer()
+        guard let event = state.pointee.shadow.peek() else { return nil }
+        return event.frame + state.pointee.outputFrames - state.pointee.frame
+    }
+
+    /// The tempo of the last click rendered, in steps per minute. Audio thread only.
+    @_noAllocation @_noLocks
+    public func playingCadence() -> Double {
+        60 / (state.pointee.clicksSeen > 0 ? state.pointee.lastClickInterval : state.pointee.shadow.currentStepInterval)
     }
 
     /// The frame of the next step boundary at or after the renderer's position: the next step
@@ -396,12 +541,18 @@ public final class LivePlayback: @unchecked Sendable {
     /// Real-time safety: copies the timeline (a value of plain numbers); allocates nothing.
     @_noAllocation @_noLocks
     public func nextStepFrame() -> Int64? {
+        nextStepFrame(atOrAfter: state.pointee.frame)
+    }
+
+    /// The frame of the next step boundary at or after `now` (not before the renderer's
+    /// position). Audio thread only.
+    @_noAllocation @_noLocks
+    public func nextStepFrame(atOrAfter now: Int64) -> Int64? {
         followRenderer()
-        let now = state.pointee.frame
         var t = state.pointee.shadow
         let ended = t.previousSetEndFrame ?? Int64.min
         // A step has at most four clicks (`PlanLimits.subdivide`); the bound only guards a bug.
-        for _ in 0..<64 {
+        for _ in 0..<4096 {
             if let end = t.previousSetEndFrame, end != ended, end >= now { return end }
             guard let event = t.peek() else { return nil }
             if event.frame >= now {
@@ -436,7 +587,13 @@ public final class LivePlayback: @unchecked Sendable {
     @_noAllocation @_noLocks
     private func followRenderer() {
         let now = state.pointee.frame
+        // Rendered frames are output frames shifted by the silence of the pauses so far.
+        let offset = state.pointee.outputFrames - now
         while let event = state.pointee.shadow.peek(), event.frame < now {
+            state.pointee.lastClick = event
+            state.pointee.lastClickInterval = state.pointee.shadow.currentStepInterval
+            clicks[state.pointee.clicksSeen % Self.clickMemory] = event.frame + offset
+            state.pointee.clicksSeen += 1
             state.pointee.shadow.advance()
         }
     }
@@ -476,16 +633,33 @@ public final class LivePlayback: @unchecked Sendable {
         case .togglePause:
             switch state.pointee.phase {
             case .playing:
+                // A spoken cue is finished first; then the pause falls on the next step
+                // boundary (a click starts there from silence), or at once where none is near.
                 let now = state.pointee.frame
-                var at = now
+                let cueEnd = rendererRef._withUnsafeGuaranteedRef({ $0.cuesSoundingUntil() }) ?? now
+                let from = max(now, cueEnd)
+                var at = from
+                var onStep = false
                 let resting = rendererRef._withUnsafeGuaranteedRef({ $0.position() }).restFramesLeft != nil
-                if !resting, let next = nextStepFrame(), next - now <= state.pointee.pauseWaitLimit {
+                if !resting, let next = nextStepFrame(atOrAfter: from), next - from <= state.pointee.pauseWaitLimit {
                     at = next
+                    onStep = true
                 }
+                // Never stop on a non-zero sample: at least a short fade, even "at once".
+                if !onStep { at = max(at, now + state.pointee.pauseFade) }
                 state.pointee.pauseAt = at
-                state.pointee.phase = at <= now ? .paused : .pausing
-            case .pausing, .paused:
+                state.pointee.pauseFadeLength = min(state.pointee.pauseFade, at - now)
+                state.pointee.pauseOnStep = onStep
+                state.pointee.pauseAfterCue = cueEnd > now
+                state.pointee.phase = .pausing
+            case .pausing:
                 state.pointee.phase = .playing
+                state.pointee.pauseAfterCue = false
+            case .paused:
+                state.pointee.phase = .playing
+                state.pointee.pauseAfterCue = false
+                // A pause between steps resumes mid-sound: ramp it in.
+                if !state.pointee.pauseOnStep { state.pointee.fadeInLeft = state.pointee.pauseFade }
             case .stopping, .finished:
                 break
             }
@@ -538,6 +712,18 @@ struct LiveState {
     let capped: Bool
     /// True once a cadence change or a skipped rest may have moved the end of the plan.
     var diverged = false
+    /// The pause's fade: its full length, the length of the one under way, whether the pause
+    /// falls on a step boundary, whether it waits for a cue, and what is left of a fade-in.
+    var pauseFade: Int64 = 1
+    var pauseFadeLength: Int64 = 0
+    var pauseOnStep = true
+    var pauseAfterCue = false
+    var fadeInLeft: Int64 = 0
+    /// The last click rendered and the interval of its step; clicks rendered so far.
+    var lastClick = ClickEvent(frame: 0, time: 0, level: .step, set: 0, step: 0)
+    var lastClickInterval: Double = 1
+    var clicksSeen = 0
+    var hasCaution = false
 
     init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64,
          capped: Bool) {

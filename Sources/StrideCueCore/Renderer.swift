@@ -181,6 +181,33 @@ public final class Renderer: @unchecked Sendable {
     public func position() -> RenderPosition {
         core.pointee.position()
     }
+
+    /// The frame at which the cues sounding now end, or nil when none is sounding.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func cuesSoundingUntil() -> Int64? {
+        var end: Int64 = -1
+        let c = core
+        for v in 0..<c.pointee.cueVoiceCount {
+            let voice = c.pointee.cueVoices[v]
+            let left = voice.fadeLeft >= 0 ? voice.fadeLeft : c.pointee.cueSamples[voice.part].count - voice.position
+            end = max(end, c.pointee.frame + Int64(max(0, left)))
+        }
+        return end < 0 ? nil : end
+    }
+
+    /// The click sample of a level, mono at the output rate and at its level in the mix
+    /// (count-in clicks use the step sample): for a lead-in click outside the plan.
+    public func clickSample(_ level: ClickLevel) -> UnsafeBufferPointer<Float> {
+        let index: Int
+        switch level {
+        case .accent: index = 0
+        case .step, .countIn: index = 1
+        case .subdivision: index = 2
+        }
+        return UnsafeBufferPointer(core.pointee.samples[index])
+    }
 }
 
 /// The renderer's state, kept behind one pointer so the render path touches no reference

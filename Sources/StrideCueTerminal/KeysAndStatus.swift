@@ -47,9 +47,14 @@ public enum StatusLine {
     /// `190 spm  set 2/2  count-in 3/4  1:40` or `PAUSED  180 spm  rest 0:45, then set 2/2  1:02`.
     public static func text(_ s: LiveStatus, rate: Int, plan: SessionPlan) -> String {
         var parts: [String] = []
+        switch s.device {
+        case .reconnecting: parts.append("DEVICE GONE: reconnecting, \(s.reconnectSecondsLeft) s left")
+        case .notResponding: parts.append("DEVICE NOT RESPONDING")
+        case .playing: break
+        }
         switch s.phase {
         case .paused: parts.append("PAUSED")
-        case .pausing: parts.append("pausing at the next step")
+        case .pausing: parts.append(s.pauseAfterCue ? "pausing after the cue" : "pausing at the next step")
         case .stopping, .finished, .playing: break
         }
         let spm = s.targetCadence == s.cadence ? "\(format(s.cadence)) spm" : "\(format(s.cadence)) -> \(format(s.targetCadence)) spm"
@@ -62,6 +67,8 @@ public enum StatusLine {
                 parts.append("count-in \(s.countIn)/\(s.countInLength)")
             } else if s.step > 0 {
                 parts.append("step \(s.step)")
+            } else if s.caution {
+                parts.append("caution")
             } else {
                 parts.append("starting")
             }
@@ -98,6 +105,21 @@ public enum StatusLine {
         case (nil, let set?): when = cue.timing == .halfway ? "halfway through set \(set)" : "at the end of set \(set)"
         }
         return "\(what) \(when)"
+    }
+
+    /// The line cut to fit `columns` terminal columns with the last one left free, so that
+    /// the cursor never moves to a new line (a full last column makes some terminals wrap).
+    /// Control characters are dropped; everything else counts as one column.
+    public static func fit(_ line: String, columns: Int) -> String {
+        let room = max(1, columns - 1)
+        var out = ""
+        var used = 0
+        for c in line where !(c.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) {
+            if used == room { break }
+            out.append(c)
+            used += 1
+        }
+        return out
     }
 
     /// m:ss, or h:mm:ss from an hour.

@@ -34,9 +34,11 @@ public struct Player {
     /// Status line refresh interval.
     public static let statusInterval = 0.1
     public static let pollMilliseconds: Int32 = 100
-    /// How long a stopping player may take before the device is taken to be hung: the fade,
-    /// then a drain of at most one buffer, with a generous margin.
-    public var stopTimeout: Double { 1.0 + 2 * Double(engine.bufferFrames) / Double(rate) }
+    /// How long a stop may take before the device is taken to be hung and given up on: the
+    /// fade from what the device has not played yet, and a margin. Within 100 ms either way.
+    public static let stopTimeout = 0.080
+    /// How long a note ("dropout: buffer now 200 ms") stays on the status line.
+    public static let noteSeconds = 4.0
 
     public func run() -> Outcome {
         var outcome = Outcome()
@@ -52,7 +54,14 @@ public struct Player {
         if verbose { reportRealTime() }
 
         var stopAsked: Double? = nil
+        var abandoned = false
         var lastStatus = 0.0
+        var growthsSeen = 0
+        var note = ""
+        var noteUntil = 0.0
+        var columns = Terminal.columns()
+        resized.store(false, ordering: .relaxed)
+        if showStatus { Terminal.watchResizes() }
         var statusShown = false
         var input = [UInt8](repeating: 0, count: 64)
         var reading = terminal
@@ -64,8 +73,13 @@ public struct Player {
                 outcome.signal = signal
                 if stopAsked == nil { stop(&stopAsked) }
             }
-            if let asked = stopAsked, monotonicSeconds() - asked > stopTimeout {
-                outcome.hungDevice = true
+            if let asked = stopAsked, !abandoned, monotonicSeconds() - asked > Self.stopTimeout {
+                // The device is not letting the fade play: drop it and end now.
+                engine.abandon()
+                abandoned = true
+            }
+            if let asked = stopAsked, monotonicSeconds() - asked > 2 {
+                outcome.hungDevice = true  // the playback thread did not answer at all
                 break
             }
             // Sleep until a key, the end of playback, a signal (its handler writes to the
@@ -85,7 +99,7 @@ public struct Player {
                 pollfd(fd: wakeup.read, events: Int16(POLLIN), revents: 0),
             ]
             let watching = showStatus || terminal || stopAsked != nil || wakeup.read < 0
-            let ready = poll(&descriptors, 3, watching ? Self.pollMilliseconds : -1)
+            let ready = poll(&descriptors, 3, stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1)
             if ready > 0 && descriptors[2].revents != 0 { wakeup.drain() }
             if ready > 0 && listening && descriptors[1].revents != 0 {
                 let n = read(0, &input, input.count)
@@ -93,7 +107,7 @@ public struct Player {
                     for action in Keys.parse(input[0..<n]) {
                         switch action {
                         case .command(let command):
-                            engine.live.commands.push(command)
+                            _ = engine.send(command)
                         case .quit:
                             if stopAsked == nil { stop(&stopAsked) }
                         case .interrupt:
@@ -106,18 +120,31 @@ public struct Player {
                 }
             }
             let now = monotonicSeconds()
-            if showStatus && now - lastStatus >= Self.statusInterval {
+            let resizedNow = resized.exchange(false, ordering: .acquiringAndReleasing)
+            if resizedNow { columns = Terminal.columns() }
+            if showStatus && (resizedNow || now - lastStatus >= Self.statusInterval) {
                 lastStatus = now
-                writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate, plan: plan) + "\u{1B}[K")
+                let status = engine.live.status.read()
+                if status.bufferGrowths > growthsSeen {
+                    growthsSeen = status.bufferGrowths
+                    note = "dropout: buffer now \(Self.milliseconds(status.bufferFrames, rate: rate)) ms"
+                    noteUntil = now + Self.noteSeconds
+                }
+                var line = StatusLine.text(status, rate: rate, plan: plan)
+                if now < noteUntil { line = note + "  " + line }
+                writeStandardError("\r" + StatusLine.fit(line, columns: columns) + "\u{1B}[K")
                 statusShown = true
             }
         }
-        engine.join()
+        if !outcome.hungDevice { engine.join() }
         if statusShown {
-            writeStandardError("\r" + StatusLine.text(engine.live.status.read(), rate: rate, plan: plan) + "\u{1B}[K\n")
+            let line = StatusLine.text(engine.live.status.read(), rate: rate, plan: plan)
+            writeStandardError("\r" + StatusLine.fit(line, columns: Terminal.columns()) + "\u{1B}[K\n")
         }
         return outcome
     }
+
+    static func milliseconds(_ frames: Int, rate: Int) -> Int { Int((Double(frames) * 1000 / Double(rate)).rounded()) }
 
     /// A pipe the signal handler writes to while the player sleeps (`signalWakeup`).
     private final class SignalWakeup {
@@ -226,6 +253,27 @@ public enum Terminal {
         tcsetattr(0, TCSANOW, &terminalRaw)
     }
 
+    /// The width of the terminal on standard error, or 80 when it does not say.
+    public static func columns() -> Int {
+        var size = winsize()
+        if ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
+
+    /// SIGWINCH notes a resize (the status line is redrawn to the new width) and wakes the player.
+    public static func watchResizes() {
+        _ = install(SIGWINCH, { _ in
+            resized.store(true, ordering: .releasing)
+            let wakeup = signalWakeup.load(ordering: .relaxed)
+            if wakeup >= 0 {
+                var byte: UInt8 = 0
+                let saved = errno
+                _ = write(wakeup, &byte, 1)
+                errno = saved
+            }
+        })
+    }
+
     /// True when we are the terminal's foreground job, or it has no job control for us.
     public static func inForeground() -> Bool {
         let foreground = tcgetpgrp(0)
@@ -280,3 +328,5 @@ public enum Terminal {
 nonisolated(unsafe) private var terminalSaved = termios()
 nonisolated(unsafe) private var terminalRaw = termios()
 private let terminalActive = Atomic<Bool>(false)
+/// Set by the SIGWINCH handler.
+private let resized = Atomic<Bool>(false)

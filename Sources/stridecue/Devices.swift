@@ -12,7 +12,8 @@ struct Devices: ParsableCommand {
         abstract: "List the ALSA devices you can pass to --device.",
         discussion: """
             Lists the playback PCMs ALSA's configuration advertises (* marks the default, \
-            used when --device is not given), then the sound cards ALSA can see.
+            used when --device is not given; [direct hardware] marks hw: and plughw: devices, \
+            which reach the card without a sound server), then the sound cards ALSA can see.
             """
     )
 
@@ -53,7 +54,9 @@ struct Devices: ParsableCommand {
             rows.append(("*", "default", about))
         }
         for pcm in pcms {
-            rows.append((pcm.isDefault ? "*" : " ", pcm.name, oneLine(pcm.description)))
+            let about = oneLine(pcm.description)
+            rows.append((pcm.isDefault ? "*" : " ", pcm.name,
+                         pcm.isDirectHardware ? "[direct hardware] " + about : about))
         }
         let width = min(32, rows.map(\.name.count).max() ?? 0)
         var lines = ["ALSA playback devices for --device (* is the default):"]
@@ -61,6 +64,8 @@ struct Devices: ParsableCommand {
             let padding = String(repeating: " ", count: max(1, width - row.name.count + 2))
             lines.append("\(row.mark) \(row.name)\(row.about.isEmpty ? "" : padding + row.about)")
         }
+        lines.append("[direct hardware]: straight to the card, where live playback's timing holds; others go")
+        lines.append("  through a plugin or sound server (PulseAudio, PipeWire) with its own locks and buffers.")
         if cards.isEmpty {
             lines.append("Sound cards: none. ALSA sees no sound card on this machine, so only software")
             lines.append("  devices such as 'null' will open; 'stridecue render' writes a file instead.")

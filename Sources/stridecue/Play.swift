@@ -23,8 +23,10 @@ struct Play: ParsableCommand {
             minute, ] and [ by 5 (from the next step on); space pauses and resumes on a step \
             boundary; n ends a rest; q or Esc quits.
             The status line (cadence, step, set or rest, elapsed time, next cue) is shown when standard \
-            error is a terminal. A longer --latency survives a busier machine; keys are heard \
-            up to that much later. STRIDECUE_TIMING=1 prints when the first frame reached ALSA and the CPU time used; \
+            error is a terminal. The buffer starts at 100 ms and doubles after a dropout (up to \
+            1000 ms); --latency pins it. A device that goes away is opened again every half second \
+            for --reconnect seconds; playback resumes at the first click not heard, after a \
+            one-step lead-in click. STRIDECUE_TIMING=1 prints when the first frame reached ALSA and the CPU time used; \
             STRIDECUE_NO_REALTIME=1 skips asking for real-time scheduling (for benchmarks).
             Exit codes: 0 done, 64 bad flag, 65 bad preset, 66 missing input, 69 no usable \
             sound device, 74 the device failed or went away, 130 interrupted, 143 terminated.
@@ -39,8 +41,14 @@ struct Play: ParsableCommand {
     @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000 to 192000; the device must play it exactly.")
     var rate = SampleRateValue(48_000)
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Sound card buffer in milliseconds, 10 to 2000 (5 ms periods).", valueName: "ms"))
-    var latency = DecimalValue(20)
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Sound card buffer in milliseconds, 10 to 2000 (5 ms periods); pinned. Default: 100, doubled after a dropout.",
+        valueName: "ms"))
+    var latency: DecimalValue?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Seconds to wait for a device that went away, 0 to 3600; 0 stops at once (exit 74).", valueName: "s"))
+    var reconnect = DecimalValue(30)
 
     @Flag(name: .customLong("no-keys"), help: "Do not read keys from the terminal.")
     var noKeys = false
@@ -51,9 +59,13 @@ struct Play: ParsableCommand {
     /// Stereo, as `render` writes by default.
     static let channels = 2
     static let periodMilliseconds = 5.0
+    /// The buffer when --latency is not given, and how far it may grow after dropouts.
+    static let defaultLatency = 100.0
+    static let maxGrownLatency = 1_000.0
 
     func validate() throws {
-        try latency.validate("--latency", 10...2_000, unit: "ms")
+        try latency?.validate("--latency", 10...2_000, unit: "ms")
+        try reconnect.validate("--reconnect", 0...3_600, unit: "s")
     }
 
     func run() throws {
@@ -62,7 +74,7 @@ struct Play: ParsableCommand {
             catchInterrupts()
             if verbose { ALSALibrary.restoreErrorMessages() } else { ALSALibrary.silenceErrorMessages() }
             let hz = rate.hz
-            let buffer = latency.value
+            let buffer = latency?.value ?? Self.defaultLatency
             let renderFormat = RenderFormat(sampleRate: hz, channels: Self.channels)
             let data = DataFolder.locate()
             let resolved = try session.request.resolve(in: PresetLocator(data: data))
@@ -76,7 +88,8 @@ struct Play: ParsableCommand {
             try stopIfInterrupted()
 
             let live = LivePlayback(renderer: renderer, plan: plan)
-            let engine = PlaybackEngine(live: live, device: pcm)
+            let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
+                reconnectSeconds: reconnect.value, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
             let player = Player(engine: engine, plan: plan, rate: hz, keys: !noKeys, verbose: verbose)
             let outcome = player.run()
             if outcome.hungDevice {
@@ -92,16 +105,25 @@ struct Play: ParsableCommand {
                     + "CPU \(format3(processCPUSeconds())) s; underruns \(engine.underruns)")
             }
             if let error = engine.failure {
+                let waited = reconnect.value > 0 && error.isDeviceLost ? " and did not come back within \(reconnect.text) s" : ""
                 throw Failure(
                     error.isDeviceLost
-                        ? "sound device '\(quoted(device.name))' went away while playing (ALSA: \(error.reason)); playback stopped"
+                        ? "sound device '\(quoted(device.name))' went away while playing (ALSA: \(error.reason))\(waited); playback stopped"
                         : "sound device '\(quoted(device.name))' failed while playing (\(error)); playback stopped",
                     exitCode: ExitStatus.ioError)
             }
             if engine.underruns > 0 {
                 let n = engine.underruns
-                printError("stridecue: \(n) underrun\(n == 1 ? "" : "s"): the sound dropped out \(n == 1 ? "once" : "\(n) times"); "
-                    + "a longer --latency (now \(format(buffer)) ms) helps on a busy machine")
+                let what = "stridecue: \(n) underrun\(n == 1 ? "" : "s"): the sound dropped out \(n == 1 ? "once" : "\(n) times"); "
+                if engine.bufferGrowths > 0 {
+                    let ms = { (frames: Int) in format((Double(frames) * 1000 / Double(hz)).rounded()) }
+                    printError(what + "the buffer grew from \(ms(engine.bufferFrames)) ms to \(ms(engine.finalBufferFrames)) ms")
+                } else {
+                    printError(what + "a longer --latency (now \(format(buffer)) ms) helps on a busy machine")
+                }
+            }
+            if engine.reconnects > 0 && verbose {
+                printError("stridecue: the sound device went away and came back \(engine.reconnects) time\(engine.reconnects == 1 ? "" : "s")")
             }
             if outcome.signal != 0 { throw ExitCode(128 + outcome.signal) }
         }

@@ -16,7 +16,14 @@
  *   - With `file "/path"` in its configuration it writes what it "played":
  *     the application's frames at the moment they are played, and silence for the
  *     time between running dry after an underrun and the restart. Frames dropped
- *     (snd_pcm_drop, close without drain) are not written, as they are not heard.
+ *     (snd_pcm_drop, close without drain) or rewound are not written, as they are
+ *     not heard. The file is appended to, so a device closed and opened again (a
+ *     reconnect) adds to the same recording.
+ *   - With `control "/path"` it reads that file at every callback, as a test's
+ *     remote control: "hang" stops the clock (nothing is consumed, no writer is
+ *     woken) until the file says otherwise; "unplug" makes the card vanish: what
+ *     was played so far stays played, every later call fails with -ENODEV, and
+ *     opening the card fails with -ENODEV until the file says otherwise.
  *
  * Configuration:
  *   pcm.NAME {
@@ -27,11 +34,13 @@
  *                                #   since open, run dry at once (an injected underrun)
  *       disconnect_after 2000    # optional; accept this many frames since open, then
  *                                #   fail every transfer with -ENODEV (device unplugged)
+ *       control "/tmp/ctl"       # optional; "hang" or "unplug" in this file injects them
  *   }
  *   pcm_type.stridecue_fake { lib "/abs/path/libasound_module_pcm_stridecue_fake.so" }
  *
  * Limits: playback only, RW interleaved S16_LE, 1-8 channels; one thread per PCM;
- * rewind/forward are not modelled; a stop threshold above the buffer size is
+ * rewind is modelled (alsa-lib moves the application pointer back, and the next
+ * transfer starts there), forward is not; a stop threshold above the buffer size is
  * treated as the buffer size. It must be compiled with -DPIC (alsa-lib's plugin
  * symbol macros otherwise expect a static build and loading fails with
  * "undefined symbol: snd_dlsym_start").
@@ -59,6 +68,10 @@ typedef struct {
 
     int timer_fd;
     int out_fd;              /* -1: record nothing */
+    char *control;           /* NULL: no remote control */
+    int hung;                /* the clock is stopped ("hang") */
+    uint64_t hung_ns;        /* since when */
+    int gone;                /* unplugged: every call fails from now on */
     unsigned int fixed_rate; /* 0: any rate */
     uint64_t xrun_after;       /* 0: never inject an underrun */
     uint64_t disconnect_after; /* 0: never disconnect */
@@ -151,6 +164,31 @@ static void record_silence(fake_t *f, uint64_t frames) {
     }
 }
 
+enum { CONTROL_OK, CONTROL_HANG, CONTROL_UNPLUG };
+
+/* What the test's control file asks for now. */
+static int read_control(const char *path) {
+    char text[16];
+    ssize_t n;
+    int fd;
+
+    if (!path)
+        return CONTROL_OK;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return CONTROL_OK;
+    n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return CONTROL_OK;
+    text[n] = 0;
+    if (strncmp(text, "hang", 4) == 0)
+        return CONTROL_HANG;
+    if (strncmp(text, "unplug", 6) == 0)
+        return CONTROL_UNPLUG;
+    return CONTROL_OK;
+}
+
 static void arm_timer(fake_t *f, uint64_t first_ns) {
     struct itimerspec its;
     its.it_value = to_timespec(first_ns);
@@ -168,6 +206,11 @@ static void arm_wakeup(fake_t *f) {
     uint64_t wake_min, wake_frames, xrun_at, periods;
     snd_pcm_uframes_t avail_min = f->avail_min ? f->avail_min : 1;
 
+    if ((f->hung || f->gone) && f->period_size) {
+        /* Look at the control file again a period from now. */
+        arm_timer(f, now_ns() + f->period_ns);
+        return;
+    }
     if (!f->running || f->draining || !f->period_size)
         return;
     memset(&its, 0, sizeof its);
@@ -197,7 +240,7 @@ static snd_pcm_uframes_t effective_stop_threshold(const fake_t *f) {
 }
 
 /* Moves the play position to `now`; detects the buffer running dry. */
-static void advance(fake_t *f, uint64_t now) {
+static void advance_clock(fake_t *f, uint64_t now) {
     uint64_t position, xrun_at;
 
     if (!f->running)
@@ -230,10 +273,39 @@ static void advance(fake_t *f, uint64_t now) {
     record_played(f, position);
 }
 
+/* Obeys the control file, then moves the clock (unless it is stopped or the card gone). */
+static void advance(fake_t *f, uint64_t now) {
+    int control;
+
+    if (f->gone)
+        return;
+    control = read_control(f->control);
+    if (f->hung && control != CONTROL_HANG) {
+        /* The clock runs again from where it stopped: nothing is lost, all is late. */
+        f->start_ns += now - f->hung_ns;
+        f->hung = 0;
+    }
+    if (f->hung)
+        return;
+    advance_clock(f, now);
+    if (control == CONTROL_HANG) {
+        f->hung = 1;
+        f->hung_ns = now;
+    } else if (control == CONTROL_UNPLUG) {
+        /* What was played stays played; what was buffered is lost with the card. */
+        f->gone = 1;
+        f->running = 0;
+        arm_wakeup(f);
+    }
+}
+
 static int fake_start(snd_pcm_ioplug_t *io) {
     fake_t *f = io->private_data;
     uint64_t now = now_ns();
 
+    advance(f, now);
+    if (f->gone)
+        return -ENODEV;
     if (f->gap_pending) {
         record_silence(f, frames_in(now - f->dry_ns, f->rate));
         f->gap_pending = 0;
@@ -261,6 +333,11 @@ static snd_pcm_sframes_t fake_pointer(snd_pcm_ioplug_t *io) {
     fake_t *f = io->private_data;
 
     advance(f, now_ns());
+    if (f->gone) {
+        /* All taken, as far as alsa-lib can tell, so that a writer reaches the transfer
+         * and hears -ENODEV there, as from a card that is gone. */
+        return (snd_pcm_sframes_t)(f->boundary ? f->written % f->boundary : f->written);
+    }
     if (f->xrun)
         return -EPIPE;
     /* SND_PCM_IOPLUG_FLAG_BOUNDARY_WA: positions wrap at the boundary, not the buffer,
@@ -276,7 +353,21 @@ static snd_pcm_sframes_t fake_transfer(snd_pcm_ioplug_t *io, const snd_pcm_chann
     const unsigned char *src =
         (const unsigned char *)areas[0].addr + (areas[0].first + areas[0].step * offset) / 8;
     snd_pcm_uframes_t left = size;
+    uint64_t appl = io->appl_ptr, mine, back;
 
+    advance(f, now_ns());
+    if (f->gone)
+        return -ENODEV;
+    /* After snd_pcm_rewind alsa-lib's application pointer is behind what was written:
+     * the rewound frames were never played, and this transfer replaces them. */
+    mine = f->boundary ? f->written % f->boundary : f->written;
+    if (appl != mine) {
+        back = mine >= appl ? mine - appl : mine + f->boundary - appl;
+        if (back <= f->written - f->played) {
+            f->written -= back;
+            f->total_written -= back;
+        }
+    }
     if (f->disconnect_after) {
         if (f->total_written >= f->disconnect_after)
             return -ENODEV;
@@ -306,6 +397,9 @@ static snd_pcm_sframes_t fake_transfer(snd_pcm_ioplug_t *io, const snd_pcm_chann
 static int fake_prepare(snd_pcm_ioplug_t *io) {
     fake_t *f = io->private_data;
 
+    advance(f, now_ns());
+    if (f->gone)
+        return -ENODEV;
     if (f->running)
         fake_stop(io);
     f->written = 0;
@@ -322,6 +416,8 @@ static int fake_drain(snd_pcm_ioplug_t *io) {
     uint64_t end_ns;
     struct timespec until;
 
+    if (f->gone)
+        return -ENODEV;
     if (f->xrun)
         return 0;
     f->draining = 1;
@@ -353,13 +449,20 @@ static int fake_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned 
 
     advance(f, now_ns());
     ready = f->buffer_size - (f->written - f->played) >= (f->avail_min ? f->avail_min : 1);
-    if (!(ready && f->running && !f->draining && !f->xrun)) {
+    if (f->gone || f->hung || !(ready && f->running && !f->draining && !f->xrun)) {
         /* Non-blocking timerfd: consume the ticks so poll sleeps until the next one.
          * (A running card with room is left readable: it stays ready until written.) */
         while (read(f->timer_fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
         }
     }
-    if (io->state == SND_PCM_STATE_XRUN) {
+    if (f->gone) {
+        /* Wake the writer: its next write hears -ENODEV. */
+        *revents = POLLOUT | POLLERR;
+        arm_wakeup(f);
+    } else if (f->hung) {
+        *revents = 0; /* no room will come: the clock has stopped */
+        arm_wakeup(f);
+    } else if (io->state == SND_PCM_STATE_XRUN) {
         /* alsa-lib turns POLLERR into the state's error (-EPIPE). */
         *revents = POLLOUT | POLLERR;
     } else if (f->xrun) {
@@ -419,6 +522,7 @@ static int fake_close(snd_pcm_ioplug_t *io) {
         close(f->timer_fd);
     if (f->out_fd >= 0)
         close(f->out_fd);
+    free(f->control);
     free(f->ring);
     free(f);
     return 0;
@@ -468,7 +572,7 @@ static int fake_constrain(fake_t *f) {
 
 SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
     snd_config_iterator_t i, next;
-    const char *file = NULL;
+    const char *file = NULL, *control = NULL;
     long rate = 0, xrun_after = 0, disconnect_after = 0;
     fake_t *f;
     int err;
@@ -485,6 +589,13 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
         if (strcmp(id, "file") == 0) {
             if (snd_config_get_string(n, &file) < 0) {
                 SNDERR("stridecue_fake: file must be a string");
+                return -EINVAL;
+            }
+            continue;
+        }
+        if (strcmp(id, "control") == 0) {
+            if (snd_config_get_string(n, &control) < 0) {
+                SNDERR("stridecue_fake: control must be a string");
                 return -EINVAL;
             }
             continue;
@@ -512,9 +623,16 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
         return -EINVAL;
     }
 
+    /* An unplugged card cannot be opened until it is plugged back. */
+    if (control && control[0] && read_control(control) == CONTROL_UNPLUG)
+        return -ENODEV;
     f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;
+    if (control && control[0] && !(f->control = strdup(control))) {
+        free(f);
+        return -ENOMEM;
+    }
     f->out_fd = -1;
     f->fixed_rate = (unsigned int)rate;
     f->xrun_after = (uint64_t)xrun_after;
@@ -522,15 +640,17 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
     f->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (f->timer_fd < 0) {
         err = -errno;
+        free(f->control);
         free(f);
         return err;
     }
     if (file && file[0]) {
-        f->out_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        f->out_fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (f->out_fd < 0) {
             err = -errno;
             SNDERR("stridecue_fake: cannot open %s: %s", file, strerror(errno));
             close(f->timer_fd);
+            free(f->control);
             free(f);
             return err;
         }
@@ -550,6 +670,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
         if (f->out_fd >= 0)
             close(f->out_fd);
         close(f->timer_fd);
+        free(f->control);
         free(f);
         return err;
     }

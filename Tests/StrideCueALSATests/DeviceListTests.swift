@@ -24,5 +24,15 @@ extension ALSATests {
                 #expect(!card.name.isEmpty)
             }
         }
+
+        @Test("hw: and plughw: devices are direct hardware; plugins and sound servers are not")
+        func directHardware() {
+            for name in ["hw:0", "hw:CARD=PCH,DEV=0", "plughw:1,0"] {
+                #expect(PCMHint(name: name, description: "", direction: .playback).isDirectHardware, "\(name)")
+            }
+            for name in ["default", "pulse", "pipewire", "dmix:CARD=PCH", "null", "paced", "sysdefault:CARD=PCH"] {
+                #expect(!PCMHint(name: name, description: "", direction: .playback).isDirectHardware, "\(name)")
+            }
+        }
     }
 }

@@ -233,11 +233,11 @@ extension ALSATests {
                 + "list devices with 'stridecue devices' or write a file with 'stridecue render'\n")
         }
 
-        @Test("a device that goes away mid-play gives a clear line and exit 74")
+        @Test("with --reconnect 0, a device that goes away mid-play gives a clear line and exit 74")
         func deviceDisconnected() throws {
             let environment = try ALSATestEnvironment.ready()
             let device = "paced:DISCONNECT_AFTER=24000"
-            let run = try runStridecue(["play", "--spm", "180", "--device", device], environment)
+            let run = try runStridecue(["play", "--spm", "180", "--device", device, "--reconnect", "0"], environment)
             #expect(run.status == 74)
             #expect(run.stderr == "stridecue: sound device '\(device)' went away while playing (ALSA: No such device); playback stopped\n")
         }

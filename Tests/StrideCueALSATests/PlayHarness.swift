@@ -71,10 +71,15 @@ final class TerminalSession {
     private(set) var screen = ""
     let started: Double
 
-    init(_ arguments: [String], _ environment: ALSATestEnvironment) throws {
+    /// - Parameter columns: the terminal's width, when the test sets one.
+    init(_ arguments: [String], _ environment: ALSATestEnvironment, columns: Int? = nil) throws {
         master = PTY.openMaster(O_RDWR | O_NOCTTY)
         guard master >= 0, PTY.grant(master) == 0, PTY.unlock(master) == 0, let name = PTY.slaveName(master) else {
             throw ALSATestEnvironment.SetupFailure(description: "no pseudo-terminal: errno \(errno)")
+        }
+        if let columns {
+            var size = winsize(ws_row: 24, ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
+            _ = ioctl(master, UInt(TIOCSWINSZ), &size)
         }
         slave = open(name, O_RDWR | O_NOCTTY)
         guard slave >= 0 else { throw ALSATestEnvironment.SetupFailure(description: "cannot open \(String(cString: name))") }

@@ -239,9 +239,11 @@ struct LivePlaybackTests {
             _ = buffer.withUnsafeMutableBufferPointer { live.render(into: $0) }
         }
         live.commands.push(.togglePause)
-        _ = buffer.withUnsafeMutableBufferPointer { live.render(into: $0) }
+        // Not on a step: at once, after the pause's short fade to silence.
+        let fade = Int64((LivePlayback.pauseFadeSeconds * 48_000).rounded())
+        for _ in 0..<4 { _ = buffer.withUnsafeMutableBufferPointer { live.render(into: $0) } }
         #expect(live.phase == .paused)
-        #expect(live.renderer.framesRendered == 72_000)
+        #expect(live.renderer.framesRendered == 72_000 + fade)
     }
 
     /// A cadence change takes effect from the next step, and the new grid is exact from there.
@@ -366,6 +368,8 @@ struct LivePlaybackTests {
             _ = buffer.withUnsafeMutableBufferPointer { live.render(into: $0) }
         }
         live.commands.push(.togglePause)
+        for _ in 0..<4 { _ = buffer.withUnsafeMutableBufferPointer { live.render(into: $0) } }
+        #expect(live.phase == .paused)
         live.commands.push(.stop)
         #expect(buffer.withUnsafeMutableBufferPointer { live.render(into: $0) } == 0)
         #expect(live.phase == .finished)
