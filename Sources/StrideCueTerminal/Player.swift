@@ -264,13 +264,7 @@ public enum Terminal {
     public static func watchResizes() {
         _ = install(SIGWINCH, { _ in
             resized.store(true, ordering: .releasing)
-            let wakeup = signalWakeup.load(ordering: .relaxed)
-            if wakeup >= 0 {
-                var byte: UInt8 = 0
-                let saved = errno
-                _ = write(wakeup, &byte, 1)
-                errno = saved
-            }
+            wakeSignalWaiter()
         })
     }
 

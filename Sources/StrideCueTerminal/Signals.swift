@@ -34,6 +34,11 @@ public func catchInterrupts() {
 /// Async-signal-safe: an atomic store and a write(2).
 public func noteSignal(_ signal: Int32) {
     interruptions.cancel(signal: signal)
+    wakeSignalWaiter()
+}
+
+/// Async-signal-safe: one byte to the wake-up descriptor, if one is set, keeping errno.
+func wakeSignalWaiter() {
     let wakeup = signalWakeup.load(ordering: .relaxed)
     if wakeup >= 0 {
         var byte: UInt8 = 0
