@@ -399,6 +399,10 @@ public final class TrackPasses {
             let frames = try mix.next(into: block)
             if frames == 0 { encoder.release(slot); break }
             let samples = frames * format.channels
+            // No encoder is handed a sample that is not a number: LAME aborts on one, and a
+            // WAV would carry it to the phone. Inputs are checked as they are read; this is
+            // the last line against a sum of loud inputs that overflowed.
+            try requireFiniteMix(UnsafeBufferPointer(rebasing: block[0..<samples]), at: done)
             if meter != nil { try meter!.add(UnsafeBufferPointer(rebasing: block[0..<samples])) }
             encoder.submit(slot, count: samples)
             done += Int64(frames)
@@ -417,6 +421,19 @@ public final class TrackPasses {
         try cancellation.check(discarding: path)
         try encoder.finish()
         return (loudness, mix.limiting, true, mix.renderSeconds)
+    }
+
+    /// Refuses a block of the mix holding NaN or an infinity (exit 65), naming the time.
+    private func requireFiniteMix(_ samples: UnsafeBufferPointer<Float>, at frame: Int64) throws {
+        // One pass the compiler vectorizes: x - x is 0 for every finite x and NaN otherwise.
+        var check: Float = 0
+        for x in samples { check += x - x }
+        guard check.isNaN else { return }
+        let first = samples.firstIndex { !$0.isFinite } ?? 0
+        let seconds = Double(frame + Int64(first / format.channels)) / Double(format.sampleRate)
+        throw Failure("\(path): the mix came out with samples that are not numbers (NaN or infinity) at "
+            + "\(PlanText.clock(seconds)); an input sound is out of range; nothing was written",
+            exitCode: ExitStatus.dataError)
     }
 
     /// The loudness of the whole mix at `gain`, limited, as `write` would write it.
