@@ -82,7 +82,13 @@ struct StrideCueFuzz {
         for path in CommandLine.arguments.dropFirst() {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             _ = data.withUnsafeBytes { fuzzInput($0.bindMemory(to: UInt8.self).baseAddress, $0.count) }
-            print("ok \(path)")
+            // Whether the YAML reader took it, so a saved input can be set beside libyaml's verdict.
+            do {
+                _ = try parseYAML(Array(data), file: path)
+                print("ok \(path): read")
+            } catch {
+                print("ok \(path): refused at \(error.line):\(error.column): \(error.message)")
+            }
         }
         #endif
     }

@@ -150,6 +150,7 @@ import Testing
         ("cadence: 180 # fast\u{2029}sets: 9\n", 1, 20, "preset contains U+2029 (paragraph separator), which some YAML readers take as a line break; use a plain line break"),
         ("cadence: 180\nname: a\u{85}b\n", 2, 8, "preset contains U+0085 (next line), which some YAML readers take as a line break; use a plain line break"),
         ("cadence: 180\nname: \u{9B}2J\n", 2, 7, "preset contains the control character U+009B; is it a binary file?"),
+        ("\u{FEFF}name: a\n\u{FEFF}cadence: 180\n", 2, 1, "preset contains a byte order mark (U+FEFF) after its start; remove it"),
     ])
     func unicodeLineBreaksAndC1ControlsAreRefused(source: String, line: Int, column: Int, message: String) {
         var thrown: PresetError?

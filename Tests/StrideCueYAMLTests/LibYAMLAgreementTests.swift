@@ -181,6 +181,15 @@ import Testing
         "a: [{b:}]\n",
         "a: {\n  b\n  : 1}\n",
         "about: >\n      \n  text\n",
+        // Inside { } and [ ], libyaml reads a leading ':' or '?' as an indicator, never as text.
+        "set: {duration: :1:75}\ncadence: 180\n",
+        "a: [:x]\n",
+        // libyaml skips a byte order mark at the start of any line, and the key after it moves.
+        "name: a\n\u{FEFF}cadence: 180\n",
+        // libyaml refuses a ':' before '?' inside plain text in { } and [ ].
+        "set: {duration:? 15 s}\n",
+        "a: [b:?]\n",
+        "a: {b: c:?}\n",
     ]
 
     @Test(arguments: refusedByBoth)

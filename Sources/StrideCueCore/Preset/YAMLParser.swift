@@ -306,7 +306,7 @@ struct YAMLParser {
                     throw fail("the ':' after a key must be on the key's line", at: pos)
                 }
                 // libyaml reads `{say:}` as an error, not as an empty value: so does StrideCue.
-                if keyNode.isPlain && isFlowIndicator(at(pos + 1)) {
+                if keyNode.isPlain && endsFlowText(at(pos + 1)) {
                     throw fail("put a space after ':' in { }", at: pos)
                 }
                 pos += 1
@@ -401,7 +401,7 @@ struct YAMLParser {
             if c == 0 || isBreak(c) { break }
             if c == UInt8(ascii: ":") {
                 let next = at(i + 1)
-                if isBlankOrEnd(next) || (flow && isFlowIndicator(next)) { break }
+                if isBlankOrEnd(next) || (flow && endsFlowText(next)) { break }
             }
             if c == UInt8(ascii: "#") && i > start && isSpace(at(i - 1)) { break }
             if flow && isFlowIndicator(c) { break }
@@ -721,8 +721,10 @@ struct YAMLParser {
         case UInt8(ascii: "!"): "tags ('!') are not supported in presets"
         case UInt8(ascii: "%"): "directives and values starting with '%' are not supported; quote the value"
         case UInt8(ascii: "@"), UInt8(ascii: "`"): "a value cannot start with '\(Character(Unicode.Scalar(c)))'; quote it"
-        case UInt8(ascii: "?") where indicatorFollows: "explicit keys ('? ') are not supported"
-        case UInt8(ascii: ":") where indicatorFollows: "missing key before ':'"
+        // Inside [ ] or { } libyaml takes `?` and `:` as indicators even with text after them
+        // (`{a: :1}` is two colons to it), so no plain value starts with them there.
+        case UInt8(ascii: "?") where indicatorFollows || flow: "explicit keys ('? ') are not supported"
+        case UInt8(ascii: ":") where indicatorFollows || flow: "missing key before ':'"
         case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"):
             flow ? "expected a value before '\(Character(Unicode.Scalar(c)))'" : "unexpected '\(Character(Unicode.Scalar(c)))'"
         case UInt8(ascii: "#"): "a comment needs a space before '#'"
@@ -786,6 +788,11 @@ struct YAMLParser {
             if b == 0xE2 && text[i + 1] == 0x80 && (text[i + 2] == 0xA8 || text[i + 2] == 0xA9) {
                 let name = text[i + 2] == 0xA8 ? "U+2028 (line separator)" : "U+2029 (paragraph separator)"
                 throw fail("preset contains \(name), which some YAML readers take as a line break; use a plain line break", at: i)
+            }
+            // Only the file's first character may be a byte order mark: libyaml skips one at the
+            // start of any line and then sees the line indented by one, so a key there moves.
+            if b == 0xEF && text[i + 1] == 0xBB && text[i + 2] == 0xBF {
+                throw fail("preset contains a byte order mark (U+FEFF) after its start; remove it", at: i)
             }
             // The other C1 controls are not YAML text, and U+009B starts a terminal escape sequence.
             if b == 0xC2 && text[i + 1] <= 0x9F {
@@ -915,6 +922,12 @@ private func isBlankOrEnd(_ c: UInt8) -> Bool { c == 0 || isSpace(c) || isBreak(
 private func isFlowIndicator(_ c: UInt8) -> Bool {
     c == UInt8(ascii: ",") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
         || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
+}
+
+/// Whether a ':' followed by `c` ends plain text inside [ ] or { }: before a flow indicator, and
+/// before '?', which libyaml refuses there ("found unexpected ':'").
+private func endsFlowText(_ c: UInt8) -> Bool {
+    isFlowIndicator(c) || c == UInt8(ascii: "?")
 }
 
 private func hexValue(_ c: UInt8) -> UInt8? {
