@@ -81,7 +81,8 @@ public final class SpokenSamples: @unchecked Sendable {
 
 /// A lock-free single-producer/single-consumer queue of `LiveCommand`s with a fixed capacity.
 ///
-/// One thread pushes (the key thread), one thread pops (the audio thread). Storage is
+/// Control threads push (the key thread, the remote's threads: one at a time, behind a lock
+/// only they take), one thread pops (the audio thread). Storage is
 /// allocated in `init`; `push` and `pop` allocate nothing, take no lock and never wait.
 /// The indices count up forever (an `Int` does not wrap in any real session); a slot is
 /// `index & mask`. The producer publishes a slot with a release store of `tail`, the
@@ -114,13 +115,22 @@ public final class LiveCommandQueue: @unchecked Sendable {
         slots.deallocate()
     }
 
-    /// Adds a command at the back. Producer thread only.
+    /// Serializes producers: the key thread and the coach's remote's threads push to the
+    /// same queue. Only producers take it; the audio thread's `pop` never does.
+    private let producers = Mutex<Void>(())
+
+    /// Adds a command at the back. Any control thread (never the audio thread).
     /// - Returns: false, leaving the queue as it was, when it is full.
     ///
-    /// Real-time safety: allocates nothing, takes no lock, never waits.
-    @_noAllocation @_noLocks
+    /// Real-time safety: allocates nothing, never waits on the consumer; takes the producers'
+    /// lock, which the audio thread never takes.
     @discardableResult
     public func push(_ command: LiveCommand) -> Bool {
+        producers.withLock { _ in pushAlone(command) }
+    }
+
+    @_noAllocation @_noLocks
+    private func pushAlone(_ command: LiveCommand) -> Bool {
         let t = tail.load(ordering: .relaxed)
         let h = head.load(ordering: .acquiring)
         if t &- h >= capacity { return false }
@@ -539,8 +549,6 @@ public final class LivePlayback: @unchecked Sendable {
             }
         case .say(let sample):
             say(sample)
-        case .togglePause:
-            followRenderer()
         case .togglePause:
             switch state.pointee.phase {
             case .playing:

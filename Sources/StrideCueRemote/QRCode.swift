@@ -1,0 +1,42 @@
+import CQREncode
+import Glibc
+import StrideCueCore
+
+/// The coach's URL as a QR code drawn with block characters, for a phone's camera.
+public enum QRCode {
+    /// The code of `text` as lines of text: two modules per character cell (upper and lower
+    /// half blocks), dark on light with the four-module quiet zone the standard asks for.
+    /// - Throws: a `Failure` naming `QRcode_encodeString` when libqrencode refuses the text.
+    public static func lines(_ text: String) throws -> [String] {
+        guard let code = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1) else {
+            throw Failure("QRcode_encodeString: \(String(cString: strerror(errno)))", exitCode: 70)
+        }
+        defer { QRcode_free(code) }
+        let width = Int(code.pointee.width)
+        let quiet = 4
+        let size = width + 2 * quiet
+        func dark(_ x: Int, _ y: Int) -> Bool {
+            let (mx, my) = (x - quiet, y - quiet)
+            guard mx >= 0, my >= 0, mx < width, my < width else { return false }
+            return code.pointee.data[my * width + mx] & 1 == 1
+        }
+        var lines: [String] = []
+        var y = 0
+        while y < size {
+            var line = ""
+            for x in 0..<size {
+                // Light modules are drawn, dark ones left blank: on a dark terminal the code
+                // reads as dark-on-light, which is what phone cameras look for.
+                switch (!dark(x, y), y + 1 < size && !dark(x, y + 1)) {
+                case (true, true): line += "█"
+                case (true, false): line += "▀"
+                case (false, true): line += "▄"
+                case (false, false): line += " "
+                }
+            }
+            lines.append(line)
+            y += 2
+        }
+        return lines
+    }
+}
