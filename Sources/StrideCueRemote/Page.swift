@@ -9,6 +9,7 @@ enum Page {
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>StrideCue coach</title>
+    <link rel="icon" href="data:,">
     <link rel="stylesheet" href="/app.css">
     <script src="/app.js" defer></script>
     </head>
@@ -18,6 +19,7 @@ enum Page {
     <section id="now" class="card">
       <div id="state">waiting</div>
       <div class="big"><span id="cadence">–</span><small>spm</small></div>
+      <div id="tempo"></div>
       <div id="target"></div>
       <div class="row facts"><span id="set"></span><span id="step"></span><span id="clock"></span></div>
       <div id="next"></div>
@@ -77,6 +79,7 @@ enum Page {
     .big{font-size:84px;font-weight:700;line-height:1;font-variant-numeric:tabular-nums;color:#1c64d9}
     .big small{font-size:18px;color:#6b7685;margin-left:6px;font-weight:500}
     #target{min-height:1.2em;color:#e8590c;font-weight:600}
+    #tempo{color:#1b2430;font-size:18px;font-variant-numeric:tabular-nums}
     .facts{justify-content:center;gap:14px;font-size:18px;font-variant-numeric:tabular-nums}
     #next{margin-top:6px;color:#2b8a3e;font-weight:600;overflow-wrap:anywhere}
     .row{display:flex;gap:8px;margin:4px 0}
@@ -124,6 +127,7 @@ enum Page {
       $("state").textContent = s.state + (s.preset && !playing ? " " + s.preset : "");
       $("drill").textContent = s.name || "StrideCue";
       $("cadence").textContent = playing ? fmt(s.cadence) : "–";
+      $("tempo").textContent = playing ? "playing at " + fmt(s.tempo) + " spm" + (s.tempo !== s.cadence ? " (ramp)" : "") : "";
       $("target").textContent = playing && s.target !== s.cadence ? "→ " + fmt(s.target) + " spm from the next step" : "";
       $("set").textContent = playing ? "set " + s.set + "/" + s.sets : "";
       $("step").textContent = !playing ? "" : s.rest != null ? "rest " + clock(s.rest)

@@ -64,6 +64,15 @@ func jsonNumber(_ x: Double) -> String {
     return "\(sign)\(a / 1000).\(fraction)"
 }
 
+/// The tempo the clicks go at now: the ramp's step while the plan ramps up (its count-in at
+/// the ramp's start), else the cadence. A cadence changed live ends the ramp's say.
+func playingTempo(_ s: LiveStatus, _ drill: RemoteDrill) -> Double {
+    guard let ramp = drill.plan.ramp, s.restFramesLeft == nil, s.targetCadence == drill.plan.cadence,
+          s.cadence == drill.plan.cadence else { return s.cadence }
+    if s.countIn > 0 || s.step == 0 { return ramp.from }
+    return drill.layout.tempo(atStep: s.step)
+}
+
 extension CoachRemote {
     /// The status every page shows, as `GET /api/status` and the WebSocket send it; `key`
     /// leaves out what moves all the time (elapsed time, the marker), to tell a change.
@@ -94,6 +103,7 @@ extension CoachRemote {
         json.add("name", drill.plan.name)
         json.add("cadence", s.cadence)
         json.add("target", s.targetCadence)
+        json.add("tempo", playingTempo(s, drill))
         json.add("set", s.set + 1)
         json.add("sets", s.sets)
         json.add("step", s.step)
