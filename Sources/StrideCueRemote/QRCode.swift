@@ -40,3 +40,27 @@ public enum QRCode {
         return lines
     }
 }
+
+/// The address to put in the coach's URL: the one listened on, or, for 0.0.0.0 (every
+/// interface), the first IPv4 address of an interface that is up and not the loopback: the
+/// one a phone on the same network reaches.
+public func reachableHost(listeningOn host: String) -> String {
+    guard host == "0.0.0.0" else { return host }
+    var list: UnsafeMutablePointer<ifaddrs>? = nil
+    guard getifaddrs(&list) == 0 else { return host }
+    defer { freeifaddrs(list) }
+    var entry = list
+    while let e = entry {
+        defer { entry = e.pointee.ifa_next }
+        let flags = Int32(e.pointee.ifa_flags)
+        guard let address = e.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+              flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0 else { continue }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        let found = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
+            var a = inet.pointee.sin_addr
+            return inet_ntop(AF_INET, &a, &text, socklen_t(text.count)) != nil
+        }
+        if found { return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    }
+    return host
+}

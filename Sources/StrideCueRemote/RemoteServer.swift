@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import FoundationEssentials
 import HTTPTypes
 import Hummingbird
@@ -106,6 +107,7 @@ public enum RemoteServer {
             case (nil, _?): return problem(.badRequest, "spm must be between 30 and 300 steps per minute")
             default: return problem(.badRequest, "send {\"delta\": number} or {\"spm\": number}")
             }
+            if timing, let drill = remote.drill { return timed(remote, drill, command) }
             return command_(remote, command)
         }
         router.post("/api/pause") { _, _ in command_(remote, .pause) }
@@ -246,6 +248,32 @@ public enum RemoteServer {
                 group.cancelAll()
             }
         }
+    }
+
+    /// STRIDECUE_REMOTE_TIMING=1 (for `make bench`): each cadence command's time from its
+    /// request to the new cadence being handed to ALSA (the audio thread publishes its
+    /// status right after each write), printed to standard error by a watcher thread.
+    static let timing = getenv("STRIDECUE_REMOTE_TIMING") != nil
+
+    static func timed(_ remote: CoachRemote, _ drill: RemoteDrill, _ command: LiveCommand) -> Response {
+        let asked = monotonicSeconds()
+        let before = drill.live.status.read().targetCadence
+        let response = command_(remote, command)
+        let expected: Double
+        switch command {
+        case .changeCadence(let delta): expected = min(max(before + delta, 30), 300)
+        case .setCadence(let spm): expected = min(max(spm, 30), 300)
+        default: return response
+        }
+        DispatchQueue.global().async {
+            while drill.live.status.read().targetCadence != expected {
+                if monotonicSeconds() - asked > 2 { return }
+                usleep(50)
+            }
+            let line = "stridecue: remote timing: cadence handed to ALSA \(jsonNumber((monotonicSeconds() - asked) * 1000)) ms after the request\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
+        return response
     }
 
     static func command_(_ remote: CoachRemote, _ command: LiveCommand) -> Response {

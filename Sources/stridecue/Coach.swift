@@ -65,7 +65,7 @@ func startCoachRemote(_ address: RemoteAddress) throws -> CoachRemote {
         },
         save: { name, changes in try savePresetValues(name: name, changes: changes).joined(separator: "\n") })
     let port = try RemoteServer.start(coach, host: address.host, port: address.port)
-    let url = "http://\(address.host):\(port)/#token=\(coach.token.text)"
+    let url = "http://\(reachableHost(listeningOn: address.host)):\(port)/#token=\(coach.token.text)"
     print("Coach remote: \(url)")
     if isatty(1) == 1 {
         for line in try QRCode.lines(url) { print(line) }

@@ -182,6 +182,7 @@ enum FlagExpectations {
         "<text>": CueTextValue.expectation,
         "--format": SoundFileType.expectation,
         "--stem": RenderStem.expectation,
+        "--remote": RemoteAddress.expectation,
     ]
 }
 
