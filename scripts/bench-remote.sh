@@ -93,4 +93,27 @@ if [ "${BENCH_BUILD:-0}" = 1 ]; then
     (cd "$work/$tree" && swift build -c release --product stridecue --static-swift-stdlib >/dev/null 2>&1)
     printf 'remote: clean release build, %s the remote: %.0f s\n' "$tree" "$(echo "$EPOCHREALTIME - $start" | bc -l)"
   done
+  # render with and without the server linked in, alternating runs: start-up (10 s track),
+  # speed (800 s track) and peak RSS.
+  for i in $(seq 7); do
+    for tree in before after; do
+      for length in 10 800; do
+        start=$EPOCHREALTIME
+        /usr/bin/time -f "%M" -o "$work/r.time" "$work/$tree/.build/release/stridecue" render --spm 180 --duration "${length}s" \
+          --rate 48000 --channels 1 -o "$work/r.wav" --quiet
+        echo "$(echo "($EPOCHREALTIME - $start) * 1000" | bc -l) $(cat "$work/r.time")" >> "$work/render-$tree-$length"
+        rm -f "$work/r.wav"
+      done
+    done
+  done
+  for length in 10 800; do
+    b=$(cut -d' ' -f1 "$work/render-before-$length" | sort -n | sed -n 4p)
+    a=$(cut -d' ' -f1 "$work/render-after-$length" | sort -n | sed -n 4p)
+    bm=$(cut -d' ' -f2 "$work/render-before-$length" | sort -n | sed -n 4p)
+    am=$(cut -d' ' -f2 "$work/render-after-$length" | sort -n | sed -n 4p)
+    printf 'remote: render %s s, median of 7: %.1f ms with the server linked, %.1f ms before it (%.3fx); peak RSS %.1f vs %.1f MiB\n' \
+      "$length" "$a" "$b" "$(echo "$a / $b" | bc -l)" "$(echo "$am / 1024" | bc -l)" "$(echo "$bm / 1024" | bc -l)"
+  done
+  printf 'remote: binary size %s bytes with the server, %s before\n' \
+    "$(stat -c %s "$work/after/.build/release/stridecue")" "$(stat -c %s "$work/before/.build/release/stridecue")"
 fi
