@@ -27,19 +27,23 @@ final class Broadcaster: Sendable {
     func poke() { poked.store(true, ordering: .releasing) }
 
     func run(_ remote: CoachRemote) async {
-        var lastKey = ""
+        var lastKey: StatusKey? = nil
         var lastSent = ContinuousClock.now
         while true {
             try? await Task.sleep(for: .milliseconds(RemoteServer.tickMilliseconds))
             let targets = clients.withLock { Array($0.all.values) }
-            if targets.isEmpty { continue }
-            let status = remote.statusJSON()
+            if targets.isEmpty {
+                lastKey = nil
+                continue
+            }
+            let key = remote.statusKey()
             let now = ContinuousClock.now
             let due = now - lastSent >= .seconds(1) || poked.exchange(false, ordering: .acquiringAndReleasing)
-            guard status.key != lastKey || due else { continue }
-            lastKey = status.key
+            guard key != lastKey || due else { continue }
+            lastKey = key
             lastSent = now
-            for client in targets { client.yield(status.text) }
+            let text = remote.statusJSON()
+            for client in targets { client.yield(text) }
         }
     }
 }

@@ -84,7 +84,7 @@ public enum RemoteServer {
         router.get("/app.js") { _, _ in page(Page.script, type: "text/javascript; charset=utf-8") }
         router.get("/app.css") { _, _ in page(Page.style, type: "text/css; charset=utf-8") }
 
-        router.get("/api/status") { _, _ in json(remote.statusJSON().text) }
+        router.get("/api/status") { _, _ in json(remote.statusJSON()) }
         router.get("/api/library") { _, _ in
             var o = JSONObject()
             o.add("presets", strings: remote.library())
@@ -234,7 +234,7 @@ public enum RemoteServer {
                     }
                 }
                 group.addTask {
-                    if authorized.value { try await outbound.writeTextMessage(remote.statusJSON().text) }
+                    if authorized.value { try await outbound.writeTextMessage(remote.statusJSON()) }
                     for await text in stream {
                         if authorized.value {
                             try await outbound.writeTextMessage(text)

@@ -73,10 +73,41 @@ func playingTempo(_ s: LiveStatus, _ drill: RemoteDrill) -> Double {
     return drill.layout.tempo(atStep: s.step)
 }
 
+/// What a page shows that can change, cheap to take and compare: the broadcaster builds the
+/// JSON only when this changed (or a second passed).
+struct StatusKey: Equatable {
+    var revision: Int
+    var phase: LivePhase?
+    var set = 0
+    var step = 0
+    var countIn = 0
+    var restSeconds: Int64 = -1
+    var cadence = 0.0
+    var target = 0.0
+    var seconds: Int64 = 0
+    var underruns = 0
+}
+
 extension CoachRemote {
-    /// The status every page shows, as `GET /api/status` and the WebSocket send it; `key`
-    /// leaves out what moves all the time (elapsed time, the marker), to tell a change.
-    func statusJSON() -> (text: String, key: String) {
+    func statusKey() -> StatusKey {
+        var key = StatusKey(revision: revision.load(ordering: .acquiring), phase: nil)
+        guard let drill else { return key }
+        let s = drill.live.status.read()
+        let rate = Int64(drill.rate)
+        key.phase = s.phase
+        key.set = s.set
+        key.step = s.step
+        key.countIn = s.countIn
+        key.restSeconds = s.restFramesLeft.map { ($0 + rate - 1) / rate } ?? -1
+        key.cadence = s.cadence
+        key.target = s.targetCadence
+        key.seconds = s.frame / rate
+        key.underruns = s.underruns
+        return key
+    }
+
+    /// The status every page shows, as `GET /api/status` and the WebSocket send it.
+    func statusJSON() -> String {
         var json = JSONObject()
         guard let drill else {
             json.add("state", pendingStart == nil ? "idle" : "starting")
@@ -86,7 +117,7 @@ extension CoachRemote {
             json.add("step", nil as Int?)
             json.add("message", lastMessage.withLock { $0 })
             json.add("revision", revision.load(ordering: .acquiring))
-            return (json.text, json.text)
+            return json.text
         }
         let s = drill.live.status.read()
         let state: String
@@ -119,13 +150,12 @@ extension CoachRemote {
         json.add("rampSteps", drill.plan.ramp?.steps)
         json.add("planRest", drill.plan.rest)
         json.add("revision", revision.load(ordering: .acquiring))
-        let key = json.text
         json.add("elapsed", Double(s.frame) / rate)
         // Where "now" lies across the plan picture (its time axis, as a fraction of its width):
         // the plan's own times, so a changed cadence moves the marker only approximately.
         let total = max(drill.layout.total, 1e-9)
         let t = min(Double(s.frame) / rate, total)
         json.add("now", PlanPictureAxis.x(t, total: total))
-        return (json.text, key)
+        return json.text
     }
 }

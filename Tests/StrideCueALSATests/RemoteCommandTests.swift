@@ -161,6 +161,31 @@ extension ALSATests {
             #expect(run.finish().status == 130)
         }
 
+        @Test("the page's edit saves cadence, ramp and rest to the user's copy as 'preset set' does, comments kept")
+        func editSavesTheUsersCopy() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let run = try RemoteRun(["coach", "--remote", "0", "--device", "paced", "--no-keys"], environment,
+                                    extraEnvironment: ["XDG_CONFIG_HOME": folder.path])
+            let saved = try run.request("POST", "/api/preset",
+                                        json: "{\"preset\":\"bum-kicks\",\"cadence\":185,\"rampFrom\":160,\"rest\":90}")
+            #expect(saved.status == 200, "\(saved.body)")
+            #expect(saved.body.contains("Saved your copy"))
+            let copy = folder.file("stridecue/presets/bum-kicks.yaml")
+            let text = String(decoding: try #require(readBytes(copy)), as: UTF8.self)
+            #expect(text.contains("cadence: 185"))
+            #expect(text.contains("from: 160"))
+            #expect(text.contains("rest: 90 s"))
+            #expect(text.hasPrefix("# Bum kicks: a drill for the recovery of the swing leg."), "comments kept")
+            // A bad value changes nothing and is one line.
+            let refused = try run.request("POST", "/api/preset", json: "{\"preset\":\"bum-kicks\",\"cadence\":999}")
+            #expect(refused.status == 400)
+            #expect(refused.body.contains("Nothing was changed"), "\(refused.body)")
+            #expect(String(decoding: try #require(readBytes(copy)), as: UTF8.self) == text)
+            kill(run.process.processIdentifier, SIGINT)
+            #expect(run.finish().status == 130)
+        }
+
         // MARK: Every page, the same state
 
         @Test("50 WebSocket clients follow a whole drill with no underrun; Origin and token are checked")
