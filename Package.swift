@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "StrideCueCLITests",
             dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport",
-                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles"],
+                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles", "StrideCueRemote"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
         ),
