@@ -29,10 +29,14 @@ final class Broadcaster: Sendable {
     func run(_ remote: CoachRemote) async {
         var lastKey: StatusKey? = nil
         var lastSent = ContinuousClock.now
+        var idle = false
         while true {
-            try? await Task.sleep(for: .milliseconds(RemoteServer.tickMilliseconds))
+            // With nobody listening, look rarely: a new client gets its first status from its
+            // own handler at once, not from here.
+            try? await Task.sleep(for: .milliseconds(idle ? 250 : RemoteServer.tickMilliseconds))
             let targets = clients.withLock { Array($0.all.values) }
-            if targets.isEmpty {
+            idle = targets.isEmpty
+            if idle {
                 lastKey = nil
                 continue
             }
