@@ -4,9 +4,11 @@ PREFIX     ?= /usr/local
 RELEASE_BIN = .build/release/stridecue
 
 # Debian packages the build and the tests need (headers and the tools tests drive).
-BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev
-TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev
-BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
+BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev
+TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv
+# Selenium (PyPI) drives Chromium for the coach's page test; it lives in a venv under .build.
+BROWSER_VENV   = .build/browser-venv
+BENCH_PACKAGES = klick time bc alsa-utils ffmpeg wrk
 
 .PHONY: all build demo test bench deps test-deps bench-deps install install-files golden clean
 
@@ -32,6 +34,8 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
+	@$(BROWSER_VENV)/bin/python -c "import selenium" 2>/dev/null || { \
+	  python3 -m venv $(BROWSER_VENV) && $(BROWSER_VENV)/bin/pip install -q selenium; }
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
@@ -81,6 +85,7 @@ bench: bench-deps build
 	scripts/bench-play.sh $(RELEASE_BIN)
 	scripts/bench-cues.sh $(RELEASE_BIN)
 	scripts/bench-export.sh $(RELEASE_BIN)
+	scripts/bench-remote.sh $(RELEASE_BIN)
 
 # Re-records the reference WAVs of the built-in click sounds used by the golden tests.
 golden:

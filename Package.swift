@@ -22,6 +22,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The coach's remote: HTTP and WebSocket on SwiftNIO's threads, never the audio thread's.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.0.0"),
     ],
     targets: [
         // System libraries, used directly.
@@ -44,6 +47,12 @@ let package = Package(
             name: "CEBUR128",
             pkgConfig: "libebur128",
             providers: [.apt(["libebur128-dev"])]
+        ),
+        // The coach's URL as a QR code on the terminal.
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
         ),
         // flite's headers only: its libraries are opened with dlopen when StrideCue first
         // speaks, so a click track does not pay for relocating its voices (FliteLibrary.swift).
@@ -108,6 +117,17 @@ let package = Package(
             dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA"]
         ),
 
+        // The coach's remote: the page, the API and its WebSocket, a QR code of the URL. A thin
+        // client of the live player: it reads the status board and pushes to the command queue.
+        .target(
+            name: "StrideCueRemote",
+            dependencies: [
+                "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueTerminal", "CQREncode",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ]
+        ),
+
         .executableTarget(
             name: "stridecue",
             dependencies: [
@@ -120,6 +140,7 @@ let package = Package(
                 "StrideCueALSA",
                 "StrideCueSpeech",
                 "StrideCueLoudness",
+                "StrideCueRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -156,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "StrideCueCLITests",
             dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport",
-                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles"],
+                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles", "StrideCueRemote"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
         ),
