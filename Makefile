@@ -42,8 +42,11 @@ bench-deps: deps
 
 # The Swift runtime is linked in: `make install` copies one binary that runs without a Swift
 # toolchain on the machine (a Raspberry Pi at the track), and it starts about 5 ms sooner.
+# stridecue-remote, installed next to it, holds the coach's remote's server: `play --remote` and
+# `coach` run in it, so the rest never loads Hummingbird and SwiftNIO.
 build: deps
 	$(SWIFT) build -c release --product stridecue --static-swift-stdlib
+	$(SWIFT) build -c release --product stridecue-remote --static-swift-stdlib
 
 # Renders the bum-kicks drill to bum-kicks.wav and plays it when a sound card answers.
 demo: build
@@ -95,7 +98,7 @@ golden:
 install: build
 	$(MAKE) --no-print-directory install-files BIN=$(RELEASE_BIN) CONFIG=release
 
-# The binary, the drills and sounds, completions for bash, zsh and fish (ArgumentParser writes
+# The binary and stridecue-remote beside it, the drills and sounds, completions for bash, zsh and fish (ArgumentParser writes
 # them from the commands themselves) and the stridecue(1) man page (its generate-manual tool, run
 # on the same binary, so the page always matches the commands).
 BIN    ?= $(RELEASE_BIN)
@@ -109,6 +112,7 @@ install-files:
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stridecue
+	install -m 755 $(dir $(BIN))stridecue-remote $(DESTDIR)$(PREFIX)/bin/stridecue-remote
 	cp -r Presets Sounds $(DESTDIR)$(PREFIX)/share/stridecue/
 	install -m 644 .build/man/stridecue.1 $(DESTDIR)$(PREFIX)/share/man/man1/stridecue.1
 	$(BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stridecue

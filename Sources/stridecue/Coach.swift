@@ -1,7 +1,5 @@
 import ArgumentParser
-import Glibc
 import StrideCueCore
-import StrideCueRemote
 import StrideCueSession
 import StrideCueTerminal
 
@@ -15,7 +13,7 @@ struct Coach: ParsableCommand {
             Prints 'Coach remote: http://HOST:PORT/#token=TOKEN' (and, on a terminal, the same as a \
             QR code): open it on the coach's phone. The page starts, steers and stops drills; keys \
             work as in 'stridecue play' while one plays. Plain HTTP: use it on a network you trust. \
-            The token is new each run.
+            The token is new each run. The server is the stridecue-remote program, installed next to stridecue.
             Exit codes: 0 never (Ctrl-C ends it: 130), 64 bad flag, 69 cannot listen or no sound device.
             """
     )
@@ -30,15 +28,17 @@ struct Coach: ParsableCommand {
     var noKeys = false
 
     func run() throws {
+        // The server lives in `stridecue-remote` (see `CoachRemoteHost`).
+        guard let host = CoachRemoteHost.installed else { execRemoteFrontEnd() }
         try reportingFailures {
             catchInterrupts()
-            let coach = try startCoachRemote(remote)
+            let coach = try host.start(remote)
             let player = LivePlayer(device: device, rate: 48_000, latency: nil, reconnect: DecimalValue(30),
                                     keys: !noKeys, verbose: false)
             while true {
                 let signal = interruptions.signal
                 if signal != 0 { throw ExitCode(128 + signal) }
-                guard case .start(let preset)? = coach.waitForRequest(milliseconds: 200) else { continue }
+                guard let preset = coach.waitForStartRequest(milliseconds: 200) else { continue }
                 printError("stridecue: coach started \(preset)")
                 do {
                     try player.play(SessionRequest(preset: preset), remote: coach)
@@ -55,22 +55,4 @@ struct Coach: ParsableCommand {
             }
         }
     }
-}
-
-/// Starts the coach's remote on `address` and prints its URL (and, on a terminal, a QR code).
-func startCoachRemote(_ address: RemoteAddress) throws -> CoachRemote {
-    let coach = try CoachRemote(
-        library: {
-            let locator = PresetLocator(data: DataFolder.locate())
-            return locator.all().presets.map(\.name)
-        },
-        save: { name, changes in try savePresetValues(name: name, changes: changes).joined(separator: "\n") })
-    let port = try RemoteServer.start(coach, host: address.host, port: address.port)
-    let url = "http://\(reachableHost(listeningOn: address.host)):\(port)/#token=\(coach.token.text)"
-    print("Coach remote: \(url)")
-    if isatty(1) == 1 {
-        for line in try QRCode.lines(url) { print(line) }
-    }
-    fflush(nil)
-    return coach
 }

@@ -3,7 +3,6 @@ import StrideCueALSA
 import StrideCueCore
 import StrideCueFiles
 import StrideCueMixdown
-import StrideCueRemote
 import StrideCueSession
 import StrideCueTerminal
 import Synchronization
@@ -73,20 +72,23 @@ struct Play: ParsableCommand {
     var remote: RemoteAddress?
 
     func run() throws {
+        // The remote's server lives in `stridecue-remote`, so that commands without it start
+        // and run as lean as before: `play --remote` runs the same arguments there.
+        if remote != nil, CoachRemoteHost.installed == nil { execRemoteFrontEnd() }
         try reportingFailures {
             catchInterrupts()
             let player = LivePlayer(device: device, rate: rate.hz, latency: latency, reconnect: reconnect,
                                     keys: !noKeys, verbose: verbose)
-            guard let address = remote else {
+            guard let address = remote, let host = CoachRemoteHost.installed else {
                 try player.play(session.request, remote: nil)
                 return
             }
             // With the remote, the coach may start another drill; the last one played ends the run.
-            let coach = try startCoachRemote(address)
+            let coach = try host.start(address)
             var request = session.request
             while true {
                 try player.play(request, remote: coach)
-                guard case .start(let preset)? = coach.takeRequest() else { return }
+                guard let preset = coach.takeStartRequest() else { return }
                 request = SessionRequest(preset: preset)
             }
         }
@@ -105,7 +107,7 @@ struct LivePlayer {
     let verbose: Bool
 
     /// Plays `request` to its end, a stop or a signal (which it rethrows as the exit code).
-    func play(_ request: SessionRequest, remote: CoachRemote?) throws {
+    func play(_ request: SessionRequest, remote: (any CoachRemoteSession)?) throws {
         let started = monotonicSeconds()
         if verbose { ALSALibrary.restoreErrorMessages() } else { ALSALibrary.silenceErrorMessages() }
         let hz = rate
@@ -125,7 +127,7 @@ struct LivePlayer {
         let live = LivePlayback(renderer: renderer, plan: plan)
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
             reconnectSeconds: reconnect.value, growBuffer: latency == nil, maxLatencyMilliseconds: Play.maxGrownLatency))
-        remote?.attach(RemoteDrill(live: live, prepared: prepared, preset: request.preset))
+        remote?.attach(live: live, prepared: prepared, preset: request.preset)
         defer { remote?.detach() }
         let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose)
         let outcome = player.run()
