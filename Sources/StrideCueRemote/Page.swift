@@ -168,8 +168,8 @@ enum Page {
     }
 
     function connect() {
-      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/events");
-      ws.onopen = () => { ws.send(token); $("conn").textContent = "live"; $("conn").classList.remove("off"); };
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/events?token=" + encodeURIComponent(token));
+      ws.onopen = () => { $("conn").textContent = "live"; $("conn").classList.remove("off"); };
       ws.onmessage = (e) => { try { show(JSON.parse(e.data)); } catch (err) {} };
       ws.onclose = () => { $("conn").textContent = "offline"; $("conn").classList.add("off"); setTimeout(connect, 1000); };
     }

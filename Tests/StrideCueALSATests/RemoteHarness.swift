@@ -175,11 +175,12 @@ final class WebSocketClient: @unchecked Sendable {
     let connection: HTTPConnection
     let answer: HTTPAnswer
 
-    init(port: UInt16, path: String, origin: String? = nil) throws {
+    init(port: UInt16, path: String, origin: String? = nil, authorization: String? = nil) throws {
         connection = try HTTPConnection(port: port)
         var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let origin { head += "Origin: \(origin)\r\n" }
+        if let authorization { head += "Authorization: \(authorization)\r\n" }
         connection.write(Array((head + "\r\n").utf8))
         answer = try connection.readAnswer()
     }
