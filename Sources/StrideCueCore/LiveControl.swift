@@ -79,11 +79,14 @@ public final class SpokenSamples: @unchecked Sendable {
     }
 }
 
-/// A lock-free single-producer/single-consumer queue of `LiveCommand`s with a fixed capacity.
+/// A queue of `LiveCommand`s with a fixed capacity, lock-free on the consumer's side.
 ///
-/// Control threads push (the key thread, the remote's threads: one at a time, behind a lock
-/// only they take), one thread pops (the audio thread). Storage is
-/// allocated in `init`; `push` and `pop` allocate nothing, take no lock and never wait.
+/// Control threads push (the key thread, the remote's threads), one at a time: they take a
+/// lock among themselves, `producers`, so that the ring stays single-producer. One thread pops:
+/// the audio thread, which never takes that lock nor any other, and allocates nothing
+/// (`pop` is `@_noAllocation @_noLocks`, checked by the compiler; a `LiveCommand` holds only
+/// plain values, so copying one out of its slot retains nothing). Storage is allocated in
+/// `init`. A producer holding the lock can delay only another producer, never the consumer.
 /// The indices count up forever (an `Int` does not wrap in any real session); a slot is
 /// `index & mask`. The producer publishes a slot with a release store of `tail`, the
 /// consumer frees it with a release store of `head`, and each reads the other's index with
