@@ -8,7 +8,7 @@ BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-de
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv
 # Selenium (PyPI) drives Chromium for the coach's page test; it lives in a venv under .build.
 BROWSER_VENV   = .build/browser-venv
-BENCH_PACKAGES = klick time bc alsa-utils ffmpeg wrk
+BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
 .PHONY: all build demo test bench deps test-deps bench-deps install install-files golden clean
 
