@@ -4,8 +4,10 @@ PREFIX     ?= /usr/local
 RELEASE_BIN = .build/release/stridecue
 
 # Debian packages the build and the tests need (headers and the tools tests drive).
-BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev
-TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev
+BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev
+TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv
+# Selenium (PyPI) drives Chromium for the coach's page test; it lives in a venv under .build.
+BROWSER_VENV   = .build/browser-venv
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
 .PHONY: all build demo test bench deps test-deps bench-deps install install-files golden clean
@@ -32,14 +34,19 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
+	@$(BROWSER_VENV)/bin/python -c "import selenium" 2>/dev/null || { \
+	  python3 -m venv $(BROWSER_VENV) && $(BROWSER_VENV)/bin/pip install -q selenium; }
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
 
 # The Swift runtime is linked in: `make install` copies one binary that runs without a Swift
 # toolchain on the machine (a Raspberry Pi at the track), and it starts about 5 ms sooner.
+# stridecue-remote, installed next to it, holds the coach's remote's server: `play --remote` and
+# `coach` run in it, so the rest never loads Hummingbird and SwiftNIO.
 build: deps
 	$(SWIFT) build -c release --product stridecue --static-swift-stdlib
+	$(SWIFT) build -c release --product stridecue-remote --static-swift-stdlib
 
 # Renders the bum-kicks drill to bum-kicks.wav and plays it when a sound card answers.
 demo: build
@@ -81,6 +88,7 @@ bench: bench-deps build
 	scripts/bench-play.sh $(RELEASE_BIN)
 	scripts/bench-cues.sh $(RELEASE_BIN)
 	scripts/bench-export.sh $(RELEASE_BIN)
+	scripts/bench-remote.sh $(RELEASE_BIN)
 
 # Re-records the reference WAVs of the built-in click sounds used by the golden tests.
 golden:
@@ -90,7 +98,7 @@ golden:
 install: build
 	$(MAKE) --no-print-directory install-files BIN=$(RELEASE_BIN) CONFIG=release
 
-# The binary, the drills and sounds, completions for bash, zsh and fish (ArgumentParser writes
+# The binary and stridecue-remote beside it, the drills and sounds, completions for bash, zsh and fish (ArgumentParser writes
 # them from the commands themselves) and the stridecue(1) man page (its generate-manual tool, run
 # on the same binary, so the page always matches the commands).
 BIN    ?= $(RELEASE_BIN)
@@ -104,6 +112,7 @@ install-files:
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stridecue
+	install -m 755 $(dir $(BIN))stridecue-remote $(DESTDIR)$(PREFIX)/bin/stridecue-remote
 	cp -r Presets Sounds $(DESTDIR)$(PREFIX)/share/stridecue/
 	install -m 644 .build/man/stridecue.1 $(DESTDIR)$(PREFIX)/share/man/man1/stridecue.1
 	$(BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stridecue

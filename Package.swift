@@ -1,8 +1,9 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Arrows point down only:
-//   stridecue (CLI: commands, flags, exit codes)
+//   stridecue, stridecue-remote (the executables) → stridecue (CLI: commands, flags, exit codes);
+//   stridecue-remote also → StrideCueRemote (the coach's page, API and WebSocket; Hummingbird)
 //     → StrideCueTerminal (keys, status line, progress bar, signals)
 //     → StrideCueMixdown (track passes, loudness, encoder thread, export jobs)
 //       → StrideCueSession (presets, plan resolution, preflight, cue preparation)
@@ -13,7 +14,10 @@ import PackageDescription
 let package = Package(
     name: "StrideCue",
     products: [
-        .executable(name: "stridecue", targets: ["stridecue"]),
+        .executable(name: "stridecue", targets: ["StrideCueMain"]),
+        // The same commands with the coach's remote's server (Hummingbird, SwiftNIO) linked in;
+        // `stridecue play --remote` and `stridecue coach` exec it. Installed next to `stridecue`.
+        .executable(name: "stridecue-remote", targets: ["StrideCueRemoteMain"]),
         .library(name: "StrideCueCore", targets: ["StrideCueCore"]),
         // The paced fake sound card for tests: an ALSA plugin, loaded by alsa-lib with dlopen.
         // alsa-lib wants the file name libasound_module_pcm_<type>.so; SwiftPM names a
@@ -22,6 +26,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The coach's remote: HTTP and WebSocket on SwiftNIO's threads, never the audio thread's.
+        // Without its default traits: no swift-configuration, and FoundationEssentials instead of
+        // full Foundation (and its ICU data) in stridecue-remote.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.0.0"),
     ],
     targets: [
         // System libraries, used directly.
@@ -44,6 +53,12 @@ let package = Package(
             name: "CEBUR128",
             pkgConfig: "libebur128",
             providers: [.apt(["libebur128-dev"])]
+        ),
+        // The coach's URL as a QR code on the terminal.
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
         ),
         // flite's headers only: its libraries are opened with dlopen when StrideCue first
         // speaks, so a click track does not pay for relocating its voices (FliteLibrary.swift).
@@ -108,7 +123,20 @@ let package = Package(
             dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA"]
         ),
 
-        .executableTarget(
+        // The coach's remote: the page, the API and its WebSocket, a QR code of the URL. A thin
+        // client of the live player: it reads the status board and pushes to the command queue.
+        .target(
+            name: "StrideCueRemote",
+            dependencies: [
+                "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueTerminal", "CQREncode",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ]
+        ),
+
+        // The commands, flags and exit codes. A library, so that both executables run them;
+        // it does not link the remote's server (see CoachRemoteHost).
+        .target(
             name: "stridecue",
             dependencies: [
                 "StrideCueCore",
@@ -123,6 +151,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "StrideCueMain", dependencies: ["stridecue"]),
+        .executableTarget(name: "StrideCueRemoteMain", dependencies: ["stridecue", "StrideCueRemote", "StrideCueCore", "StrideCueSession"]),
 
         // A libFuzzer target over the YAML reader, the preset decoder and the editor (`make fuzz`).
         // A plain build gives a replayer of saved inputs; `-DFUZZING -sanitize=fuzzer` gives the fuzzer.
@@ -156,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "StrideCueCLITests",
             dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport",
-                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles"],
+                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles", "StrideCueRemote"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
         ),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Part of `make test`: installs into a scratch folder with the given binary and checks what a
-# user gets: the man page and the bash, zsh and fish completions name every subcommand and every
+# user gets: both executables, the man page and the bash, zsh and fish completions name every subcommand and every
 # option of `render`, and the man page lost no character of the help text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +16,19 @@ fish_completion=$share/fish/vendor_completions.d/stridecue.fish
 failures=0
 fail() { echo "check-install: $*" >&2; failures=$((failures + 1)); }
 
-for f in "$root/usr/bin/stridecue" "$man" "$bash_completion" "$zsh_completion" "$fish_completion" \
+for f in "$root/usr/bin/stridecue" "$root/usr/bin/stridecue-remote" "$man" "$bash_completion" "$zsh_completion" "$fish_completion" \
          "$share/stridecue/Presets/bum-kicks.yaml"; do
     [ -s "$f" ] || fail "missing or empty: ${f#"$root"}"
 done
+
+# The installed stridecue finds the installed stridecue-remote: `play --remote` serves (its URL
+# printed) before it finds no such sound device.
+remote_out=$("$root/usr/bin/stridecue" play --spm 180 --duration 1s --no-keys --device stridecue-no-such-card \
+    --remote 127.0.0.1:0 2>/dev/null </dev/null || true)
+case "$remote_out" in
+    "Coach remote: http://127.0.0.1:"*) ;;
+    *) fail "the installed 'stridecue play --remote' did not run the installed stridecue-remote: $remote_out" ;;
+esac
 
 # Subcommands as `stridecue --help` lists them, preset's own subcommands too.
 subcommands=$("$bin" --help | sed -n '/^SUBCOMMANDS:/,/^$/p' | awk 'NR > 1 && /^  [a-z]/ { print $1 }')

@@ -248,6 +248,18 @@ struct CueScheduler {
         }
     }
 
+    /// The end of a scheduled cue sound that would overlap `start..<start + length`, or nil.
+    @_noAllocation @_noLocks
+    func overlap(start: Int64, length: Int64) -> Int64? {
+        var end: Int64? = nil
+        for i in 0..<pendingCount {
+            let cue = pending[i]
+            let cueEnd = cue.frame + Int64(parts[cue.part].length)
+            if cue.frame < start + length && cueEnd > start { end = max(end ?? cueEnd, cueEnd) }
+        }
+        return end
+    }
+
     @_noAllocation @_noLocks
     mutating func popEarliest() {
         if pendingCount > 0 { pendingCount -= 1 }

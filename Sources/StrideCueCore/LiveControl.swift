@@ -18,12 +18,75 @@ public enum LiveCommand: Sendable, Equatable {
     case skip
     /// Fade out over `LivePlayback.stopFadeSeconds` and end (at once, when paused).
     case stop
+    // The coach's remote (its page and API) asks for these too.
+    /// Set the cadence to this many steps per minute (clamped to 30–300), from the next step on.
+    case setCadence(to: Double)
+    /// Pause on the next step boundary; nothing when already paused or pausing.
+    case pause
+    /// Resume, or cancel a pending pause; nothing while playing.
+    case resume
+    /// Say this sound on the next step on which no cue sounds (at once while resting).
+    case say(SpokenSample)
 }
 
-/// A lock-free single-producer/single-consumer queue of `LiveCommand`s with a fixed capacity.
+// MARK: Sounds said live
+
+/// A cue sound to say live: samples at the output rate, already at their level. The memory
+/// belongs to a `SpokenSamples` store, which keeps it for as long as the session lasts; the
+/// audio thread only borrows it.
+public struct SpokenSample: @unchecked Sendable, Equatable {
+    public let samples: UnsafeBufferPointer<Float>
+
+    public static func == (a: SpokenSample, b: SpokenSample) -> Bool {
+        a.samples.baseAddress == b.samples.baseAddress && a.samples.count == b.samples.count
+    }
+}
+
+/// Owns the sounds said live during one session, made on a control thread: each is scaled
+/// like a preset's cue (peak `CueBalance.voicePeak` at `level`) and kept until the store is
+/// released, after playback ended, so the audio thread never reads freed memory.
+/// The same text said twice reuses its sound. At most `capacity` different sounds.
+public final class SpokenSamples: @unchecked Sendable {
+    public static let capacity = 32
+    private let store = Mutex<[String: UnsafeMutableBufferPointer<Float>]>([:])
+
+    public init() {}
+
+    deinit {
+        store.withLock { sounds in
+            for (_, buffer) in sounds { buffer.deallocate() }
+        }
+    }
+
+    /// The sound kept under `key`, if any.
+    public func sample(for key: String) -> SpokenSample? {
+        store.withLock { sounds in sounds[key].map { SpokenSample(samples: UnsafeBufferPointer($0)) } }
+    }
+
+    /// Keeps `samples`, scaled to peak at `CueBalance.voicePeak` lowered by `level` dB, under
+    /// `key`. Nil when the store is full.
+    public func add(_ samples: [Float], level: Double = 0, for key: String) -> SpokenSample? {
+        store.withLock { sounds in
+            if let kept = sounds[key] { return SpokenSample(samples: UnsafeBufferPointer(kept)) }
+            guard sounds.count < Self.capacity, !samples.isEmpty else { return nil }
+            let peak = samples.reduce(Float(0)) { max($0, abs($1)) }
+            let gain = peak > 0 ? CueBalance.voicePeak * Float(_exp(level / 20 * _log(10))) / peak : 0
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: samples.count)
+            _ = buffer.initialize(from: samples.lazy.map { $0 * gain })
+            sounds[key] = buffer
+            return SpokenSample(samples: UnsafeBufferPointer(buffer))
+        }
+    }
+}
+
+/// A queue of `LiveCommand`s with a fixed capacity, lock-free on the consumer's side.
 ///
-/// One thread pushes (the key thread), one thread pops (the audio thread). Storage is
-/// allocated in `init`; `push` and `pop` allocate nothing, take no lock and never wait.
+/// Control threads push (the key thread, the remote's threads), one at a time: they take a
+/// lock among themselves, `producers`, so that the ring stays single-producer. One thread pops:
+/// the audio thread, which never takes that lock nor any other, and allocates nothing
+/// (`pop` is `@_noAllocation @_noLocks`, checked by the compiler; a `LiveCommand` holds only
+/// plain values, so copying one out of its slot retains nothing). Storage is allocated in
+/// `init`. A producer holding the lock can delay only another producer, never the consumer.
 /// The indices count up forever (an `Int` does not wrap in any real session); a slot is
 /// `index & mask`. The producer publishes a slot with a release store of `tail`, the
 /// consumer frees it with a release store of `head`, and each reads the other's index with
@@ -55,13 +118,22 @@ public final class LiveCommandQueue: @unchecked Sendable {
         slots.deallocate()
     }
 
-    /// Adds a command at the back. Producer thread only.
+    /// Serializes producers: the key thread and the coach's remote's threads push to the
+    /// same queue. Only producers take it; the audio thread's `pop` never does.
+    private let producers = Mutex<Void>(())
+
+    /// Adds a command at the back. Any control thread (never the audio thread).
     /// - Returns: false, leaving the queue as it was, when it is full.
     ///
-    /// Real-time safety: allocates nothing, takes no lock, never waits.
-    @_noAllocation @_noLocks
+    /// Real-time safety: allocates nothing, never waits on the consumer; takes the producers'
+    /// lock, which the audio thread never takes.
     @discardableResult
     public func push(_ command: LiveCommand) -> Bool {
+        producers.withLock { _ in pushAlone(command) }
+    }
+
+    @_noAllocation @_noLocks
+    private func pushAlone(_ command: LiveCommand) -> Bool {
         let t = tail.load(ordering: .relaxed)
         let h = head.load(ordering: .acquiring)
         if t &- h >= capacity { return false }
@@ -325,6 +397,7 @@ public final class LivePlayback: @unchecked Sendable {
             capped: renderer.isCapped))
         state.pointee.pauseFade = max(1, Int64((Self.pauseFadeSeconds * Double(rate)).rounded()))
         state.pointee.hasCaution = plan.cautionLead > 0
+        state.pointee.sayLead = Int64((CueBalance.duckAttackSeconds * Double(rate)).rounded(.up))
         clicks = .allocate(capacity: Self.clickMemory)
         clicks.initialize(repeating: 0, count: Self.clickMemory)
         let p = renderer.position()
@@ -551,7 +624,8 @@ public final class LivePlayback: @unchecked Sendable {
         followRenderer()
         var t = state.pointee.shadow
         let ended = t.previousSetEndFrame ?? Int64.min
-        // A step has at most four clicks (`PlanLimits.subdivide`); the bound only guards a bug.
+        // A step has at most four clicks (`PlanLimits.subdivide`); the bound only guards a bug
+        // (and covers looking a long cue's length ahead, for `say`).
         for _ in 0..<4096 {
             if let end = t.previousSetEndFrame, end != ended, end >= now { return end }
             guard let event = t.peek() else { return nil }
@@ -618,18 +692,18 @@ public final class LivePlayback: @unchecked Sendable {
     private func apply(_ command: LiveCommand) {
         switch command {
         case .changeCadence(let delta):
-            guard isRunning() else { return }
-            // PlanLimits.cadence, as literals (as Timeline does): a static's lazy
-            // initialisation may take a lock.
-            let target = min(max(state.pointee.targetCadence + delta, 30), 300)
-            state.pointee.targetCadence = target
-            followRenderer()
-            rendererRef._withUnsafeGuaranteedRef({ $0.changeCadence(to: target) })
-            // A slower cadence lengthens the plan: let the renderer run on; the followed
-            // timeline's end (liveEndFrame) stops playback where the plan now ends.
-            rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
-            state.pointee.shadow.changeCadence(to: target)
-            state.pointee.diverged = true
+            changeCadence(to: state.pointee.targetCadence + delta)
+        case .setCadence(let spm):
+            changeCadence(to: spm)
+        case .pause:
+            if state.pointee.phase == .playing { apply(.togglePause) }
+        case .resume:
+            switch state.pointee.phase {
+            case .pausing, .paused: apply(.togglePause)
+            case .playing, .stopping, .finished: break
+            }
+        case .say(let sample):
+            say(sample)
         case .togglePause:
             switch state.pointee.phase {
             case .playing:
@@ -692,6 +766,49 @@ public final class LivePlayback: @unchecked Sendable {
     }
 }
 
+extension LivePlayback {
+    @_noAllocation @_noLocks
+    private func changeCadence(to asked: Double) {
+        guard isRunning() else { return }
+        // PlanLimits.cadence, as literals (as Timeline does): a static's lazy
+        // initialisation may take a lock.
+        let target = min(max(asked, 30), 300)
+        state.pointee.targetCadence = target
+        followRenderer()
+        rendererRef._withUnsafeGuaranteedRef({ $0.changeCadence(to: target) })
+        // A slower cadence lengthens the plan: let the renderer run on; the followed
+        // timeline's end (liveEndFrame) stops playback where the plan now ends.
+        rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
+        state.pointee.shadow.changeCadence(to: target)
+        state.pointee.diverged = true
+    }
+
+    /// Places a said sound on the first step boundary, at least the clicks' duck attack
+    /// ahead, on which it overlaps no cue sound; while resting, at once (or when the sound
+    /// in the way ends). Dropped when no step is left or too many sounds wait.
+    @_noAllocation @_noLocks
+    private func say(_ sample: SpokenSample) {
+        guard isRunning() else { return }
+        followRenderer()
+        let length = Int64(sample.samples.count)
+        var from = state.pointee.frame + state.pointee.sayLead
+        let resting = rendererRef._withUnsafeGuaranteedRef({ $0.position() }).restFramesLeft != nil
+        for _ in 0..<64 {
+            var start = from
+            if !resting {
+                guard let step = nextStepFrame(atOrAfter: from) else { return }
+                start = step
+            }
+            if let busy = rendererRef._withUnsafeGuaranteedRef({ $0.cueOverlap(start: start, length: length) }) {
+                from = max(busy, start + 1)
+                continue
+            }
+            _ = rendererRef._withUnsafeGuaranteedRef({ $0.say(sample, at: start) })
+            return
+        }
+    }
+}
+
 /// The player's mutable state, behind one pointer so the audio thread touches no reference
 /// counts and no exclusivity bookkeeping.
 struct LiveState {
@@ -724,6 +841,8 @@ struct LiveState {
     var lastClickInterval: Double = 1
     var clicksSeen = 0
     var hasCaution = false
+    /// A said sound starts at least this far ahead: the clicks' duck attack.
+    var sayLead: Int64 = 0
 
     init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64,
          capped: Bool) {

@@ -12,6 +12,16 @@ public func planPicture(_ layout: PlanLayout, subtitle: String? = nil) -> String
     return svg.draw(subtitle: subtitle)
 }
 
+/// Where the plan picture's time axis lies, for a marker drawn over it (the coach's page).
+public enum PlanPictureAxis {
+    /// The horizontal position of time `t` of a plan `total` seconds long, as a fraction of
+    /// the picture's width.
+    public static func x(_ t: Double, total: Double) -> Double {
+        (SVGCanvas.gutterWidth + t / max(total, 1e-9) * (SVGCanvas.pictureWidth - SVGCanvas.gutterWidth - SVGCanvas.rightMargin))
+            / SVGCanvas.pictureWidth
+    }
+}
+
 private let palette = ["#e8590c", "#2b8a3e", "#862e9c", "#c2255c", "#0b7285", "#5f3dc4", "#a61e4d", "#5c940d"]
 private let ink = "#1b2430"
 private let muted = "#6b7685"
@@ -20,9 +30,12 @@ private let tempoColour = "#1c64d9"
 
 private struct SVGCanvas {
     let layout: PlanLayout
-    let width = 960.0
-    let gutter = 200.0
-    let right = 36.0
+    static let pictureWidth = 960.0
+    static let gutterWidth = 200.0
+    static let rightMargin = 36.0
+    let width = SVGCanvas.pictureWidth
+    let gutter = SVGCanvas.gutterWidth
+    let right = SVGCanvas.rightMargin
     var plotWidth: Double { width - gutter - right }
     var out: [String] = []
 

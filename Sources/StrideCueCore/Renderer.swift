@@ -176,6 +176,28 @@ public final class Renderer: @unchecked Sendable {
         if core.pointee.endFade == 0 { core.pointee.endFrame = Int64.max }
     }
 
+    /// Plays `sample` from `frame` on (not before the current frame), over the clicks, which
+    /// duck under it as under any cue: the coach's "say it now".
+    /// - Returns: false when `Renderer.spokenCapacity` sounds are already waiting or sounding.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func say(_ sample: SpokenSample, at frame: Int64) -> Bool {
+        core.pointee.say(sample, at: frame)
+    }
+
+    /// Where a sound `length` frames long starting at `start` would overlap a cue sound that
+    /// is sounding, scheduled or said: the end of the latest such sound; nil when it is free.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func cueOverlap(start: Int64, length: Int64) -> Int64? {
+        core.pointee.cueOverlap(start: start, length: length)
+    }
+
+    /// Sounds said with `say(_:at:)` that may wait or sound at once.
+    public static let spokenCapacity = 4
+
     /// Where the renderer is, for a status line.
     @_noAllocation @_noLocks
     public func position() -> RenderPosition {
@@ -227,8 +249,9 @@ struct RenderCore {
 
     // Cues.
     let stem: RenderStem
-    /// False when there is no cue sound at all: the click path then runs as it always did.
-    let hasCues: Bool
+    /// False when there is no cue sound at all: the click path then runs as it always did
+    /// (until something is said live).
+    var hasCues: Bool
     var cues: CueScheduler
     /// One sample per scheduler part, scaled to its level.
     let cueSamples: UnsafeMutablePointer<UnsafeMutableBufferPointer<Float>>
@@ -246,6 +269,10 @@ struct RenderCore {
     let duckDown: Float
     let duckUp: Float
     let duckAttack: Int64
+    /// Sounds said live: `cueSamples` slots from `cues.partCount` on, borrowed from the
+    /// caller's `SpokenSample`s; those waiting to start, by slot and frame.
+    let spokenPending: UnsafeMutablePointer<(slot: Int, frame: Int64)>
+    var spokenPendingCount = 0
 
     init(timeline: Timeline, sound: ClickSound, channels: Int, totalFrames: Int64, endFade: Int64,
          plan: SessionPlan, cues: CueVoices, stem: RenderStem) {
@@ -275,7 +302,11 @@ struct RenderCore {
         if let caution = cues.caution { sounds.append((caution, 0)) }
         precondition(sounds.count == self.cues.partCount)
         hasCues = !sounds.isEmpty
-        cueSamples = .allocate(capacity: max(1, sounds.count))
+        cueSamples = .allocate(capacity: sounds.count + Renderer.spokenCapacity)
+        for i in 0..<Renderer.spokenCapacity {
+            cueSamples[sounds.count + i] = UnsafeMutableBufferPointer(start: nil, count: 0)
+        }
+        spokenPending = .allocate(capacity: Renderer.spokenCapacity)
         for (i, (sound, level)) in sounds.enumerated() {
             let peak = sound.samples.reduce(Float(0)) { max($0, abs($1)) }
             let gain = peak > 0 ? CueBalance.voicePeak * Float(_exp(level / 20 * _log(10))) / peak : 0
@@ -307,6 +338,7 @@ struct RenderCore {
         for i in 0..<cues.partCount { cueSamples[i].deallocate() }
         cueSamples.deallocate()
         cueVoices.deallocate()
+        spokenPending.deallocate()
         cues.release()
     }
 
@@ -338,9 +370,9 @@ struct RenderCore {
                 if let next = cues.nextEventFrame, next - cues.horizon - frame < Int64(until) {
                     until = Int(next - cues.horizon - frame)
                 }
-                if let first = cues.earliest {
-                    until = min(until, Int(max(first.frame, now) - frame))
-                    let duckStart = first.frame - duckAttack
+                if let first = earliestCueFrame() {
+                    until = min(until, Int(max(first, now) - frame))
+                    let duckStart = first - duckAttack
                     if duckStart <= now {
                         ducked = true
                     } else {
@@ -383,6 +415,16 @@ struct RenderCore {
             if hasCues, let first = cues.earliest, first.frame <= now {
                 cues.popEarliest()
                 startCue(first)
+            }
+            var p = 0
+            while p < spokenPendingCount {
+                if spokenPending[p].frame <= now {
+                    startCueVoice(part: spokenPending[p].slot)
+                    spokenPendingCount -= 1
+                    spokenPending[p] = spokenPending[spokenPendingCount]
+                } else {
+                    p += 1
+                }
             }
         }
         if endFade > 0 { applyEndFade(base, count: count) }
@@ -541,10 +583,66 @@ struct RenderCore {
         }
     }
 
+    /// The first frame a scheduled or said cue sound starts at.
+    @_noAllocation @_noLocks
+    func earliestCueFrame() -> Int64? {
+        var first = cues.earliest?.frame
+        for p in 0..<spokenPendingCount {
+            let f = spokenPending[p].frame
+            if first == nil || f < first! { first = f }
+        }
+        return first
+    }
+
     @_noAllocation @_noLocks
     mutating func startCue(_ cue: PendingCue) {
         cues.noteStarted(cue)
-        guard cueSamples[cue.part].count > 0 else { return }
+        startCueVoice(part: cue.part)
+    }
+
+    @_noAllocation @_noLocks
+    mutating func say(_ sample: SpokenSample, at start: Int64) -> Bool {
+        // A slot no waiting or sounding sound uses.
+        var slot = -1
+        for s in cues.partCount..<(cues.partCount + Renderer.spokenCapacity) {
+            var used = false
+            for p in 0..<spokenPendingCount where spokenPending[p].slot == s { used = true }
+            for v in 0..<cueVoiceCount where cueVoices[v].part == s { used = true }
+            if !used {
+                slot = s
+                break
+            }
+        }
+        guard slot >= 0 else { return false }
+        cueSamples[slot] = UnsafeMutableBufferPointer(mutating: sample.samples)
+        spokenPending[spokenPendingCount] = (slot, max(start, frame))
+        spokenPendingCount += 1
+        if !hasCues {
+            // The scheduler's lookahead was left behind while there was nothing to schedule.
+            cues.resync(to: timeline)
+            hasCues = true
+        }
+        return true
+    }
+
+    @_noAllocation @_noLocks
+    func cueOverlap(start: Int64, length: Int64) -> Int64? {
+        var end = cues.overlap(start: start, length: length)
+        for v in 0..<cueVoiceCount {
+            let e = frame + Int64(cueSamples[cueVoices[v].part].count - cueVoices[v].position)
+            if e > start { end = max(end ?? e, e) }
+        }
+        for p in 0..<spokenPendingCount {
+            let f = spokenPending[p].frame
+            let e = f + Int64(cueSamples[spokenPending[p].slot].count)
+            if f < start + length && e > start { end = max(end ?? e, e) }
+        }
+        return end
+    }
+
+    @_noAllocation @_noLocks
+    mutating func startCueVoice(part: Int) {
+        guard cueSamples[part].count > 0 else { return }
         if cueVoiceCount == Renderer.cueVoiceCapacity {
             // Fade the cue that has played longest rather than cut it off.
             var oldest = -1
@@ -555,7 +653,7 @@ struct RenderCore {
             if oldest < 0 { cueVoiceCount -= 1 }
             if cueVoiceCount == Renderer.cueVoiceCapacity { return }
         }
-        cueVoices[cueVoiceCount] = CueVoice(part: cue.part, position: 0, fadeLeft: -1)
+        cueVoices[cueVoiceCount] = CueVoice(part: part, position: 0, fadeLeft: -1)
         cueVoiceCount += 1
     }
 

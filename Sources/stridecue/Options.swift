@@ -182,5 +182,31 @@ enum FlagExpectations {
         "<text>": CueTextValue.expectation,
         "--format": SoundFileType.expectation,
         "--stem": RenderStem.expectation,
+        "--remote": RemoteAddress.expectation,
     ]
+}
+
+/// Where the coach's remote listens: `PORT` (on 127.0.0.1) or `ADDR:PORT`, such as
+/// `0.0.0.0:8080` for the track's network. Port 0 takes any free port.
+struct RemoteAddress: FlagValue {
+    static let expectation = "[ADDRESS:]PORT, such as 8080 or 0.0.0.0:8080 (an IPv4 address or localhost; port 0–65535)"
+    let host: String
+    let port: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { return nil }
+        let host = parts.count == 2 ? String(parts[0]) : "127.0.0.1"
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard host == "localhost" || (octets.count == 4 && octets.allSatisfy { UInt8($0) != nil }) else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    var defaultValueDescription: String { "\(host):\(port)" }
 }

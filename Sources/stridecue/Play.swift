@@ -68,65 +68,103 @@ struct Play: ParsableCommand {
         try reconnect.validate("--reconnect", 0...3_600, unit: "s")
     }
 
+    @Option(help: ArgumentHelp("Serve the coach's remote (page and API) on [ADDRESS:]PORT; 127.0.0.1 unless an address is given.", valueName: "[addr:]port"))
+    var remote: RemoteAddress?
+
     func run() throws {
-        let started = monotonicSeconds()
+        // The remote's server lives in `stridecue-remote`, so that commands without it start
+        // and run as lean as before: `play --remote` runs the same arguments there.
+        if remote != nil, CoachRemoteHost.installed == nil { execRemoteFrontEnd() }
         try reportingFailures {
             catchInterrupts()
-            if verbose { ALSALibrary.restoreErrorMessages() } else { ALSALibrary.silenceErrorMessages() }
-            let hz = rate.hz
-            let buffer = latency?.value ?? Self.defaultLatency
-            let renderFormat = RenderFormat(sampleRate: hz, channels: Self.channels)
-            let data = DataFolder.locate()
-            let resolved = try session.request.resolve(in: PresetLocator(data: data))
-            let prepared = try preflight(resolved, data: data, format: renderFormat)
-            let plan = prepared.plan
-            try stopIfInterrupted()
-            let renderer = prepared.makeRenderer()
-            let pcm = try openDevice(PCMConfiguration(
-                rate: hz, channels: Self.channels, periodMilliseconds: Self.periodMilliseconds, latencyMilliseconds: buffer))
-            if verbose { printError("stridecue: \(describe(pcm))") }
-            try stopIfInterrupted()
-
-            let live = LivePlayback(renderer: renderer, plan: plan)
-            let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
-                reconnectSeconds: reconnect.value, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
-            let player = Player(engine: engine, plan: plan, rate: hz, keys: !noKeys, verbose: verbose)
-            let outcome = player.run()
-            if outcome.hungDevice {
-                // The playback thread is still blocked in alsa-lib: leave its results alone.
-                throw Failure("sound device '\(quoted(device.name))' stopped taking frames; gave up waiting for it", exitCode: ExitStatus.ioError)
+            let player = LivePlayer(device: device, rate: rate.hz, latency: latency, reconnect: reconnect,
+                                    keys: !noKeys, verbose: verbose)
+            guard let address = remote, let host = CoachRemoteHost.installed else {
+                try player.play(session.request, remote: nil)
+                return
             }
-
-            if environment("STRIDECUE_TIMING") != nil, let first = engine.firstWrite {
-                let played = Double(engine.framesWritten) / Double(hz)
-                printError("stridecue: timing: first frame handed to ALSA at epoch \(first.epoch) s, "
-                    + "\(milliseconds(first.monotonic - started)) ms after the command started; "
-                    + "\(format3(played)) s of frames played in \(format3(engine.playingSeconds)) s; "
-                    + "CPU \(format3(processCPUSeconds())) s; underruns \(engine.underruns)")
+            // With the remote, the coach may start another drill; the last one played ends the run.
+            let coach = try host.start(address)
+            var request = session.request
+            while true {
+                try player.play(request, remote: coach)
+                guard let preset = coach.takeStartRequest() else { return }
+                request = SessionRequest(preset: preset)
             }
-            if let error = engine.failure {
-                let waited = reconnect.value > 0 && error.isDeviceLost ? " and did not come back within \(reconnect.text) s" : ""
-                throw Failure(
-                    error.isDeviceLost
-                        ? "sound device '\(quoted(device.name))' went away while playing (ALSA: \(error.reason))\(waited); playback stopped"
-                        : "sound device '\(quoted(device.name))' failed while playing (\(error)); playback stopped",
-                    exitCode: ExitStatus.ioError)
-            }
-            if engine.underruns > 0 {
-                let n = engine.underruns
-                let what = "stridecue: \(n) underrun\(n == 1 ? "" : "s"): the sound dropped out \(n == 1 ? "once" : "\(n) times"); "
-                if engine.bufferGrowths > 0 {
-                    let ms = { (frames: Int) in format((Double(frames) * 1000 / Double(hz)).rounded()) }
-                    printError(what + "the buffer grew from \(ms(engine.bufferFrames)) ms to \(ms(engine.finalBufferFrames)) ms")
-                } else {
-                    printError(what + "a longer --latency (now \(format(buffer)) ms) helps on a busy machine")
-                }
-            }
-            if engine.reconnects > 0 && verbose {
-                printError("stridecue: the sound device went away and came back \(engine.reconnects) time\(engine.reconnects == 1 ? "" : "s")")
-            }
-            if outcome.signal != 0 { throw ExitCode(128 + outcome.signal) }
         }
+    }
+}
+
+/// Live playback of one session, shared by `play` and `coach`: preflight, device, playback
+/// thread, keys and status; attached to the coach's remote while it plays.
+struct LivePlayer {
+    let device: DeviceName
+    let rate: Int
+    /// Pinned by --latency; nil: `Play.defaultLatency`, grown after a dropout.
+    let latency: DecimalValue?
+    let reconnect: DecimalValue
+    let keys: Bool
+    let verbose: Bool
+
+    /// Plays `request` to its end, a stop or a signal (which it rethrows as the exit code).
+    func play(_ request: SessionRequest, remote: (any CoachRemoteSession)?) throws {
+        let started = monotonicSeconds()
+        if verbose { ALSALibrary.restoreErrorMessages() } else { ALSALibrary.silenceErrorMessages() }
+        let hz = rate
+        let buffer = latency?.value ?? Play.defaultLatency
+        let renderFormat = RenderFormat(sampleRate: hz, channels: Play.channels)
+        let data = DataFolder.locate()
+        let resolved = try request.resolve(in: PresetLocator(data: data))
+        let prepared = try preflight(resolved, data: data, format: renderFormat)
+        let plan = prepared.plan
+        try stopIfInterrupted()
+        let renderer = prepared.makeRenderer()
+        let pcm = try openDevice(PCMConfiguration(
+            rate: hz, channels: Play.channels, periodMilliseconds: Play.periodMilliseconds, latencyMilliseconds: buffer))
+        if verbose { printError("stridecue: \(describe(pcm))") }
+        try stopIfInterrupted()
+
+        let live = LivePlayback(renderer: renderer, plan: plan)
+        let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
+            reconnectSeconds: reconnect.value, growBuffer: latency == nil, maxLatencyMilliseconds: Play.maxGrownLatency))
+        remote?.attach(live: live, prepared: prepared, preset: request.preset)
+        defer { remote?.detach() }
+        let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose)
+        let outcome = player.run()
+        if outcome.hungDevice {
+            // The playback thread is still blocked in alsa-lib: leave its results alone.
+            throw Failure("sound device '\(quoted(device.name))' stopped taking frames; gave up waiting for it", exitCode: ExitStatus.ioError)
+        }
+
+        if environment("STRIDECUE_TIMING") != nil, let first = engine.firstWrite {
+            let played = Double(engine.framesWritten) / Double(hz)
+            printError("stridecue: timing: first frame handed to ALSA at epoch \(first.epoch) s, "
+                + "\(milliseconds(first.monotonic - started)) ms after the command started; "
+                + "\(format3(played)) s of frames played in \(format3(engine.playingSeconds)) s; "
+                + "CPU \(format3(processCPUSeconds())) s; underruns \(engine.underruns)")
+        }
+        if let error = engine.failure {
+            let waited = reconnect.value > 0 && error.isDeviceLost ? " and did not come back within \(reconnect.text) s" : ""
+            throw Failure(
+                error.isDeviceLost
+                    ? "sound device '\(quoted(device.name))' went away while playing (ALSA: \(error.reason))\(waited); playback stopped"
+                    : "sound device '\(quoted(device.name))' failed while playing (\(error)); playback stopped",
+                exitCode: ExitStatus.ioError)
+        }
+        if engine.underruns > 0 {
+            let n = engine.underruns
+            let what = "stridecue: \(n) underrun\(n == 1 ? "" : "s"): the sound dropped out \(n == 1 ? "once" : "\(n) times"); "
+            if engine.bufferGrowths > 0 {
+                let ms = { (frames: Int) in format((Double(frames) * 1000 / Double(hz)).rounded()) }
+                printError(what + "the buffer grew from \(ms(engine.bufferFrames)) ms to \(ms(engine.finalBufferFrames)) ms")
+            } else {
+                printError(what + "a longer --latency (now \(format(buffer)) ms) helps on a busy machine")
+            }
+        }
+        if engine.reconnects > 0 && verbose {
+            printError("stridecue: the sound device went away and came back \(engine.reconnects) time\(engine.reconnects == 1 ? "" : "s")")
+        }
+        if outcome.signal != 0 { throw ExitCode(128 + outcome.signal) }
     }
 
     /// Opens the device, turning ALSA's refusal into one line a runner can act on.

@@ -189,9 +189,8 @@ struct SetPresetValues: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let data = DataFolder.locate()
-            let locator = PresetLocator(data: data)
-            let target = try locator.userPath(for: name, command: "preset set")
+            // A bad name is reported before missing changes, as always.
+            _ = try PresetLocator(data: DataFolder.locate()).userPath(for: name, command: "preset set")
             guard !assignments.isEmpty else {
                 throw Failure("preset set needs at least one KEY=VALUE, such as cadence=185", exitCode: ExitStatus.usage)
             }
@@ -202,70 +201,83 @@ struct SetPresetValues: ParsableCommand {
                 }
                 return assignment
             }
-            // Held from the read to the replace: a second editor waits, then edits this result.
-            try makeFolders(locator.userFolder!)
-            let lock = try EditLock(for: target, cancellation: interruptions)
-            defer { _ = lock }
-            guard let source = locator.find(name) else {
-                throw Failure("no preset named '\(name)'; 'stridecue preset new \(name)' makes one", exitCode: ExitStatus.noInput)
-            }
-            let bytes = try readFile(source.path, limit: PresetLocator.sizeLimit)
-
-            let edited: PresetEditResult
-            do {
-                edited = try editPreset(bytes, file: source.path, assignments: changes)
-            } catch let failure as PresetEditFailure {
-                throw editFailure(failure, changes, name: name)
-            }
-            // The one preflight, on the edited text, before anything is written: what render
-            // would refuse, set refuses.
-            do {
-                let resolved = ResolvedSession(plan: edited.preset.plan, preset: LoadedPreset(path: source.path, preset: edited.preset))
-                _ = try preflight(resolved, data: data, format: checkFormat)
-            } catch let error as PresetError {
-                // A cue that no longer fits is news about the change, not about a line of a file.
-                let who = edited.assignment(atLine: error.line, column: error.column).map { changes[$0].text }
-                    ?? changes.map(\.text).joined(separator: " ")
-                throw Failure("\(quoted(who)): \(sentence(error.message)) Nothing was changed.", exitCode: ExitStatus.dataError)
-            } catch {
-                let (message, status) = explain(error)
-                throw Failure("\(sentence(message)) Nothing was changed.", exitCode: status)
-            }
-
-            try makeFolders(locator.userFolder!)
-            try replaceFile(target, with: edited.text)
-
-            print("Changed \(name):")
-            let width = changes.map(\.path.description.count).max() ?? 0
-            for (change, result) in zip(changes, edited.changes) {
-                let key = change.path.description + String(repeating: " ", count: width - change.path.description.count)
-                let line = result.old.map { "\(quotedIfNeeded($0)) → \(quotedIfNeeded(change.value))" }
-                    ?? "\(quotedIfNeeded(change.value)) (added)"
-                print("  \(key)  \(line)")
-                for (gone, value) in result.removed {
-                    print("  \(gone)  \(quotedIfNeeded(value)) (removed: a set ends one way)")
-                }
-            }
-            if source.source == .user {
-                print("Saved \(target)")
-            } else {
-                print("Saved your copy \(target)")
-                print("  (made from the \(source.source == .builtIn ? "built-in" : "STRIDECUE_PRESETS") preset; "
-                      + "'stridecue preset rm \(name)' goes back to it)")
-            }
+            for line in try savePresetValues(name: name, changes: changes) { print(line) }
         }
     }
+}
 
-    /// The one-line error for a change that cannot be made, naming the KEY=VALUE at fault.
-    private func editFailure(_ error: PresetEditFailure, _ changes: [PresetAssignment], name: String) -> Error {
-        if error.assignment == nil, let original = error.originalError {
-            // The file was already broken there: point at it so it can be fixed by hand.
-            return Failure("\(sentence(original.description)) Fix this first; nothing was changed.", exitCode: ExitStatus.dataError)
-        }
-        let who = error.assignment.map { changes[$0].text } ?? changes.map(\.text).joined(separator: " ")
-        return Failure("\(who): \(sentence(error.message)) Nothing was changed.",
-                       exitCode: error.isUsageError ? ExitStatus.usage : ExitStatus.dataError)
+/// `preset set`'s edit, also what the coach's page saves with: read the preset under its
+/// lock, edit it keeping comments and layout, run the one preflight on the result, and
+/// replace the user's copy in one step.
+/// - Returns: the lines that report the change.
+func savePresetValues(name: String, changes: [PresetAssignment]) throws -> [String] {
+    let data = DataFolder.locate()
+    let locator = PresetLocator(data: data)
+    let target = try locator.userPath(for: name, command: "preset set")
+    // Held from the read to the replace: a second editor waits, then edits this result.
+    try makeFolders(locator.userFolder!)
+    let lock = try EditLock(for: target, cancellation: interruptions)
+    defer { _ = lock }
+    guard let source = locator.find(name) else {
+        throw Failure("no preset named '\(name)'; 'stridecue preset new \(name)' makes one", exitCode: ExitStatus.noInput)
     }
+    let bytes = try readFile(source.path, limit: PresetLocator.sizeLimit)
+
+    let edited: PresetEditResult
+    do {
+        edited = try editPreset(bytes, file: source.path, assignments: changes)
+    } catch {
+        // editPreset throws only PresetEditFailure (typed throws).
+        throw editFailure(error, changes, name: name)
+    }
+    // The one preflight, on the edited text, before anything is written: what render
+    // would refuse, set refuses.
+    do {
+        let resolved = ResolvedSession(plan: edited.preset.plan, preset: LoadedPreset(path: source.path, preset: edited.preset))
+        _ = try preflight(resolved, data: data, format: checkFormat)
+    } catch let error as PresetError {
+        // A cue that no longer fits is news about the change, not about a line of a file.
+        let who = edited.assignment(atLine: error.line, column: error.column).map { changes[$0].text }
+            ?? changes.map(\.text).joined(separator: " ")
+        throw Failure("\(quoted(who)): \(sentence(error.message)) Nothing was changed.", exitCode: ExitStatus.dataError)
+    } catch {
+        let (message, status) = explain(error)
+        throw Failure("\(sentence(message)) Nothing was changed.", exitCode: status)
+    }
+
+    try makeFolders(locator.userFolder!)
+    try replaceFile(target, with: edited.text)
+
+    var lines = ["Changed \(name):"]
+    let width = changes.map(\.path.description.count).max() ?? 0
+    for (change, result) in zip(changes, edited.changes) {
+        let key = change.path.description + String(repeating: " ", count: width - change.path.description.count)
+        let line = result.old.map { "\(quotedIfNeeded($0)) → \(quotedIfNeeded(change.value))" }
+            ?? "\(quotedIfNeeded(change.value)) (added)"
+        lines.append("  \(key)  \(line)")
+        for (gone, value) in result.removed {
+            lines.append("  \(gone)  \(quotedIfNeeded(value)) (removed: a set ends one way)")
+        }
+    }
+    if source.source == .user {
+        lines.append("Saved \(target)")
+    } else {
+        lines.append("Saved your copy \(target)")
+        lines.append("  (made from the \(source.source == .builtIn ? "built-in" : "STRIDECUE_PRESETS") preset; "
+              + "'stridecue preset rm \(name)' goes back to it)")
+    }
+    return lines
+}
+
+/// The one-line error for a change that cannot be made, naming the KEY=VALUE at fault.
+private func editFailure(_ error: PresetEditFailure, _ changes: [PresetAssignment], name: String) -> Error {
+    if error.assignment == nil, let original = error.originalError {
+        // The file was already broken there: point at it so it can be fixed by hand.
+        return Failure("\(sentence(original.description)) Fix this first; nothing was changed.", exitCode: ExitStatus.dataError)
+    }
+    let who = error.assignment.map { changes[$0].text } ?? changes.map(\.text).joined(separator: " ")
+    return Failure("\(who): \(sentence(error.message)) Nothing was changed.",
+                   exitCode: error.isUsageError ? ExitStatus.usage : ExitStatus.dataError)
 }
 
 /// A message ending as a sentence does, so another can follow it.

@@ -4,9 +4,11 @@ import StrideCueTerminal
 
 /// Every command names itself (`commandName:`): otherwise ArgumentParser derives each name
 /// from its type by demangling, at every start — a few milliseconds of a 50 ms render.
-@main
-struct StrideCue: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// Run by two executables (`StrideCueMain`: `stridecue`; `StrideCueRemoteMain`: `stridecue-remote`).
+public struct StrideCue: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "stridecue",
         abstract: "Cadence click tracks with spoken coaching cues for runners.",
         discussion: """
@@ -15,12 +17,12 @@ struct StrideCue: ParsableCommand {
               stridecue render bum-kicks -o bum-kicks.wav
               stridecue render --spm 172.5 --duration 20m -o easy.wav
             """,
-        subcommands: [Render.self, Export.self, Play.self, Devices.self, Say.self, Voices.self, Presets.self, PresetCommand.self]
+        subcommands: [Render.self, Export.self, Play.self, Coach.self, Devices.self, Say.self, Voices.self, Presets.self, PresetCommand.self]
     )
 
     /// Parses, runs, and reports: a usage error is one line naming the flag (exit 64), never
     /// ArgumentParser's block of usage text; `--help` and `--version` print as usual.
-    static func main() {
+    public static func main() {
         main(CommandLine.arguments.dropFirst().map { $0 })
     }
 

@@ -62,6 +62,11 @@ struct FlagParsingTests {
         (["play", "--device", ""], "--device must be an ALSA device name such as default or hw:1,0 ('stridecue devices' lists them); got ''"),
         (["play", "--latency", "5"], "--latency must be between 10 and 2000 ms; got '5'"),
         (["play", "--latency", "0x10"], "--latency must be a length in milliseconds, such as 100; got '0x10'"),
+        // the coach's remote
+        (["play", "--remote", "1.2.3:80"], "--remote must be [ADDRESS:]PORT, such as 8080 or 0.0.0.0:8080 (an IPv4 address or localhost; port 0–65535); got '1.2.3:80'"),
+        (["play", "--remote", "70000"], "--remote must be [ADDRESS:]PORT, such as 8080 or 0.0.0.0:8080 (an IPv4 address or localhost; port 0–65535); got '70000'"),
+        (["coach", "--remote", "example.com:80"], "--remote must be [ADDRESS:]PORT, such as 8080 or 0.0.0.0:8080 (an IPv4 address or localhost; port 0–65535); got 'example.com:80'"),
+        (["coach", "--remote", "/tmp/socket"], "--remote must be [ADDRESS:]PORT, such as 8080 or 0.0.0.0:8080 (an IPv4 address or localhost; port 0–65535); got '/tmp/socket'"),
         // say
         (["say", "", "-o", "x.wav"], "<text> must be words to speak: 1 to 200 characters, no control characters; got ''"),
         (["say", "pull\u{1B}]0;PWNED\u{07}", "-o", "x.wav"],
@@ -100,5 +105,12 @@ struct FlagParsingTests {
         #expect(play.device.name == "default")
         #expect(play.rate.hz == 48_000)
         #expect(play.session.request == SessionRequest())
+        #expect(play.remote == nil, "no server unless asked for")
+        let coach = try #require(try StrideCue.parseAsRoot(["coach"]) as? Coach)
+        #expect(coach.remote.host == "127.0.0.1" && coach.remote.port == 8080)
+        let shared = try #require(try StrideCue.parseAsRoot(["play", "--remote", "0.0.0.0:8081"]) as? Play)
+        #expect(shared.remote?.host == "0.0.0.0" && shared.remote?.port == 8081)
+        let local = try #require(try StrideCue.parseAsRoot(["play", "--remote", "9000"]) as? Play)
+        #expect(local.remote?.host == "127.0.0.1" && local.remote?.port == 9000)
     }
 }

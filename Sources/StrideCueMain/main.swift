@@ -1,0 +1,4 @@
+import stridecue
+
+// `stridecue`: every command. `play --remote` and `coach` run in `stridecue-remote`.
+StrideCue.main()

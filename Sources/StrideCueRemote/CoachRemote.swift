@@ -1,0 +1,162 @@
+import Glibc
+import StrideCueCore
+import StrideCueSession
+import StrideCueTerminal
+import Synchronization
+
+/// A drill as the remote sees it while it plays: the live player's queue and status board,
+/// and what the page shows about the plan. Made by the front end that plays it.
+public final class RemoteDrill: @unchecked Sendable {
+    public let live: LivePlayback
+    public let plan: SessionPlan
+    /// The preset's name, or nil for a plain click track.
+    public let preset: String?
+    public let rate: Int
+    /// The cue sounds as prepared for the drill (the page's cue buttons say them).
+    let cues: CueVoices?
+    /// The plan picture and where its time axis lies, for the "now" marker.
+    let picture: String
+    let layout: PlanLayout
+    /// Sounds said during this drill; kept until the drill is dropped, after playback.
+    let spoken = SpokenSamples()
+
+    public init(live: LivePlayback, prepared: PreparedSession, preset: String?) {
+        self.live = live
+        plan = prepared.plan
+        self.preset = preset
+        rate = prepared.format.sampleRate
+        cues = prepared.cues
+        let root = prepared.preset?.preset.root
+        layout = PlanLayout(plan: prepared.plan, cues: root.map { planCues(in: $0) } ?? [])
+        picture = planPicture(layout)
+    }
+
+    /// The cue texts the page offers as buttons: a cue's words, or its sound's name.
+    var cueLabels: [String] {
+        plan.cues.map { cue in
+            switch cue.source {
+            case .say(let text): return text
+            case .sound(let file): return file
+            }
+        }
+    }
+}
+
+/// What the front end is asked to do next by the remote.
+public enum CoachRequest: Sendable, Equatable {
+    /// Play this preset (a name from the library, never a path).
+    case start(preset: String)
+}
+
+/// The coach's remote for one run of `stridecue play --remote` or `stridecue coach`: the
+/// token, the drill that plays now, and what the coach asked for.
+///
+/// The server's threads call in here; the front end's main thread attaches and detaches
+/// drills and takes the coach's requests. Commands reach the audio thread only through the
+/// live player's command queue.
+public final class CoachRemote: @unchecked Sendable {
+    public let token: RemoteToken
+    let limiter = FailureLimiter()
+    private let current = Mutex<RemoteDrill?>(nil)
+    private let requests = Mutex<[CoachRequest]>([])
+    /// Bumped on every attach, detach and request: a change the page must see at once.
+    let revision = Atomic<Int>(0)
+    /// Written to when a request arrives, so the front end's poll wakes.
+    public let wakeup: (read: Int32, write: Int32)
+    /// The names in the drill library, for the page and `/api/start`.
+    public let library: @Sendable () -> [String]
+    /// Saves cadence, ramp and rest of a preset (the user's copy), as `preset set` does;
+    /// returns the lines it reports or throws its one-line error.
+    public let save: @Sendable (_ preset: String, _ assignments: [PresetAssignment]) throws -> String
+
+    public init(library: @escaping @Sendable () -> [String],
+                save: @escaping @Sendable (String, [PresetAssignment]) throws -> String) throws {
+        token = try RemoteToken.fresh()
+        self.library = library
+        self.save = save
+        var ends: [Int32] = [-1, -1]
+        try systemCall("pipe") { pipe(&ends) }
+        for end in ends {
+            try systemCall("fcntl") { fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+            try systemCall("fcntl") { fcntl(end, F_SETFD, FD_CLOEXEC) }
+        }
+        wakeup = (ends[0], ends[1])
+    }
+
+    // MARK: The front end's side
+
+    /// The drill now playing; commands and status go to it.
+    public func attach(_ drill: RemoteDrill) {
+        lastMessage.withLock { $0 = nil }
+        current.withLock { $0 = drill }
+        revision.add(1, ordering: .releasing)
+    }
+
+    /// Playback ended: the page shows the library again.
+    public func detach() {
+        current.withLock { $0 = nil }
+        revision.add(1, ordering: .releasing)
+    }
+
+    /// Shows a one-line message on every page (a drill that could not start, say).
+    public func report(_ message: String) {
+        lastMessage.withLock { $0 = message }
+        revision.add(1, ordering: .releasing)
+    }
+
+    let lastMessage = Mutex<String?>(nil)
+
+    /// Takes the oldest request, if any.
+    public func takeRequest() -> CoachRequest? {
+        var byte: UInt8 = 0
+        while read(wakeup.read, &byte, 1) > 0 {}
+        return requests.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+    }
+
+    /// Waits for a request, for at most `milliseconds` (a signal also ends the wait).
+    public func waitForRequest(milliseconds: Int32) -> CoachRequest? {
+        if let request = takeRequest() { return request }
+        var descriptor = pollfd(fd: wakeup.read, events: Int16(POLLIN), revents: 0)
+        _ = poll(&descriptor, 1, milliseconds)
+        return takeRequest()
+    }
+
+    // MARK: The server's side
+
+    var drill: RemoteDrill? { current.withLock { $0 } }
+
+    /// Hands a command to the drill now playing. False when none plays.
+    @discardableResult
+    func send(_ command: LiveCommand) -> Bool {
+        guard let drill else { return false }
+        return drill.live.commands.push(command)
+    }
+
+    /// Asks the front end to play `preset`, stopping what plays now.
+    func request(_ request: CoachRequest) {
+        requests.withLock { queue in
+            queue.removeAll()
+            queue.append(request)
+        }
+        send(.stop)
+        revision.add(1, ordering: .releasing)
+        var byte: UInt8 = 1
+        _ = write(wakeup.write, &byte, 1)
+    }
+
+    /// Forgets a start asked for but not yet begun.
+    func cancelRequests() {
+        requests.withLock { $0.removeAll() }
+        revision.add(1, ordering: .releasing)
+    }
+
+    var pendingStart: String? {
+        requests.withLock { queue in
+            queue.last.map { request in
+                switch request {
+                case .start(let preset): return preset
+                }
+            }
+        }
+    }
+}
