@@ -89,6 +89,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         public var reconnects = 0
         /// The device hung and was given up on after a stop.
         public var abandoned = false
+        /// The device stopped taking frames and the session's time ran out meanwhile.
+        public var hungAtEnd = false
     }
 
     /// The loop's own bookkeeping, behind one pointer.
@@ -110,6 +112,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         var stopHandled = false
         var device: LiveDeviceState = .playing
         var reconnectSecondsLeft = 0
+        /// When the device last took frames (monotonic nanoseconds).
+        var tookFramesAt: Int64 = 0
     }
 
     public convenience init(live: LivePlayback, device: consuming PCMDevice) {
@@ -205,6 +209,11 @@ public final class PlaybackEngine: @unchecked Sendable {
     public var reconnects: Int { results.pointee.reconnects }
     /// True when a stop found the device hung and playback was given up on.
     public var abandoned: Bool { results.pointee.abandoned }
+    /// True when the device stopped taking frames and was given up on when the session's
+    /// time ran out (its planned end by the wall clock, from the last frames it took).
+    public var hungAtEnd: Bool { results.pointee.hungAtEnd }
+
+
 
     private func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
 
@@ -299,7 +308,7 @@ public final class PlaybackEngine: @unchecked Sendable {
                 if !growOrRecover() { ending = .failed(results.pointee.failure ?? ALSAError(call: "snd_pcm_recover", code: -EIO)) }
             case .lost(let error):
                 if !reconnect(after: error) { ending = .failed(error) }
-            case .finished, .abandoned, .failed:
+            case .finished, .abandoned, .failed, .hungAtEnd:
                 break
             }
         } while ending.goesOn
@@ -308,15 +317,22 @@ public final class PlaybackEngine: @unchecked Sendable {
             results.pointee.failure = error
         case .abandoned:
             results.pointee.abandoned = true
+        case .hungAtEnd:
+            results.pointee.hungAtEnd = true
         case .finished:
             if deviceOpen {
                 // The tail plays out, but the device is never waited on much longer than it
                 // should take: a device that hangs now is dropped.
+                // One that stops moving once the tail should have played is given up on then:
+                // the session's end by the wall clock (exit 74, as for a hang before the tail).
                 let queued = device.pointee.queuedFrames() ?? device.pointee.bufferFrames
                 let limit = queued * 1000 / rate + 250
-                if !device.pointee.finish(wakeup: abandonAsked.load(ordering: .acquiring) ? -1 : wakeup, limitMilliseconds: limit),
-                   abandonAsked.load(ordering: .acquiring) {
-                    results.pointee.abandoned = true
+                if !device.pointee.finish(wakeup: abandonAsked.load(ordering: .acquiring) ? -1 : wakeup, limitMilliseconds: limit) {
+                    if abandonAsked.load(ordering: .acquiring) {
+                        results.pointee.abandoned = true
+                    } else if !stopAsked.load(ordering: .acquiring) {
+                        results.pointee.hungAtEnd = true
+                    }
                 }
             }
         case .underrun, .lost:
@@ -477,11 +493,13 @@ public final class PlaybackEngine: @unchecked Sendable {
         case failed(ALSAError)
         /// A stop found the device hung and `abandon()` was called.
         case abandoned
+        /// The device stopped taking frames, and the session's time ran out meanwhile.
+        case hungAtEnd
 
         var goesOn: Bool {
             switch self {
             case .underrun, .lost: true
-            case .finished, .failed, .abandoned: false
+            case .finished, .failed, .abandoned, .hungAtEnd: false
             }
         }
     }
@@ -509,6 +527,10 @@ public final class PlaybackEngine: @unchecked Sendable {
         let reconnecting = options.reconnectSeconds > 0
         // Half a second without room: say the device is not responding (and keep waiting).
         let stall: Int32 = 500
+        // Within this many frames of the session's end, waits for room are bounded by that
+        // end by the wall clock (see `sessionEnd`).
+        let nearEnd = Int64(rate / 2)
+        loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
         while true {
             if abandonAsked.load(ordering: .acquiring) { return .abandoned }
             // What to write next: the lead-in, then history not yet sent, then new frames.
@@ -532,8 +554,17 @@ public final class PlaybackEngine: @unchecked Sendable {
                 count = min(Int(loop.pointee.rendered - loop.pointee.sent), historyFrames - at)
                 base = UnsafePointer(history + at * channels)
             }
+            // Near the session's end, or while the device is not taking frames: the wait for
+            // room lasts no longer than the session should (the wall clock's end of --duration).
+            var endAt = Int64.max
+            var wait = stall
+            if let end = sessionEnd(within: loop.pointee.device == .notResponding ? Int64.max : nearEnd) {
+                endAt = end
+                let left = (end - RealTimeClock.nanoseconds() + 999_999) / 1_000_000
+                wait = Int32(max(0, min(Int64(stall), left)))
+            }
             let (frames, stop) = device.pointee.write(
-                UnsafeBufferPointer(start: base, count: count * channels), wakeup: wakeup, stallMilliseconds: stall)
+                UnsafeBufferPointer(start: base, count: count * channels), wakeup: wakeup, stallMilliseconds: wait)
             if fromLeadIn {
                 loop.pointee.leadInLeft -= frames
                 loop.pointee.leadInNext += frames
@@ -541,6 +572,7 @@ public final class PlaybackEngine: @unchecked Sendable {
                 loop.pointee.sent += Int64(frames)
             }
             if frames > 0 {
+                loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
                 if !results.pointee.wroteAny {
                     RealTimeClock.read(CLOCK_REALTIME, into: &results.pointee.firstWriteRealtime)
                     RealTimeClock.read(CLOCK_MONOTONIC, into: &results.pointee.firstWriteMonotonic)
@@ -569,6 +601,8 @@ public final class PlaybackEngine: @unchecked Sendable {
                     fadeOutFromDevice()
                 }
             case .stalled:
+                // No room, and the session is over by the wall clock: the device hung.
+                if endAt != Int64.max && RealTimeClock.nanoseconds() >= endAt { return .hungAtEnd }
                 if loop.pointee.device != .notResponding {
                     loop.pointee.device = .notResponding
                     publishFromLoop()
@@ -580,6 +614,25 @@ public final class PlaybackEngine: @unchecked Sendable {
                 return error.code == -ENODEV || error.code == -EIO ? .lost(error) : .failed(error)
             }
         }
+    }
+
+    /// When the session should be over by the wall clock (monotonic nanoseconds), if it ends
+    /// within `horizon` frames of the renderer's position; nil otherwise, or while paused.
+    ///
+    /// From the last time the device took frames: the buffer it held then (at most the whole
+    /// buffer), what is rendered and not sent yet, and what is still to render, each played
+    /// at the rate, plus 30 ms, so that a device whose clock runs a little slow is never taken
+    /// for a hung one. Cheap when the end is far: the renderer's
+    /// timeline is looked at only `horizon` frames ahead.
+    @_noAllocation @_noLocks
+    private func sessionEnd(within horizon: Int64) -> Int64? {
+        guard let left = liveRef._withUnsafeGuaranteedRef({ $0.sessionFramesLeft(atMost: horizon) }), left < horizon else {
+            return nil
+        }
+        let loop = self.loop
+        let ahead = Int64(device.pointee.bufferFrames) + Int64(loop.pointee.leadInLeft)
+            + (loop.pointee.rendered - loop.pointee.sent) + left
+        return loop.pointee.tookFramesAt + ahead * 1_000_000_000 / Int64(rate) + 30_000_000
     }
 
     @_noAllocation @_noLocks

@@ -528,6 +528,57 @@ public final class LivePlayback: @unchecked Sendable {
         return event.frame + state.pointee.outputFrames - state.pointee.frame
     }
 
+    /// Frames of the session still to render before it ends, as it stands (no more keys), or
+    /// `limit` when it ends later than that; nil while paused or about to pause, when no end is
+    /// in sight. For knowing when a session should be over by the wall clock although the
+    /// device stopped taking frames. Audio thread only.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock; looks at most `limit` frames of the
+    /// timeline ahead (a copy of it), so the cost is that of the clicks within `limit`.
+    @_noAllocation @_noLocks
+    public func sessionFramesLeft(atMost limit: Int64) -> Int64? {
+        let now = state.pointee.frame
+        var end: Int64
+        switch state.pointee.phase {
+        case .paused, .pausing:
+            return nil
+        case .finished:
+            return 0
+        case .stopping:
+            return min(limit, state.pointee.stopFade)
+        case .playing:
+            end = state.pointee.totalFrames
+            if state.pointee.diverged {
+                followRenderer()
+                var t = state.pointee.shadow
+                var found = false
+                // Bounded: an hour at 300 spm in quarter steps is 72 000 clicks.
+                for _ in 0..<(1 << 20) {
+                    let over: Bool
+                    switch t.phase {
+                    case .finished: over = true
+                    case .countIn, .steps: over = false
+                    }
+                    if over {
+                        let planEnd = roundedToInt64(t.finishedAt * Double(t.sampleRate))
+                        end = state.pointee.capped ? min(state.pointee.totalFrames, planEnd) : planEnd
+                        found = true
+                        break
+                    }
+                    guard let event = t.peek(), event.frame - now <= limit else { break }
+                    t.advance()
+                }
+                // Not found within `limit`: only a cap (a hard limit) may still end it sooner.
+                // (Nested ifs: `&&` would capture, and retain, self.)
+                if !found {
+                    if !state.pointee.capped { return limit }
+                    if state.pointee.totalFrames - now > limit { return limit }
+                }
+            }
+        }
+        return max(0, min(limit, end - now))
+    }
+
     /// The tempo of the last click rendered, in steps per minute. Audio thread only.
     @_noAllocation @_noLocks
     public func playingCadence() -> Double {

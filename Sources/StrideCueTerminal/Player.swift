@@ -27,7 +27,8 @@ public struct Player {
     public struct Outcome {
         /// The signal that stopped playback, or 0.
         public var signal: Int32 = 0
-        /// The device stopped taking frames and the playback thread never came back.
+        /// The device stopped taking frames, and the playback thread never came back, or the
+        /// session's time ran out meanwhile (`PlaybackEngine.hungAtEnd`).
         public var hungDevice = false
     }
 
@@ -136,7 +137,10 @@ public struct Player {
                 statusShown = true
             }
         }
-        if !outcome.hungDevice { engine.join() }
+        if !outcome.hungDevice {
+            engine.join()
+            if engine.hungAtEnd && outcome.signal == 0 { outcome.hungDevice = true }
+        }
         if statusShown {
             let line = StatusLine.text(engine.live.status.read(), rate: rate, plan: plan)
             writeStandardError("\r" + StatusLine.fit(line, columns: Terminal.columns()) + "\u{1B}[K\n")
