@@ -91,7 +91,15 @@ public final class PlaybackEngine: @unchecked Sendable {
         public var abandoned = false
         /// The device stopped taking frames and the session's time ran out meanwhile.
         public var hungAtEnd = false
+        /// Tempo keys whose first step at the new tempo has been handed to ALSA (the first
+        /// `tempoStepCapacity` are timed in `tempoStepTimes`).
+        public var tempoSteps = 0
     }
+
+    /// Key-to-sound measurements kept: when the first frame of each new tempo's first step
+    /// was handed to ALSA (CLOCK_REALTIME), for the first this many tempo keys.
+    public static let tempoStepCapacity = 256
+    private let tempoStepTimes: UnsafeMutablePointer<timespec>
 
     /// The loop's own bookkeeping, behind one pointer.
     struct LoopState {
@@ -151,6 +159,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         loop.initialize(to: LoopState())
         results = .allocate(capacity: 1)
         results.initialize(to: Results())
+        tempoStepTimes = .allocate(capacity: Self.tempoStepCapacity)
+        tempoStepTimes.initialize(repeating: timespec(), count: Self.tempoStepCapacity)
         results.pointee.firstBufferFrames = bufferFrames
         results.pointee.bufferFrames = bufferFrames
         var ends: [Int32] = [-1, -1]
@@ -177,6 +187,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         loop.deallocate()
         results.deinitialize(count: 1)
         results.deallocate()
+        tempoStepTimes.deallocate()
     }
 
     /// False while the device is gone (closed, being reopened).
@@ -207,6 +218,18 @@ public final class PlaybackEngine: @unchecked Sendable {
     public var finalBufferFrames: Int { results.pointee.bufferFrames }
     public var bufferGrowths: Int { results.pointee.bufferGrowths }
     public var reconnects: Int { results.pointee.reconnects }
+    /// When the first frame of the first step at each new tempo was handed to ALSA, as
+    /// CLOCK_REALTIME seconds (`"1796494485.931079803"`), one per tempo key (or burst of keys
+    /// before that step), at most `tempoStepCapacity`. For measuring key-to-sound time.
+    public var tempoStepsHanded: [String] {
+        (0..<min(results.pointee.tempoSteps, Self.tempoStepCapacity)).map { epoch(tempoStepTimes[$0]) }
+    }
+
+    private func epoch(_ r: timespec) -> String {
+        let ns = String(r.tv_nsec)
+        return "\(r.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)"
+    }
+
     /// True when a stop found the device hung and playback was given up on.
     public var abandoned: Bool { results.pointee.abandoned }
     /// True when the device stopped taking frames and was given up on when the session's
@@ -573,6 +596,7 @@ public final class PlaybackEngine: @unchecked Sendable {
             }
             if frames > 0 {
                 loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
+                noteNewTempoHanded()
                 if !results.pointee.wroteAny {
                     RealTimeClock.read(CLOCK_REALTIME, into: &results.pointee.firstWriteRealtime)
                     RealTimeClock.read(CLOCK_MONOTONIC, into: &results.pointee.firstWriteMonotonic)
@@ -633,6 +657,18 @@ public final class PlaybackEngine: @unchecked Sendable {
         let ahead = Int64(device.pointee.bufferFrames) + Int64(loop.pointee.leadInLeft)
             + (loop.pointee.rendered - loop.pointee.sent) + left
         return loop.pointee.tookFramesAt + ahead * 1_000_000_000 / Int64(rate) + 30_000_000
+    }
+
+    /// Times the first frame of a new tempo's first step once it has been handed to ALSA.
+    @_noAllocation @_noLocks
+    private func noteNewTempoHanded() {
+        let (count, frame) = liveRef._withUnsafeGuaranteedRef({ $0.newTempoStep() })
+        let results = self.results
+        guard count > results.pointee.tempoSteps, loop.pointee.sent > frame else { return }
+        if results.pointee.tempoSteps < 256 {  // tempoStepCapacity (a static may take a lock)
+            RealTimeClock.read(CLOCK_REALTIME, into: &tempoStepTimes[results.pointee.tempoSteps])
+        }
+        results.pointee.tempoSteps = count
     }
 
     @_noAllocation @_noLocks

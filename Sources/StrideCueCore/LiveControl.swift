@@ -579,6 +579,14 @@ public final class LivePlayback: @unchecked Sendable {
         return max(0, min(limit, end - now))
     }
 
+    /// The first step rendered at the tempo a tempo key asked for: its output frame, and how
+    /// many such steps there have been (each key, or burst of keys before its step, adds one).
+    /// For measuring key-to-sound time. Audio thread only.
+    @_noAllocation @_noLocks
+    public func newTempoStep() -> (count: Int, outputFrame: Int64) {
+        (state.pointee.newTempoCount, state.pointee.newTempoOutputFrame)
+    }
+
     /// The tempo of the last click rendered, in steps per minute. Audio thread only.
     @_noAllocation @_noLocks
     public func playingCadence() -> Double {
@@ -641,6 +649,16 @@ public final class LivePlayback: @unchecked Sendable {
         // Rendered frames are output frames shifted by the silence of the pauses so far.
         let offset = state.pointee.outputFrames - now
         while let event = state.pointee.shadow.peek(), event.frame < now {
+            if state.pointee.tempoKeyPending, state.pointee.shadow.cadence == state.pointee.targetCadence {
+                switch event.level {
+                case .step, .accent:
+                    state.pointee.tempoKeyPending = false
+                    state.pointee.newTempoOutputFrame = event.frame + offset
+                    state.pointee.newTempoCount += 1
+                case .subdivision, .countIn:
+                    break
+                }
+            }
             state.pointee.lastClick = event
             state.pointee.lastClickInterval = state.pointee.shadow.currentStepInterval
             clicks[state.pointee.clicksSeen % Self.clickMemory] = event.frame + offset
@@ -681,6 +699,7 @@ public final class LivePlayback: @unchecked Sendable {
             rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
             state.pointee.shadow.changeCadence(to: target)
             state.pointee.diverged = true
+            state.pointee.tempoKeyPending = true
         case .togglePause:
             switch state.pointee.phase {
             case .playing:
@@ -775,6 +794,12 @@ struct LiveState {
     var lastClickInterval: Double = 1
     var clicksSeen = 0
     var hasCaution = false
+    /// A tempo key was applied, and no step at its tempo has been rendered yet.
+    var tempoKeyPending = false
+    /// The output frame of the first step rendered at the tempo of the last tempo key, and
+    /// how many such steps there have been (one per key, or per burst of keys).
+    var newTempoOutputFrame: Int64 = -1
+    var newTempoCount = 0
 
     init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64,
          capped: Bool) {
