@@ -648,6 +648,11 @@ public final class LivePlayback: @unchecked Sendable {
         let now = state.pointee.frame
         // Rendered frames are output frames shifted by the silence of the pauses so far.
         let offset = state.pointee.outputFrames - now
+        // A new cadence asked for (a key, or any other way): time its first step.
+        if state.pointee.targetCadence != state.pointee.tempoNoted {
+            if !state.pointee.tempoNoted.isNaN { state.pointee.tempoKeyPending = true }
+            state.pointee.tempoNoted = state.pointee.targetCadence
+        }
         while let event = state.pointee.shadow.peek(), event.frame < now {
             if state.pointee.tempoKeyPending, state.pointee.shadow.cadence == state.pointee.targetCadence {
                 switch event.level {
@@ -699,7 +704,6 @@ public final class LivePlayback: @unchecked Sendable {
             rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
             state.pointee.shadow.changeCadence(to: target)
             state.pointee.diverged = true
-            state.pointee.tempoKeyPending = true
         case .togglePause:
             switch state.pointee.phase {
             case .playing:
@@ -782,6 +786,13 @@ struct LiveState {
     let capped: Bool
     /// True once a cadence change or a skipped rest may have moved the end of the plan.
     var diverged = false
+    /// The cadence asked for when the followed timeline last looked (nan before), whether a
+    /// step at a newly asked cadence is still to be rendered, the output frame of the first
+    /// such step and how many there have been (one per tempo key, or burst of keys).
+    var tempoNoted = Double.nan
+    var tempoKeyPending = false
+    var newTempoOutputFrame: Int64 = -1
+    var newTempoCount = 0
     /// The pause's fade: its full length, the length of the one under way, whether the pause
     /// falls on a step boundary, whether it waits for a cue, and what is left of a fade-in.
     var pauseFade: Int64 = 1
@@ -794,12 +805,6 @@ struct LiveState {
     var lastClickInterval: Double = 1
     var clicksSeen = 0
     var hasCaution = false
-    /// A tempo key was applied, and no step at its tempo has been rendered yet.
-    var tempoKeyPending = false
-    /// The output frame of the first step rendered at the tempo of the last tempo key, and
-    /// how many such steps there have been (one per key, or per burst of keys).
-    var newTempoOutputFrame: Int64 = -1
-    var newTempoCount = 0
 
     init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64,
          capped: Bool) {
