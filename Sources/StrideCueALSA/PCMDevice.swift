@@ -346,6 +346,9 @@ public struct PCMDevice: ~Copyable {
     ///     Counted on the wall clock from the first wait: a device whose descriptors wake the
     ///     writer without giving it room (a plugin re-reading its state each period) still
     ///     stalls.
+    ///   - waitFirst: wait for room before trying to write, for a caller that knows the buffer
+    ///     is about full (it has just filled it): saves alsa-lib's refused write (its lock and
+    ///     a look at the device) at every wake-up.
     /// - Returns: the frames taken, and why the call returned. An underrun is counted in
     ///   `underruns` and left for the caller to `recover()` from (or to `reconfigure`).
     ///
@@ -353,7 +356,7 @@ public struct PCMDevice: ~Copyable {
     /// The corresponding C function is `snd_pcm_writei`.
     @_noAllocation @_noLocks
     public mutating func write(
-        _ samples: UnsafeBufferPointer<Int16>, wakeup: Int32, stallMilliseconds: Int32
+        _ samples: UnsafeBufferPointer<Int16>, wakeup: Int32, stallMilliseconds: Int32, waitFirst: Bool = false
     ) -> (frames: Int, stop: WriteStop) {
         precondition(samples.count % channels == 0, "write needs whole frames")
         guard var next = samples.baseAddress else { return (0, .done) }
@@ -361,8 +364,10 @@ public struct PCMDevice: ~Copyable {
         var remaining = total
         // When the wait for room began to count (the first time there was none), in ns.
         var waitingSince: Int64 = -1
+        var waiting = waitFirst
         while remaining > 0 {
-            let result = RealTimeCalls.writei(handle, next, remaining)
+            let result = waiting ? 0 : RealTimeCalls.writei(handle, next, remaining)
+            waiting = false
             if result > 0 {
                 remaining -= result
                 next += result * channels

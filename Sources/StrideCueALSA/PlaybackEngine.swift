@@ -122,6 +122,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         var reconnectSecondsLeft = 0
         /// When the device last took frames (monotonic nanoseconds).
         var tookFramesAt: Int64 = 0
+        /// The last write handed over a whole wake-up's worth to a running stream.
+        var filledLast = false
     }
 
     public convenience init(live: LivePlayback, device: consuming PCMDevice) {
@@ -554,6 +556,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         // end by the wall clock (see `sessionEnd`).
         let nearEnd = Int64(rate / 2)
         loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
+        loop.pointee.filledLast = false
         while true {
             if abandonAsked.load(ordering: .acquiring) { return .abandoned }
             // What to write next: the lead-in, then history not yet sent, then new frames.
@@ -586,8 +589,15 @@ public final class PlaybackEngine: @unchecked Sendable {
                 let left = (end - RealTimeClock.nanoseconds() + 999_999) / 1_000_000
                 wait = Int32(max(0, min(Int64(stall), left)))
             }
+            // Just after a whole wake-up's worth went into a running stream the buffer is about
+            // full: wait for room first rather than have alsa-lib refuse a write.
+            let full = loop.pointee.filledLast
             let (frames, stop) = device.pointee.write(
-                UnsafeBufferPointer(start: base, count: count * channels), wakeup: wakeup, stallMilliseconds: wait)
+                UnsafeBufferPointer(start: base, count: count * channels), wakeup: wakeup, stallMilliseconds: wait,
+                waitFirst: full)
+            var filled = false  // (not `&&`: its autoclosure would retain self)
+            if frames >= wake { filled = results.pointee.framesWritten + Int64(frames) >= Int64(device.pointee.bufferFrames) }
+            loop.pointee.filledLast = filled
             if fromLeadIn {
                 loop.pointee.leadInLeft -= frames
                 loop.pointee.leadInNext += frames
