@@ -238,8 +238,6 @@ public final class PlaybackEngine: @unchecked Sendable {
     /// time ran out (its planned end by the wall clock, from the last frames it took).
     public var hungAtEnd: Bool { results.pointee.hungAtEnd }
 
-
-
     private func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
 
     /// The playback thread, once started.
