@@ -98,6 +98,15 @@ private enum RealTimeCalls {
         _unsafePerformance { Glibc.poll(descriptors, nfds_t(count), milliseconds) }
     }
 
+    /// CLOCK_MONOTONIC in nanoseconds, for a stall measured on the wall clock (a vDSO read).
+    /// The corresponding C function is `clock_gettime`.
+    @inline(__always)
+    static func nanoseconds() -> Int64 {
+        var now = timespec()
+        _ = _unsafePerformance { clock_gettime(CLOCK_MONOTONIC, &now) }
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
     /// The corresponding C function is `snd_pcm_poll_descriptors_revents`.
     @inline(__always)
     static func revents(_ pcm: OpaquePointer, _ descriptors: UnsafeMutablePointer<pollfd>, _ count: Int) -> (Int32, UInt16) {
@@ -334,6 +343,12 @@ public struct PCMDevice: ~Copyable {
     ///   - samples: whole interleaved frames.
     ///   - wakeup: a descriptor that becomes readable when the caller is wanted, or -1.
     ///   - stallMilliseconds: how long to wait for room before returning `.stalled`; -1 forever.
+    ///     Counted on the wall clock from the first wait: a device whose descriptors wake the
+    ///     writer without giving it room (a plugin re-reading its state each period) still
+    ///     stalls.
+    ///   - waitFirst: wait for room before trying to write, for a caller that knows the buffer
+    ///     is about full (it has just filled it): saves alsa-lib's refused write (its lock and
+    ///     a look at the device) at every wake-up.
     /// - Returns: the frames taken, and why the call returned. An underrun is counted in
     ///   `underruns` and left for the caller to `recover()` from (or to `reconfigure`).
     ///
@@ -341,24 +356,37 @@ public struct PCMDevice: ~Copyable {
     /// The corresponding C function is `snd_pcm_writei`.
     @_noAllocation @_noLocks
     public mutating func write(
-        _ samples: UnsafeBufferPointer<Int16>, wakeup: Int32, stallMilliseconds: Int32
+        _ samples: UnsafeBufferPointer<Int16>, wakeup: Int32, stallMilliseconds: Int32, waitFirst: Bool = false
     ) -> (frames: Int, stop: WriteStop) {
         precondition(samples.count % channels == 0, "write needs whole frames")
         guard var next = samples.baseAddress else { return (0, .done) }
         let total = samples.count / channels
         var remaining = total
+        // When the wait for room began to count (the first time there was none), in ns.
+        var waitingSince: Int64 = -1
+        var waiting = waitFirst
         while remaining > 0 {
-            let result = RealTimeCalls.writei(handle, next, remaining)
+            let result = waiting ? 0 : RealTimeCalls.writei(handle, next, remaining)
+            waiting = false
             if result > 0 {
                 remaining -= result
                 next += result * channels
+                waitingSince = -1
                 continue
             }
             switch result {
             case 0, -Int(EAGAIN):
                 // No room: sleep until the device has some, or the caller is wanted.
+                var timeout = stallMilliseconds
+                if stallMilliseconds >= 0 {
+                    let now = RealTimeCalls.nanoseconds()
+                    if waitingSince < 0 { waitingSince = now }
+                    let left = Int64(stallMilliseconds) * 1_000_000 - (now - waitingSince)
+                    if left <= 0 { return (total - remaining, .stalled) }
+                    timeout = Int32((left + 999_999) / 1_000_000)
+                }
                 descriptors[descriptorCount] = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
-                let ready = RealTimeCalls.poll(descriptors, descriptorCount + 1, milliseconds: stallMilliseconds)
+                let ready = RealTimeCalls.poll(descriptors, descriptorCount + 1, milliseconds: timeout)
                 if ready == 0 { return (total - remaining, .stalled) }
                 if ready < 0 { continue }  // EINTR: look again
                 if descriptors[descriptorCount].revents != 0 { return (total - remaining, .woken) }
@@ -415,8 +443,10 @@ public struct PCMDevice: ~Copyable {
     }
 
     /// Lets what was written play out, for at most `limitMilliseconds`, returning early when
-    /// `wakeup` becomes readable; then drops whatever is left, so that the device is never
-    /// waited on longer than that. A stream too short to have started is started first.
+    /// `wakeup` becomes readable, or when the device has stopped moving once the tail should
+    /// have played (a hung device: by then it has not moved for two periods, and at least
+    /// 40 ms); then drops whatever is left, so that the device is never waited on longer than
+    /// that. A stream too short to have started is started first.
     /// - Returns: true when everything written was played.
     ///
     /// Not for the real-time loop's steady state: it runs once, at the end.
@@ -427,18 +457,28 @@ public struct PCMDevice: ~Copyable {
             state = snd_pcm_state(handle)
         }
         var played = false
-        var left = limitMilliseconds
+        let started = monotonicMilliseconds()
+        let stall = max(40, 2 * periodFrames * 1000 / rate + 5)
+        var expectedEnd = Int.max
+        var lastQueued = -1
+        var movedAt = started
         var wake = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
-        while left > 0 {
+        while true {
             guard let queued = queuedFrames(), queued > 0, snd_pcm_state(handle) == SND_PCM_STATE_RUNNING else {
                 played = true
                 break
             }
-            let wait = Int32(min(left, max(1, queued * 1000 / rate + 1)))
-            let started = monotonicMilliseconds()
-            let ready = Glibc.poll(&wake, 1, wait)
-            if ready > 0 { break }
-            left -= max(1, monotonicMilliseconds() - started)
+            let now = monotonicMilliseconds()
+            if lastQueued < 0 { expectedEnd = now + queued * 1000 / rate }
+            if queued != lastQueued {
+                lastQueued = queued
+                movedAt = now
+            }
+            let left = limitMilliseconds - (now - started)
+            if left <= 0 || (now >= expectedEnd && now - movedAt >= stall) { break }
+            // In slices, so that a device that stops moving is noticed soon after the end.
+            let wait = Int32(min(left, 20, max(1, queued * 1000 / rate + 1)))
+            if Glibc.poll(&wake, 1, wait) > 0 { break }
         }
         _ = snd_pcm_drop(handle)
         _ = snd_pcm_prepare(handle)

@@ -89,7 +89,17 @@ public final class PlaybackEngine: @unchecked Sendable {
         public var reconnects = 0
         /// The device hung and was given up on after a stop.
         public var abandoned = false
+        /// The device stopped taking frames and the session's time ran out meanwhile.
+        public var hungAtEnd = false
+        /// Tempo keys whose first step at the new tempo has been handed to ALSA (the first
+        /// `tempoStepCapacity` are timed in `tempoStepTimes`).
+        public var tempoSteps = 0
     }
+
+    /// Key-to-sound measurements kept: when the first frame of each new tempo's first step
+    /// was handed to ALSA (CLOCK_REALTIME), for the first this many tempo keys.
+    public static let tempoStepCapacity = 256
+    private let tempoStepTimes: UnsafeMutablePointer<timespec>
 
     /// The loop's own bookkeeping, behind one pointer.
     struct LoopState {
@@ -110,6 +120,10 @@ public final class PlaybackEngine: @unchecked Sendable {
         var stopHandled = false
         var device: LiveDeviceState = .playing
         var reconnectSecondsLeft = 0
+        /// When the device last took frames (monotonic nanoseconds).
+        var tookFramesAt: Int64 = 0
+        /// The last write handed over a whole wake-up's worth to a running stream.
+        var filledLast = false
     }
 
     public convenience init(live: LivePlayback, device: consuming PCMDevice) {
@@ -147,6 +161,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         loop.initialize(to: LoopState())
         results = .allocate(capacity: 1)
         results.initialize(to: Results())
+        tempoStepTimes = .allocate(capacity: Self.tempoStepCapacity)
+        tempoStepTimes.initialize(repeating: timespec(), count: Self.tempoStepCapacity)
         results.pointee.firstBufferFrames = bufferFrames
         results.pointee.bufferFrames = bufferFrames
         var ends: [Int32] = [-1, -1]
@@ -173,6 +189,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         loop.deallocate()
         results.deinitialize(count: 1)
         results.deallocate()
+        tempoStepTimes.deallocate()
     }
 
     /// False while the device is gone (closed, being reopened).
@@ -203,8 +220,23 @@ public final class PlaybackEngine: @unchecked Sendable {
     public var finalBufferFrames: Int { results.pointee.bufferFrames }
     public var bufferGrowths: Int { results.pointee.bufferGrowths }
     public var reconnects: Int { results.pointee.reconnects }
+    /// When the first frame of the first step at each new tempo was handed to ALSA, as
+    /// CLOCK_REALTIME seconds (`"1796494485.931079803"`), one per tempo key (or burst of keys
+    /// before that step), at most `tempoStepCapacity`. For measuring key-to-sound time.
+    public var tempoStepsHanded: [String] {
+        (0..<min(results.pointee.tempoSteps, Self.tempoStepCapacity)).map { epoch(tempoStepTimes[$0]) }
+    }
+
+    private func epoch(_ r: timespec) -> String {
+        let ns = String(r.tv_nsec)
+        return "\(r.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)"
+    }
+
     /// True when a stop found the device hung and playback was given up on.
     public var abandoned: Bool { results.pointee.abandoned }
+    /// True when the device stopped taking frames and was given up on when the session's
+    /// time ran out (its planned end by the wall clock, from the last frames it took).
+    public var hungAtEnd: Bool { results.pointee.hungAtEnd }
 
     private func seconds(_ t: timespec) -> Double { Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 }
 
@@ -299,7 +331,7 @@ public final class PlaybackEngine: @unchecked Sendable {
                 if !growOrRecover() { ending = .failed(results.pointee.failure ?? ALSAError(call: "snd_pcm_recover", code: -EIO)) }
             case .lost(let error):
                 if !reconnect(after: error) { ending = .failed(error) }
-            case .finished, .abandoned, .failed:
+            case .finished, .abandoned, .failed, .hungAtEnd:
                 break
             }
         } while ending.goesOn
@@ -308,15 +340,22 @@ public final class PlaybackEngine: @unchecked Sendable {
             results.pointee.failure = error
         case .abandoned:
             results.pointee.abandoned = true
+        case .hungAtEnd:
+            results.pointee.hungAtEnd = true
         case .finished:
             if deviceOpen {
                 // The tail plays out, but the device is never waited on much longer than it
                 // should take: a device that hangs now is dropped.
+                // One that stops moving once the tail should have played is given up on then:
+                // the session's end by the wall clock (exit 74, as for a hang before the tail).
                 let queued = device.pointee.queuedFrames() ?? device.pointee.bufferFrames
                 let limit = queued * 1000 / rate + 250
-                if !device.pointee.finish(wakeup: abandonAsked.load(ordering: .acquiring) ? -1 : wakeup, limitMilliseconds: limit),
-                   abandonAsked.load(ordering: .acquiring) {
-                    results.pointee.abandoned = true
+                if !device.pointee.finish(wakeup: abandonAsked.load(ordering: .acquiring) ? -1 : wakeup, limitMilliseconds: limit) {
+                    if abandonAsked.load(ordering: .acquiring) {
+                        results.pointee.abandoned = true
+                    } else if !stopAsked.load(ordering: .acquiring) {
+                        results.pointee.hungAtEnd = true
+                    }
                 }
             }
         case .underrun, .lost:
@@ -477,11 +516,13 @@ public final class PlaybackEngine: @unchecked Sendable {
         case failed(ALSAError)
         /// A stop found the device hung and `abandon()` was called.
         case abandoned
+        /// The device stopped taking frames, and the session's time ran out meanwhile.
+        case hungAtEnd
 
         var goesOn: Bool {
             switch self {
             case .underrun, .lost: true
-            case .finished, .failed, .abandoned: false
+            case .finished, .failed, .abandoned, .hungAtEnd: false
             }
         }
     }
@@ -509,6 +550,11 @@ public final class PlaybackEngine: @unchecked Sendable {
         let reconnecting = options.reconnectSeconds > 0
         // Half a second without room: say the device is not responding (and keep waiting).
         let stall: Int32 = 500
+        // Within this many frames of the session's end, waits for room are bounded by that
+        // end by the wall clock (see `sessionEnd`).
+        let nearEnd = Int64(rate / 2)
+        loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
+        loop.pointee.filledLast = false
         while true {
             if abandonAsked.load(ordering: .acquiring) { return .abandoned }
             // What to write next: the lead-in, then history not yet sent, then new frames.
@@ -532,8 +578,24 @@ public final class PlaybackEngine: @unchecked Sendable {
                 count = min(Int(loop.pointee.rendered - loop.pointee.sent), historyFrames - at)
                 base = UnsafePointer(history + at * channels)
             }
+            // Near the session's end, or while the device is not taking frames: the wait for
+            // room lasts no longer than the session should (the wall clock's end of --duration).
+            var endAt = Int64.max
+            var wait = stall
+            if let end = sessionEnd(within: loop.pointee.device == .notResponding ? Int64.max : nearEnd) {
+                endAt = end
+                let left = (end - RealTimeClock.nanoseconds() + 999_999) / 1_000_000
+                wait = Int32(max(0, min(Int64(stall), left)))
+            }
+            // Just after a whole wake-up's worth went into a running stream the buffer is about
+            // full: wait for room first rather than have alsa-lib refuse a write.
+            let full = loop.pointee.filledLast
             let (frames, stop) = device.pointee.write(
-                UnsafeBufferPointer(start: base, count: count * channels), wakeup: wakeup, stallMilliseconds: stall)
+                UnsafeBufferPointer(start: base, count: count * channels), wakeup: wakeup, stallMilliseconds: wait,
+                waitFirst: full)
+            var filled = false  // (not `&&`: its autoclosure would retain self)
+            if frames >= wake { filled = results.pointee.framesWritten + Int64(frames) >= Int64(device.pointee.bufferFrames) }
+            loop.pointee.filledLast = filled
             if fromLeadIn {
                 loop.pointee.leadInLeft -= frames
                 loop.pointee.leadInNext += frames
@@ -541,6 +603,8 @@ public final class PlaybackEngine: @unchecked Sendable {
                 loop.pointee.sent += Int64(frames)
             }
             if frames > 0 {
+                loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
+                noteNewTempoHanded()
                 if !results.pointee.wroteAny {
                     RealTimeClock.read(CLOCK_REALTIME, into: &results.pointee.firstWriteRealtime)
                     RealTimeClock.read(CLOCK_MONOTONIC, into: &results.pointee.firstWriteMonotonic)
@@ -569,6 +633,8 @@ public final class PlaybackEngine: @unchecked Sendable {
                     fadeOutFromDevice()
                 }
             case .stalled:
+                // No room, and the session is over by the wall clock: the device hung.
+                if endAt != Int64.max && RealTimeClock.nanoseconds() >= endAt { return .hungAtEnd }
                 if loop.pointee.device != .notResponding {
                     loop.pointee.device = .notResponding
                     publishFromLoop()
@@ -580,6 +646,37 @@ public final class PlaybackEngine: @unchecked Sendable {
                 return error.code == -ENODEV || error.code == -EIO ? .lost(error) : .failed(error)
             }
         }
+    }
+
+    /// When the session should be over by the wall clock (monotonic nanoseconds), if it ends
+    /// within `horizon` frames of the renderer's position; nil otherwise, or while paused.
+    ///
+    /// From the last time the device took frames: the buffer it held then (at most the whole
+    /// buffer), what is rendered and not sent yet, and what is still to render, each played
+    /// at the rate, plus 30 ms, so that a device whose clock runs a little slow is never taken
+    /// for a hung one. Cheap when the end is far: the renderer's
+    /// timeline is looked at only `horizon` frames ahead.
+    @_noAllocation @_noLocks
+    private func sessionEnd(within horizon: Int64) -> Int64? {
+        guard let left = liveRef._withUnsafeGuaranteedRef({ $0.sessionFramesLeft(atMost: horizon) }), left < horizon else {
+            return nil
+        }
+        let loop = self.loop
+        let ahead = Int64(device.pointee.bufferFrames) + Int64(loop.pointee.leadInLeft)
+            + (loop.pointee.rendered - loop.pointee.sent) + left
+        return loop.pointee.tookFramesAt + ahead * 1_000_000_000 / Int64(rate) + 30_000_000
+    }
+
+    /// Times the first frame of a new tempo's first step once it has been handed to ALSA.
+    @_noAllocation @_noLocks
+    private func noteNewTempoHanded() {
+        let (count, frame) = liveRef._withUnsafeGuaranteedRef({ $0.newTempoStep() })
+        let results = self.results
+        guard count > results.pointee.tempoSteps, loop.pointee.sent > frame else { return }
+        if results.pointee.tempoSteps < 256 {  // tempoStepCapacity (a static may take a lock)
+            RealTimeClock.read(CLOCK_REALTIME, into: &tempoStepTimes[results.pointee.tempoSteps])
+        }
+        results.pointee.tempoSteps = count
     }
 
     @_noAllocation @_noLocks

@@ -601,6 +601,65 @@ public final class LivePlayback: @unchecked Sendable {
         return event.frame + state.pointee.outputFrames - state.pointee.frame
     }
 
+    /// Frames of the session still to render before it ends, as it stands (no more keys), or
+    /// `limit` when it ends later than that; nil while paused or about to pause, when no end is
+    /// in sight. For knowing when a session should be over by the wall clock although the
+    /// device stopped taking frames. Audio thread only.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock; looks at most `limit` frames of the
+    /// timeline ahead (a copy of it), so the cost is that of the clicks within `limit`.
+    @_noAllocation @_noLocks
+    public func sessionFramesLeft(atMost limit: Int64) -> Int64? {
+        let now = state.pointee.frame
+        var end: Int64
+        switch state.pointee.phase {
+        case .paused, .pausing:
+            return nil
+        case .finished:
+            return 0
+        case .stopping:
+            return min(limit, state.pointee.stopFade)
+        case .playing:
+            end = state.pointee.totalFrames
+            if state.pointee.diverged {
+                followRenderer()
+                var t = state.pointee.shadow
+                var found = false
+                // Bounded: an hour at 300 spm in quarter steps is 72 000 clicks.
+                for _ in 0..<(1 << 20) {
+                    let over: Bool
+                    switch t.phase {
+                    case .finished: over = true
+                    case .countIn, .steps: over = false
+                    }
+                    if over {
+                        let planEnd = roundedToInt64(t.finishedAt * Double(t.sampleRate))
+                        end = state.pointee.capped ? min(state.pointee.totalFrames, planEnd) : planEnd
+                        found = true
+                        break
+                    }
+                    guard let event = t.peek(), event.frame - now <= limit else { break }
+                    t.advance()
+                }
+                // Not found within `limit`: only a cap (a hard limit) may still end it sooner.
+                // (Nested ifs: `&&` would capture, and retain, self.)
+                if !found {
+                    if !state.pointee.capped { return limit }
+                    if state.pointee.totalFrames - now > limit { return limit }
+                }
+            }
+        }
+        return max(0, min(limit, end - now))
+    }
+
+    /// The first step rendered at the tempo a tempo key asked for: its output frame, and how
+    /// many such steps there have been (each key, or burst of keys before its step, adds one).
+    /// For measuring key-to-sound time. Audio thread only.
+    @_noAllocation @_noLocks
+    public func newTempoStep() -> (count: Int, outputFrame: Int64) {
+        (state.pointee.newTempoCount, state.pointee.newTempoOutputFrame)
+    }
+
     /// The tempo of the last click rendered, in steps per minute. Audio thread only.
     @_noAllocation @_noLocks
     public func playingCadence() -> Double {
@@ -663,7 +722,22 @@ public final class LivePlayback: @unchecked Sendable {
         let now = state.pointee.frame
         // Rendered frames are output frames shifted by the silence of the pauses so far.
         let offset = state.pointee.outputFrames - now
+        // A new cadence asked for (a key, or any other way): time its first step.
+        if state.pointee.targetCadence != state.pointee.tempoNoted {
+            if !state.pointee.tempoNoted.isNaN { state.pointee.tempoKeyPending = true }
+            state.pointee.tempoNoted = state.pointee.targetCadence
+        }
         while let event = state.pointee.shadow.peek(), event.frame < now {
+            if state.pointee.tempoKeyPending, state.pointee.shadow.cadence == state.pointee.targetCadence {
+                switch event.level {
+                case .step, .accent:
+                    state.pointee.tempoKeyPending = false
+                    state.pointee.newTempoOutputFrame = event.frame + offset
+                    state.pointee.newTempoCount += 1
+                case .subdivision, .countIn:
+                    break
+                }
+            }
             state.pointee.lastClick = event
             state.pointee.lastClickInterval = state.pointee.shadow.currentStepInterval
             clicks[state.pointee.clicksSeen % Self.clickMemory] = event.frame + offset
@@ -829,6 +903,13 @@ struct LiveState {
     let capped: Bool
     /// True once a cadence change or a skipped rest may have moved the end of the plan.
     var diverged = false
+    /// The cadence asked for when the followed timeline last looked (nan before), whether a
+    /// step at a newly asked cadence is still to be rendered, the output frame of the first
+    /// such step and how many there have been (one per tempo key, or burst of keys).
+    var tempoNoted = Double.nan
+    var tempoKeyPending = false
+    var newTempoOutputFrame: Int64 = -1
+    var newTempoCount = 0
     /// The pause's fade: its full length, the length of the one under way, whether the pause
     /// falls on a step boundary, whether it waits for a cue, and what is left of a fade-in.
     var pauseFade: Int64 = 1

@@ -27,7 +27,8 @@ public struct Player {
     public struct Outcome {
         /// The signal that stopped playback, or 0.
         public var signal: Int32 = 0
-        /// The device stopped taking frames and the playback thread never came back.
+        /// The device stopped taking frames, and the playback thread never came back, or the
+        /// session's time ran out meanwhile (`PlaybackEngine.hungAtEnd`).
         public var hungDevice = false
     }
 
@@ -63,6 +64,7 @@ public struct Player {
         resized.store(false, ordering: .relaxed)
         if showStatus { Terminal.watchResizes() }
         var statusShown = false
+        var shownLine = ""
         var input = [UInt8](repeating: 0, count: 64)
         var reading = terminal
         var keyModeOn = terminal
@@ -98,7 +100,9 @@ public struct Player {
                 pollfd(fd: listening ? 0 : -1, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: wakeup.read, events: Int16(POLLIN), revents: 0),
             ]
-            let watching = showStatus || terminal || stopAsked != nil || wakeup.read < 0
+            // Keys alone need no timer: a key, a signal (Ctrl-Z and fg interrupt the poll) or
+            // the end wakes the player. In the background it looks again now and then.
+            let watching = showStatus || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
             let ready = poll(&descriptors, 3, stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1)
             if ready > 0 && descriptors[2].revents != 0 { wakeup.drain() }
             if ready > 0 && listening && descriptors[1].revents != 0 {
@@ -132,14 +136,28 @@ public struct Player {
                 }
                 var line = StatusLine.text(status, rate: rate, plan: plan)
                 if now < noteUntil { line = note + "  " + line }
-                writeStandardError("\r" + StatusLine.fit(line, columns: columns) + "\u{1B}[K")
+                line = StatusLine.fit(line, columns: columns)
+                // Drawn again only when it says something new (or the window changed).
+                if line != shownLine || resizedNow {
+                    writeStandardError("\r" + line + "\u{1B}[K")
+                    shownLine = line
+                }
                 statusShown = true
             }
         }
-        if !outcome.hungDevice { engine.join() }
+        if !outcome.hungDevice {
+            engine.join()
+            if engine.hungAtEnd && outcome.signal == 0 { outcome.hungDevice = true }
+        }
         if statusShown {
             let line = StatusLine.text(engine.live.status.read(), rate: rate, plan: plan)
             writeStandardError("\r" + StatusLine.fit(line, columns: Terminal.columns()) + "\u{1B}[K\n")
+        }
+        if !outcome.hungDevice && getenv("STRIDECUE_TIMING") != nil {
+            // For `make bench`: key to sound is measured from the key written into the terminal.
+            for time in engine.tempoStepsHanded {
+                printError("stridecue: timing: first step at the new tempo handed to ALSA at epoch \(time) s")
+            }
         }
         return outcome
     }

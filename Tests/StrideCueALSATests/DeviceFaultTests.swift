@@ -27,6 +27,43 @@ extension ALSATests {
             #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
         }
 
+        @Test("a device that hangs mid-session: the end of --duration still ends play, with one line and exit 74")
+        func hungDeviceAtTheEndOfDuration() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let control = folder.file("control")
+            let device = "paced:CONTROL='\(control)'"
+            let run = try runStridecue(["play", "--spm", "180", "--duration", "2s", "--device", device], environment) { pid in
+                usleep(800_000)
+                setControl(control, "hang")  // and it stays hung: nothing moves the session's frames on
+                killAfter(pid, seconds: 10)
+            }
+            #expect(run.exited, "the process had to be killed: the end of --duration never came on the hung device")
+            #expect(run.status == 74, "stderr: \(run.stderr)")
+            #expect(run.stderrLines == ["stridecue: sound device '\(device)' stopped taking frames; gave up waiting for it"])
+        }
+
+        @Test("a device that hangs for a moment and moves again: play carries on to the end and exits 0")
+        func briefHangIsNotTheEnd() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let control = folder.file("control")
+            let played = folder.file("played.raw")
+            let run = try runStridecue(
+                ["play", "--spm", "180", "--duration", "2s", "--device", "paced:FILE='\(played)',CONTROL='\(control)'"], environment
+            ) { pid in
+                usleep(700_000)
+                setControl(control, "hang")
+                usleep(300_000)
+                setControl(control, "moving")
+                killAfter(pid, seconds: 10)
+            }
+            #expect(run.exited && run.status == 0, "stderr: \(run.stderr)")
+            #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
+            // Nothing lost to the hang: all 2 s were played, late.
+            #expect(try #require(readBytes(played)).count == 2 * 48_000 * 4)
+        }
+
         @Test("unplugged for 2 s and back: every planned click is heard exactly once, on the grid after a lead-in")
         func unpluggedAndBack() throws {
             let environment = try ALSATestEnvironment.ready()

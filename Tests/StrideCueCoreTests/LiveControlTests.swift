@@ -320,6 +320,37 @@ struct LivePlaybackTests {
         #expect(clickOnsets(out).count == 12)
     }
 
+    /// What is left of the session, asked after every block (how play knows when a session
+    /// on a hung device should be over): always exactly what is then still rendered, through a
+    /// slower cadence, a faster one and a skipped rest; `atMost` caps it; a pause has no end.
+    @Test(arguments: [-60.0, 60.0, 0.0])
+    func sessionFramesLeftIsWhatIsStillRendered(change: Double) {
+        let plan = SessionPlan(cadence: 180, sets: 2, setLength: .steps(6), rest: 1)
+        let live = Self.makeLive(plan)
+        var asked: [(frame: Int, left: Int64?, capped: Int64?)] = []
+        var out: [Float] = []
+        var buffer = [Float](repeating: 0, count: 1_000)
+        while true {
+            if out.count == 24_000 { live.commands.push(change == 0 ? .skip : .changeCadence(by: change)) }
+            let n = buffer.withUnsafeMutableBufferPointer { live.render(into: $0) }
+            if n == 0 { break }
+            out += buffer[0..<n]
+            asked.append((out.count, live.sessionFramesLeft(atMost: .max), live.sessionFramesLeft(atMost: 5_000)))
+        }
+        #expect(asked.count > 100)
+        let planned = Int64(live.renderer.totalFrames)
+        for (frame, left, capped) in asked {
+            // Before the key, the plan as made; from the block it was applied in, as it came out.
+            let truth = frame <= 24_000 ? planned - Int64(frame) : Int64(out.count - frame)
+            #expect(left == truth, "at frame \(frame)")
+            #expect(capped == min(5_000, truth), "at frame \(frame)")
+        }
+        let paused = Self.makeLive(plan)
+        paused.commands.push(.togglePause)
+        _ = buffer.withUnsafeMutableBufferPointer { paused.render(into: $0) }
+        #expect(paused.sessionFramesLeft(atMost: .max) == nil)
+    }
+
     /// "Next set" in a set ends it now: the rest starts, then the next set on its usual grid.
     @Test func skipInASetEndsItAndStartsTheRest() {
         let plan = SessionPlan(cadence: 180, sets: 2, setLength: .steps(6), rest: 2)
