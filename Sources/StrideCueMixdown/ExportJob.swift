@@ -300,6 +300,10 @@ public struct Exporter {
                     manifest.record(key: job.key, file: job.fileName, fingerprint: job.fingerprint, seconds: seconds, title: title)
                     continue
                 }
+                let frames = Renderer.totalFrames(of: job.plan, sampleRate: format.sampleRate, maxDuration: nil)
+                if let problem = type.lengthProblem(frames: frames, format: format) {
+                    throw Failure("\(reference): \(problem); export it as --format wav, ogg or opus", exitCode: ExitStatus.dataError)
+                }
                 event(.writing(file: job.fileName))
                 let prepared = try job.prepare()
                 let report = try writeTrack(makeRenderer: { prepared.makeRenderer() }, to: "\(folder)/\(job.fileName)",

@@ -120,6 +120,16 @@ struct Render: ParsableCommand {
             // written must not leave a track behind, nor a track a cue sheet.
             try checkReplaceable(output)
             if let cueSheet, cueSheet != "-" { try checkReplaceable(cueSheet) }
+            // A length the format cannot tell is refused, and a WAV past 4 GiB is RF64.
+            let frames = Renderer.totalFrames(of: resolved.plan, sampleRate: format.sampleRate, maxDuration: resolved.cap)
+            if let problem = target.type.lengthProblem(frames: frames, format: format) {
+                let advice = "; write .wav, .ogg or .opus, or shorten it with --duration"
+                throw Failure("-o \(escaped(output)): \(problem)\(advice)",
+                              exitCode: session.duration != nil ? ExitStatus.usage : ExitStatus.dataError)
+            }
+            if target.type.needsRF64(frames: frames, format: format, encoding: target.encoding) {
+                printError("stridecue: note: \(escaped(output)) passes 4 GiB, so it is written as RF64, the WAV whose header can say how long it is")
+            }
             let started = monotonicSeconds()
             let prepared = try preflight(resolved, data: data, format: format)
             let cuesReady = monotonicSeconds()
