@@ -225,6 +225,8 @@ public enum ExportEvent {
     /// A file StrideCue once wrote was changed since, by someone else: it is left alone and
     /// no longer listed.
     case leftAlone(file: String)
+    /// Something worth one line, such as a WAV written as RF64.
+    case note(String)
     /// `--dry-run`: what would be done, in words (`write bum-kicks-190spm.mp3 (new)`).
     case wouldChange(String)
     /// The preset failed; the others go on.
@@ -303,6 +305,9 @@ public struct Exporter {
                 let frames = Renderer.totalFrames(of: job.plan, sampleRate: format.sampleRate, maxDuration: nil)
                 if let problem = type.lengthProblem(frames: frames, format: format) {
                     throw Failure("\(reference): \(problem); export it as --format wav, ogg or opus", exitCode: ExitStatus.dataError)
+                }
+                if type.needsRF64(frames: frames, format: format, encoding: settings.encoding) {
+                    event(.note("\(job.fileName) passes 4 GiB, so it is written as RF64, the WAV whose header can say how long it is"))
                 }
                 event(.writing(file: job.fileName))
                 let prepared = try job.prepare()

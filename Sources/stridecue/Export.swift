@@ -100,6 +100,8 @@ struct Export: ParsableCommand {
                     if !quiet { print("\(file): removed" + (replacement.map { ", replaced by \($0)" } ?? ", no longer exported")) }
                 case .leftAlone(let file):
                     printError("stridecue: \(to)/\(file): changed since StrideCue wrote it; left alone and no longer listed")
+                case .note(let line):
+                    printError("stridecue: note: \(line)")
                 case .wouldChange(let line):
                     print(line)
                 case .failed(let error):

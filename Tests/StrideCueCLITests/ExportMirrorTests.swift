@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrideCueMixdown
 
 // An export folder as a mirror of the chosen presets, end to end: stable names, one playlist
 // listing every track once, changed presets replaced, presets that are gone removed — never a
@@ -140,6 +141,41 @@ struct ExportMirrorTests {
         let none = try library.run(["export", "--all", "--to", out, "--format", "wav"])
         #expect(none.status == 0)
         #expect(try library.run(["export", "--all", "--to", out, "--format", "wav", "--dry-run"]).stdout == "")
+    }
+
+    /// A folder an older StrideCue filled (numbered names, the old manifest): its files are
+    /// StrideCue's own, replaced by the new names and removed.
+    @Test func aFolderWithNumberedNamesMovesToStableNames() throws {
+        let library = try Library()
+        defer { library.remove() }
+        let out = library.data + "/phone"
+        try library.add("bum-kicks")
+        try library.add("strides")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var manifest = ""
+        for old in ["01-bum-kicks-180spm.wav", "02-strides-180spm.wav"] {
+            try Data("old".utf8).write(to: URL(fileURLWithPath: out + "/" + old))
+            manifest += "0123456789abcdef \(fileStamp(out + "/" + old)) \(old)\n"
+        }
+        try manifest.write(toFile: out + "/.stridecue-export", atomically: true, encoding: .utf8)
+        let run = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        #expect(run.stdout.contains("01-bum-kicks-180spm.wav: removed, replaced by bum-kicks-180spm.wav"), "\(run.stdout)")
+        #expect(tracks(out) == ["bum-kicks-180spm.wav", "strides-180spm.wav"])
+        #expect(try playlist(out) == ["bum-kicks-180spm.wav", "strides-180spm.wav"])
+    }
+
+    @Test func aWAVPastTheLimitIsExportedAsRF64WithANote() throws {
+        let library = try Library()
+        defer { library.remove() }
+        let out = library.data + "/phone"
+        try library.add("strides")
+        let run = try stridecue(["export", "--all", "--to", out, "--format", "wav"],
+                                environment: library.environment.merging(["STRIDECUE_WAV_LIMIT_BYTES": "100000"]) { $1 })
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr == "stridecue: note: strides-180spm.wav passes 4 GiB, so it is written as RF64, "
+                + "the WAV whose header can say how long it is\n")
+        #expect(String(decoding: contents(out + "/strides-180spm.wav")!.prefix(4), as: UTF8.self) == "RF64")
+        #expect(try readBack(out + "/strides-180spm.wav").frameCount == 3 * 48_000)
     }
 
     /// A file StrideCue wrote but someone changed since is not StrideCue's to remove.
