@@ -31,7 +31,7 @@ public struct FileError: UserFacingError, Equatable, Sendable {
         let why = reason ?? String(cString: strerror(errno))
         // Reading, and the check of an output before anything is made: the file and the reason,
         // as a sound file's own errors read.
-        return action == "read" || action == "write" ? "\(path): \(why)" : "cannot \(action) \(path): \(why); nothing was changed"
+        return action == "read" || action == "check" ? "\(path): \(why)" : "cannot \(action) \(path): \(why); nothing was changed"
     }
 }
 
@@ -219,7 +219,7 @@ public func checkReplaceable(_ path: String) throws(FileError) {
         _ = try AtomicFile(replacing: path)
     } catch {
         var error = error
-        error.action = "write"
+        error.action = "check"
         throw error
     }
 }
