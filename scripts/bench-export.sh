@@ -54,7 +54,7 @@ done
 e=$(median < "$work/export")
 d=$(median < "$work/default")
 q=$(median < "$work/q3")
-size=$(stat -c %s "$work/out/01-long-run-180spm.mp3")
+size=$(stat -c %s "$work/out/long-run-180spm.mp3")
 echo "800 s click track at 180 spm, 48 kHz, $channels channel(s); median of $runs alternating runs"
 printf '  stridecue export (MP3 -V3, -16 LUFS, limited, tagged)   %6.3f s  (%d bytes)\n' "$e" "$size"
 printf '  render WAV + ffmpeg -c:a libmp3lame (CBR default)       %6.3f s\n' "$d"

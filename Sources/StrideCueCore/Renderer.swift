@@ -63,7 +63,7 @@ public final class Renderer: @unchecked Sendable {
 
     /// Voices that may sound at once; the oldest is faded out quickly when more are needed.
     public static let voiceCapacity = 64
-    /// A track cut short by a cap fades out over this long so it never ends on a jump.
+    /// Every track fades out over its last this long, so it never ends on a jump.
     public static let endFadeSeconds = 0.005
 
     /// Cue sounds that may sound at once; the oldest is faded out quickly when more are needed.
@@ -88,7 +88,9 @@ public final class Renderer: @unchecked Sendable {
         let total = Self.totalFrames(of: plan, sampleRate: format.sampleRate, maxDuration: maxDuration)
         totalFrames = total
         isCapped = total < planFrames
-        let fade = isCapped ? Int64((Self.endFadeSeconds * rate).rounded()) : 0
+        // Every track ends on a fade to zero: a click or a cue still ringing at the plan's end
+        // (a subdivision click is longer than its gap at a fast cadence) would end it on a jump.
+        let fade = min(total, Int64((Self.endFadeSeconds * rate).rounded()))
         core = .allocate(capacity: 1)
         core.initialize(to: RenderCore(
             timeline: Timeline(plan: plan, sampleRate: format.sampleRate),
@@ -173,7 +175,9 @@ public final class Renderer: @unchecked Sendable {
     public func openEnd() {
         // Two ifs, not `&&`: its autoclosure would capture (and retain) self.
         if isCapped { return }
-        if core.pointee.endFade == 0 { core.pointee.endFrame = Int64.max }
+        if core.pointee.fadingOut { return }
+        core.pointee.endFrame = Int64.max
+        core.pointee.endFade = 0
     }
 
     /// Where the renderer is, for a status line.
@@ -223,6 +227,8 @@ struct RenderCore {
     var endFrame: Int64
     /// Frames over which the master gain falls to zero, ending at `endFrame`; 0 for none.
     var endFade: Int64
+    /// `fadeOut` was asked for: the end is final.
+    var fadingOut = false
     var nextEvent: ClickEvent?
 
     // Cues.
@@ -580,6 +586,7 @@ struct RenderCore {
     @_noAllocation @_noLocks
     mutating func fadeOut(frames: Int64) {
         let end = frame + max(1, frames)
+        fadingOut = true
         if end < endFrame {
             endFrame = end
             endFade = max(1, frames)

@@ -389,7 +389,7 @@ public final class TrackPasses {
         let mix = try pass(gain: gain, limited: limited)
         var meter = metered ? try MixMeter(format: format, identicalChannels: identicalChannels) : nil
         let writer = try SoundFileWriter(path: path, format: format, type: settings.type, encoding: settings.encoding,
-                                         quality: settings.quality, tags: tags)
+                                         quality: settings.quality, tags: tags, frames: totalFrames)
         try writer.reserveSpace(forFrames: totalFrames)
         let encoder = EncoderThread(writer: writer, capacity: trackBlockFrames * format.channels)
         var done: Int64 = 0

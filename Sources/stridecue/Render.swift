@@ -17,7 +17,7 @@ struct SessionOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Length: 90s, 10m, 1h or 1:30. Without a preset, the track's length (default 10m); with one, a cap.")
     var duration: LengthValue?
 
-    @Option(help: "Click sound: woodblock, beep, cowbell, or the name of a WAV in Sounds/clicks/.")
+    @Option(help: "Click sound: woodblock, beep, cowbell, the name of a WAV in ~/.local/share/stridecue/clicks/ or Sounds/clicks/, or a path to a sound file.")
     var sound: String?
 
     @Option(name: .customLong("accent-every"), parsing: .unconditional, help: "Accent the first of every N steps (2 marks one foot); 0 for none.")
@@ -116,6 +116,20 @@ struct Render: ParsableCommand {
             let timing = environment("STRIDECUE_TIMING") != nil
             let data = DataFolder.locate()
             let resolved = try session.request.resolve(in: PresetLocator(data: data))
+            // Every output is checked before anything is made: a cue sheet that cannot be
+            // written must not leave a track behind, nor a track a cue sheet.
+            try checkReplaceable(output)
+            if let cueSheet, cueSheet != "-" { try checkReplaceable(cueSheet) }
+            // A length the format cannot tell is refused, and a WAV past 4 GiB is RF64.
+            let frames = Renderer.totalFrames(of: resolved.plan, sampleRate: format.sampleRate, maxDuration: resolved.cap)
+            if let problem = target.type.lengthProblem(frames: frames, format: format) {
+                let advice = "; write .wav, .ogg or .opus, or shorten it with --duration"
+                throw Failure("-o \(escaped(output)): \(problem)\(advice)",
+                              exitCode: session.duration != nil ? ExitStatus.usage : ExitStatus.dataError)
+            }
+            if target.type.needsRF64(frames: frames, format: format, encoding: target.encoding) {
+                printError("stridecue: note: \(escaped(output)) passes 4 GiB, so it is written as RF64, the WAV whose header can say how long it is")
+            }
             let started = monotonicSeconds()
             let prepared = try preflight(resolved, data: data, format: format)
             let cuesReady = monotonicSeconds()

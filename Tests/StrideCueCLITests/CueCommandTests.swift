@@ -34,7 +34,7 @@ private let drill = """
       - say: pop forwards
         at: step 5
         style: tone
-      - {say: go, at: step 13, style: both, steps: 1}
+      - {say: go, at: step 13, style: both, steps: 2}
     """
 
 @Suite("stridecue render with cues, end to end", .serialized)
@@ -268,7 +268,7 @@ struct CueCommandTests {
               - {say: pull through, every: 8}
               - {say: pull through, every: 8, offset: 3}
               - {say: pull through, at: step 7, style: tone}
-              - {say: pull through, at: step 29, style: both, steps: 2}
+              - {say: pull through, at: step 29, style: both, steps: 4}
             """)
         #expect(four.syntheses == one.syntheses)
         #expect(four.hits >= 4)
