@@ -4,7 +4,8 @@ PREFIX     ?= /usr/local
 RELEASE_BIN = .build/release/stridecue
 
 # Debian packages the build and the tests need (headers and the tools tests drive).
-BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev
+BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev \
+                 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 

@@ -34,6 +34,14 @@ public enum RenderStem: String, Sendable, CaseIterable {
     case clicks
     /// The cues alone.
     case voice
+    /// Silence from the renderer: the music bed alone, which the mixdown adds (a file's
+    /// stems — clicks, voice and music — add up to its mix).
+    case music
+
+    /// The clicks sound in this layer.
+    public var hasClicks: Bool { self == .mix || self == .clicks }
+    /// The cues sound in this layer.
+    public var hasVoice: Bool { self == .mix || self == .voice }
 }
 
 /// Where the renderer is in the plan, for a status line.
@@ -359,7 +367,7 @@ struct RenderCore {
                     until = min(until, done + (cueVoices[v].fadeLeft >= 0 ? min(left, cueVoices[v].fadeLeft) : left))
                 }
             }
-            if stem != .voice {
+            if stem.hasClicks {
                 // Segments end where the duck's target changes, so a new ramp starts on the
                 // frame the target changed, whatever the block size.
                 if hasCues && ducked != ducking {
@@ -377,12 +385,12 @@ struct RenderCore {
                 }
                 mixVoices(into: base, from: steady, to: until, gain: ducking ? duckGain : 1)
             }
-            if hasCues { mixCues(into: base, from: done, to: until, add: stem != .clicks) }
+            if hasCues { mixCues(into: base, from: done, to: until, add: stem.hasVoice) }
             done = until
             guard done < count else { break }
             let now = frame + Int64(done)
             if let event = nextEvent, event.frame <= now {
-                if stem != .voice { startVoice(level: event.level) }
+                if stem.hasClicks { startVoice(level: event.level) }
                 timeline.advance()
                 nextEvent = timeline.peek()
             }

@@ -49,6 +49,7 @@ struct CueCommandTests {
         #expect(plain.status == 0)
         #expect(plain.stderr.contains("libsndfile"), "the loader's log is there")
         #expect(!plain.stderr.contains("libflite"), "a click track loaded flite")
+        #expect(!plain.stderr.contains("libavformat") && !plain.stderr.contains("libavcodec"), "a click track loaded FFmpeg")
         let spoken = try stridecue(["say", "pull through", "-o", dir + "/say.wav"], environment: ["LD_DEBUG": "files"])
         #expect(spoken.status == 0)
         #expect(spoken.stderr.contains("libflite.so.1"))

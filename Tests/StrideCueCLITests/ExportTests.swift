@@ -391,8 +391,8 @@ struct RenderPhoneTests {
     @Test func musicDucksUnderTheSpokenCaution() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // A steady tone as music; the clicks stem of bum-kicks is silent for the 6 s the
-        // caution is given, so there the music is all there is.
+        // A steady tone as music, heard alone in the music stem (the stems of a track, clicks,
+        // voice and music, add up to its mix, so the music is in its own stem only).
         let music = dir + "/tone.flac"
         var samples = [Float](repeating: 0, count: 20 * 48_000)
         for i in samples.indices { samples[i] = 0.3 * Float(sin(2 * .pi * 500 * Double(i) / 48_000)) }
@@ -406,7 +406,7 @@ struct RenderPhoneTests {
             Issue.record("bum-kicks has no spoken caution at the start: \(sheet.stdout)")
             return
         }
-        let run = try stridecue(["render", "bum-kicks", "--stem", "clicks", "--duration", "8s", "-o", out,
+        let run = try stridecue(["render", "bum-kicks", "--stem", "music", "--duration", "8s", "-o", out,
                                  "--music", music, "--duck", "10", "--no-normalize", "--channels", "1"])
         #expect(run.status == 0, "\(run.stderr)")
         let sound = try readBack(out)
