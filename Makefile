@@ -4,7 +4,8 @@ PREFIX     ?= /usr/local
 RELEASE_BIN = .build/release/stridecue
 
 # Debian packages the build and the tests need (headers and the tools tests drive).
-BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev
+BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev \
+                 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv
 # Selenium (PyPI) drives Chromium for the coach's page test; it lives in a venv under .build.
 BROWSER_VENV   = .build/browser-venv

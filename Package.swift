@@ -60,6 +60,13 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // FFmpeg's headers only, for music libsndfile cannot read (M4A/AAC and the rest of what
+        // phones hold): its libraries are opened with dlopen only when libsndfile has refused a
+        // music file, so a click track never loads them (FFmpegLibrary.swift).
+        .systemLibrary(
+            name: "CFFmpeg",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswresample-dev", "libavutil-dev"])]
+        ),
         // flite's headers only: its libraries are opened with dlopen when StrideCue first
         // speaks, so a click track does not pay for relocating its voices (FliteLibrary.swift).
         .systemLibrary(
@@ -92,7 +99,7 @@ let package = Package(
         // Adapter: every sound file read or written goes through libsndfile.
         .target(
             name: "StrideCueSoundFile",
-            dependencies: ["StrideCueCore", "StrideCueFiles", "CSndFile", "CSampleRate"]
+            dependencies: ["StrideCueCore", "StrideCueFiles", "CSndFile", "CSampleRate", "CFFmpeg"]
         ),
 
         // Adapter: loudness (libebur128), the true-peak limiter and music ducking.

@@ -34,6 +34,14 @@ public enum RenderStem: String, Sendable, CaseIterable {
     case clicks
     /// The cues alone.
     case voice
+    /// Silence from the renderer: the music bed alone, which the mixdown adds (a file's
+    /// stems — clicks, voice and music — add up to its mix).
+    case music
+
+    /// The clicks sound in this layer.
+    public var hasClicks: Bool { self == .mix || self == .clicks }
+    /// The cues sound in this layer.
+    public var hasVoice: Bool { self == .mix || self == .voice }
 }
 
 /// Where the renderer is in the plan, for a status line.
@@ -63,7 +71,7 @@ public final class Renderer: @unchecked Sendable {
 
     /// Voices that may sound at once; the oldest is faded out quickly when more are needed.
     public static let voiceCapacity = 64
-    /// A track cut short by a cap fades out over this long so it never ends on a jump.
+    /// Every track fades out over its last this long, so it never ends on a jump.
     public static let endFadeSeconds = 0.005
 
     /// Cue sounds that may sound at once; the oldest is faded out quickly when more are needed.
@@ -88,7 +96,9 @@ public final class Renderer: @unchecked Sendable {
         let total = Self.totalFrames(of: plan, sampleRate: format.sampleRate, maxDuration: maxDuration)
         totalFrames = total
         isCapped = total < planFrames
-        let fade = isCapped ? Int64((Self.endFadeSeconds * rate).rounded()) : 0
+        // Every track ends on a fade to zero: a click or a cue still ringing at the plan's end
+        // (a subdivision click is longer than its gap at a fast cadence) would end it on a jump.
+        let fade = min(total, Int64((Self.endFadeSeconds * rate).rounded()))
         core = .allocate(capacity: 1)
         core.initialize(to: RenderCore(
             timeline: Timeline(plan: plan, sampleRate: format.sampleRate),
@@ -173,7 +183,9 @@ public final class Renderer: @unchecked Sendable {
     public func openEnd() {
         // Two ifs, not `&&`: its autoclosure would capture (and retain) self.
         if isCapped { return }
-        if core.pointee.endFade == 0 { core.pointee.endFrame = Int64.max }
+        if core.pointee.fadingOut { return }
+        core.pointee.endFrame = Int64.max
+        core.pointee.endFade = 0
     }
 
     /// Plays `sample` from `frame` on (not before the current frame), over the clicks, which
@@ -245,6 +257,8 @@ struct RenderCore {
     var endFrame: Int64
     /// Frames over which the master gain falls to zero, ending at `endFrame`; 0 for none.
     var endFade: Int64
+    /// `fadeOut` was asked for: the end is final.
+    var fadingOut = false
     var nextEvent: ClickEvent?
 
     // Cues.
@@ -385,7 +399,7 @@ struct RenderCore {
                     until = min(until, done + (cueVoices[v].fadeLeft >= 0 ? min(left, cueVoices[v].fadeLeft) : left))
                 }
             }
-            if stem != .voice {
+            if stem.hasClicks {
                 // Segments end where the duck's target changes, so a new ramp starts on the
                 // frame the target changed, whatever the block size.
                 if hasCues && ducked != ducking {
@@ -403,12 +417,12 @@ struct RenderCore {
                 }
                 mixVoices(into: base, from: steady, to: until, gain: ducking ? duckGain : 1)
             }
-            if hasCues { mixCues(into: base, from: done, to: until, add: stem != .clicks) }
+            if hasCues { mixCues(into: base, from: done, to: until, add: stem.hasVoice) }
             done = until
             guard done < count else { break }
             let now = frame + Int64(done)
             if let event = nextEvent, event.frame <= now {
-                if stem != .voice { startVoice(level: event.level) }
+                if stem.hasClicks { startVoice(level: event.level) }
                 timeline.advance()
                 nextEvent = timeline.peek()
             }
@@ -678,6 +692,7 @@ struct RenderCore {
     @_noAllocation @_noLocks
     mutating func fadeOut(frames: Int64) {
         let end = frame + max(1, frames)
+        fadingOut = true
         if end < endFrame {
             endFrame = end
             endFade = max(1, frames)

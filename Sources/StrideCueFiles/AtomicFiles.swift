@@ -29,7 +29,9 @@ public struct FileError: UserFacingError, Equatable, Sendable {
 
     public var description: String {
         let why = reason ?? String(cString: strerror(errno))
-        return action == "read" ? "\(path): \(why)" : "cannot \(action) \(path): \(why); nothing was changed"
+        // Reading, and the check of an output before anything is made: the file and the reason,
+        // as a sound file's own errors read.
+        return action == "read" || action == "check" ? "\(path): \(why)" : "cannot \(action) \(path): \(why); nothing was changed"
     }
 }
 
@@ -205,6 +207,21 @@ public func replaceFile(_ path: String, with bytes: [UInt8]) throws(FileError) {
     }
     if let failure { throw failure }
     try file.commit()
+}
+
+/// Checks, before any work, that `path` could be replaced: its folder exists and takes a new
+/// file, and `path` is not a folder, FIFO or device. The check makes the new version for real
+/// (`AtomicFile`) and drops it, so what passes here is what `commit()` will find; nothing is
+/// left behind.
+/// - Throws: `FileError` (exit 73) naming `path`.
+public func checkReplaceable(_ path: String) throws(FileError) {
+    do throws(FileError) {
+        _ = try AtomicFile(replacing: path)
+    } catch {
+        var error = error
+        error.action = "check"
+        throw error
+    }
 }
 
 /// Creates a folder and its missing parents, like `mkdir -p`.

@@ -22,6 +22,10 @@ import Glibc
 ///
 /// The output is the input delayed by `latency` frames. `init` allocates everything; `process`
 /// allocates nothing.
+///
+/// A companion signal (a stem of the mix: the clicks or the voice alone) can ride along: it
+/// goes through its own delay line and gets, frame for frame, the gain computed from the mix,
+/// so stems limited this way add up to the limited mix.
 public struct TruePeakLimiter: ~Copyable {
     public let channels: Int
     /// Frames between a frame going in and the same frame coming out.
@@ -50,6 +54,9 @@ public struct TruePeakLimiter: ~Copyable {
     private let delay: UnsafeMutablePointer<Float>
     /// Room for the delay line and one chunk, in order.
     private let scratch: UnsafeMutablePointer<Float>
+    /// The companion's delay line (empty without one).
+    private let companionDelay: UnsafeMutablePointer<Float>
+    public let hasCompanion: Bool
     /// Monotonic queue of (frame, needed gain): its front is the minimum over the look-ahead.
     private let queueGain: UnsafeMutablePointer<Float>
     private let queueFrame: UnsafeMutablePointer<Int>
@@ -78,10 +85,12 @@ public struct TruePeakLimiter: ~Copyable {
     ///   - ceilingDecibels: the largest true peak allowed, in dBTP (e.g. −1.5).
     ///   - lookaheadSeconds: how long before a peak the gain starts to fall.
     ///   - releaseSeconds: time constant of the recovery after a peak.
+    ///   - companion: room for a companion signal (`process(_:alongside:)`).
     public init(sampleRate: Int, channels: Int, ceilingDecibels: Double,
-                lookaheadSeconds: Double = 0.0015, releaseSeconds: Double = 0.004) {
+                lookaheadSeconds: Double = 0.0015, releaseSeconds: Double = 0.004, companion: Bool = false) {
         precondition(sampleRate > 0 && channels >= 1)
         self.channels = channels
+        hasCompanion = companion
         ceiling = Float(amplitude(decibels: ceilingDecibels))
         lookahead = max(1, Int((lookaheadSeconds * Double(sampleRate)).rounded()))
         latency = lookahead - 1 + Self.detectorDelay
@@ -115,6 +124,8 @@ public struct TruePeakLimiter: ~Copyable {
         delay = .allocate(capacity: latency * channels)
         delay.initialize(repeating: 0, count: latency * channels)
         scratch = .allocate(capacity: (latency + Self.chunkFrames) * channels)
+        companionDelay = .allocate(capacity: companion ? latency * channels : 0)
+        if companion { companionDelay.initialize(repeating: 0, count: latency * channels) }
         queueGain = .allocate(capacity: lookahead + 1)
         queueFrame = .allocate(capacity: lookahead + 1)
         box = .allocate(capacity: lookahead)
@@ -129,6 +140,7 @@ public struct TruePeakLimiter: ~Copyable {
         gains.deallocate()
         delay.deallocate()
         scratch.deallocate()
+        companionDelay.deallocate()
         queueGain.deallocate()
         queueFrame.deallocate()
         box.deallocate()
@@ -145,13 +157,33 @@ public struct TruePeakLimiter: ~Copyable {
         var start = 0
         while start < frames {
             let n = min(Self.chunkFrames, frames - start)
-            processChunk(base + start * channels, frames: n)
+            processChunk(base + start * channels, frames: n, companion: nil)
+            start += n
+        }
+    }
+
+    /// Limits `buffer` as `process(_:)` does, and gives `companion` (as many frames, same
+    /// channels) the same delay and, frame for frame, the same gain: the gain is computed from
+    /// `buffer` alone.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public mutating func process(_ buffer: UnsafeMutableBufferPointer<Float>,
+                                 alongside companion: UnsafeMutableBufferPointer<Float>) {
+        precondition(hasCompanion && companion.count == buffer.count, "limiter companion: not set up, or a different length")
+        guard let base = buffer.baseAddress, let other = companion.baseAddress else { return }
+        let frames = buffer.count / channels
+        var start = 0
+        while start < frames {
+            let n = min(Self.chunkFrames, frames - start)
+            processChunk(base + start * channels, frames: n, companion: other + start * channels)
             start += n
         }
     }
 
     @_noAllocation @_noLocks
-    private mutating func processChunk(_ chunk: UnsafeMutablePointer<Float>, frames: Int) {
+    private mutating func processChunk(_ chunk: UnsafeMutablePointer<Float>, frames: Int,
+                                       companion: UnsafeMutablePointer<Float>?) {
         var chunkMax: Float = 0
         for i in 0..<frames * channels { chunkMax = max(chunkMax, abs(chunk[i])) }
         let mayExceed = max(recentMax, chunkMax) * overshootBound > ceiling
@@ -160,6 +192,7 @@ public struct TruePeakLimiter: ~Copyable {
         let idle = envelope == 1 && boxSum == Double(lookahead) && (queueCount == 0 || queueGain[queueHead] == 1)
         if !mayExceed && idle {
             passThrough(chunk, frames: frames)
+            if let companion { delayThrough(companion, frames: frames, line: companionDelay) }
             return
         }
         // 1. The peak around each frame, every channel, and the gain it needs.
@@ -194,10 +227,17 @@ public struct TruePeakLimiter: ~Copyable {
             smallestGain = min(smallestGain, gains[i])
         }
         // 3. Out through the delay line, with the gains.
-        delayThrough(chunk, frames: frames)
+        delayThrough(chunk, frames: frames, line: delay)
         for i in 0..<frames {
             let g = gains[i]
             if g != 1 { for c in 0..<channels { chunk[i * channels + c] *= g } }
+        }
+        if let companion {
+            delayThrough(companion, frames: frames, line: companionDelay)
+            for i in 0..<frames {
+                let g = gains[i]
+                if g != 1 { for c in 0..<channels { companion[i * channels + c] *= g } }
+            }
         }
     }
 
@@ -259,7 +299,7 @@ public struct TruePeakLimiter: ~Copyable {
             for i in 0..<frames { line[keep + i] = chunk[i * channels + c] }
             for j in 0..<keep { line[j] = line[frames + j] }
         }
-        delayThrough(chunk, frames: frames)
+        delayThrough(chunk, frames: frames, line: delay)
         // Every need in the window is 1: the queue is one entry, the newest.
         detected += frames
         queueHead = 0
@@ -272,11 +312,12 @@ public struct TruePeakLimiter: ~Copyable {
     /// by block copies: the delay line and the chunk are laid out in order in the scratch
     /// space, the first `frames` go out and the last `latency` stay.
     @_noAllocation @_noLocks
-    private mutating func delayThrough(_ chunk: UnsafeMutablePointer<Float>, frames: Int) {
-        copy(delay, to: scratch, latency * channels)
+    private mutating func delayThrough(_ chunk: UnsafeMutablePointer<Float>, frames: Int,
+                                       line: UnsafeMutablePointer<Float>) {
+        copy(line, to: scratch, latency * channels)
         copy(chunk, to: scratch + latency * channels, frames * channels)
         copy(scratch, to: chunk, frames * channels)
-        copy(scratch + frames * channels, to: delay, latency * channels)
+        copy(scratch + frames * channels, to: line, latency * channels)
     }
 }
 

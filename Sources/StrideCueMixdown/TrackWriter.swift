@@ -33,10 +33,11 @@ public let maximumLimiting = 14.0
 /// Rendering is fast, so the track is rendered more than once (two-pass loudness, with a
 /// short search in between when the limiter has to act). Loudness is measured by libebur128
 /// on a sample of the track — at most 24 blocks of 2.7 s spread evenly over it, or the whole
-/// of a shorter track — which is kept in memory (at most 12 MiB a channel) when there is no
-/// music:
+/// of a shorter track — which is kept in memory (at most 12 MiB a channel), so the search
+/// renders nothing. Music is decoded and converted once, before the first pass (`MusicLoop`),
+/// and every pass reads it from there:
 /// 1. Analysis at unity gain: the clicks and cues, and the music on its own; with music, the
-///    mix with the music at its level. A sample of a click track stands for all of it (the
+///    mix with the music at its level (whose sample is the one kept). A sample of a click track stands for all of it (the
 ///    same clicks over and over); with music or cues, which come and go, the whole track is
 ///    measured too, and the sample aims off by the difference.
 /// 2. The gain that brings the mix to the target. If that pushes a true peak over the
@@ -54,42 +55,71 @@ public let maximumLimiting = 14.0
 ///   - settings: from `PhoneOptions.settings(for:…)`.
 ///   - tags: written when `settings.tagged`.
 ///   - cues: frames where spoken cues sound; the music ducks under them.
-///   - progress: told the frames written so far and the track's total, during the written
-///     pass (which may run twice); called on this thread.
+///   - progress: told how far the whole job is, as frames of the track's total, from the
+///     music's decoding through every pass to the written one (which may run twice); called
+///     on this thread.
 ///   - cancellation: checked between blocks; when set, the work stops, nothing is written,
 ///     and its `interruption` is thrown.
+///   - stem: write one layer of the mix instead of the mix (`.mix` writes the mix). Every
+///     pass but the written one is of the mix, and the written pass renders the mix beside the
+///     stem: the stem gets the mix's gain and, frame for frame, the limiter's gain computed
+///     from the mix, so the stems of a file add up to its mix.
+///   - makeStemRenderer: a fresh renderer of that layer, for the written pass.
 public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, settings: PhoneSettings, tags: TrackTags?,
                 cues: [Range<Int64>] = [], progress: @escaping (_ done: Int64, _ total: Int64) -> Void = { _, _ in },
-                cancellation: Cancellation = Cancellation()) throws -> TrackReport {
+                cancellation: Cancellation = Cancellation(),
+                stem: RenderStem = .mix, makeStemRenderer: (() throws -> Renderer)? = nil) throws -> TrackReport {
     let first = try makeRenderer()
     let tags = settings.tagged ? tags : nil
     let passes = TrackPasses(makeRenderer: makeRenderer, first: first, settings: settings, cues: cues, path: path,
                              cancellation: cancellation)
+    if stem != .mix {
+        guard let makeStemRenderer else { preconditionFailure("a stem needs its renderer") }
+        passes.stem = (stem, makeStemRenderer)
+    }
     let total = first.totalFrames
-    let report: (Int64) -> Void = { progress($0, total) }
+    let plan = ProgressPlan(total: total, report: progress)
+    passes.progress = plan
 
     guard settings.loudness != nil || settings.music != nil else {
-        let written = try passes.write(gain: 0, limited: false, metered: false, tags: tags, progress: report)
+        plan.phases([.write: 1])
+        let written = try passes.write(gain: 0, limited: false, metered: false, tags: tags)
         return TrackReport(loudness: nil, gain: 0, limiting: 0, targetMissed: false, renderSeconds: written.renderSeconds)
     }
+    // Shares of the bar, roughly by cost: a lossy encoder makes the written pass the slow one.
+    let lossy = settings.type != .wav && settings.type != .flac
+    var shares: [ProgressPlan.Phase: Double] = [.analysis: 1, .write: lossy ? 4 : 1.5]
+    if settings.music != nil {
+        shares[.music] = 1
+        shares[.analysis] = 0.3
+        if settings.loudness != nil { shares[.measure] = 1 }
+    }
+    plan.phases(shares)
+
+    // The music is decoded and converted once; every pass reads it from there.
+    try passes.loadMusic()
 
     // Loudness is measured on the sample: the clicks and cues, the music on its own, then the
     // mix with the music at its level.
+    plan.begin(.analysis)
     var (mixLoudness, musicLoudness, wholeLoudness) = try passes.analyze()
+    plan.begin(.search)
     if let bed = settings.music {
         // The music sits `level` dB under the clicks and cues; a silent click track (all
         // rest) puts it under the target instead.
         let reference = mixLoudness.isFinite ? mixLoudness : (settings.loudness ?? PhoneSettings.defaultLoudness)
         passes.musicGain = musicLoudness.isFinite ? Float(amplitude(decibels: reference + bed.level - musicLoudness)) : 0
         if settings.loudness != nil {
-            let run = try passes.searchRun(gain: 0, limited: false, measuringWhole: passes.wholeCounts)
-            (mixLoudness, wholeLoudness) = (run.loudness, run.whole)
+            // The mix at unity gain, music at its level: measured whole, and its sample kept
+            // for the search, which then renders nothing.
+            plan.begin(.measure)
+            (mixLoudness, wholeLoudness) = try passes.measureMixAndKeepSample()
         }
     }
     guard let target = settings.loudness, mixLoudness.isFinite else {
         // No target (music with --no-normalize), or nothing to normalize: the limiter only
         // keeps the mix's peaks under the ceiling.
-        let written = try passes.write(gain: 0, limited: true, metered: false, tags: tags, progress: report)
+        let written = try passes.write(gain: 0, limited: true, metered: false, tags: tags)
         return TrackReport(loudness: nil, gain: 0, limiting: written.limiting, targetMissed: false,
                            renderSeconds: written.renderSeconds)
     }
@@ -108,7 +138,7 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
     // A sample of a click track stands for the whole of it: the same clicks over and over.
     // Music wanders and cues come and go, so then the written pass is measured as well.
     let verify = !passes.sampleIsWhole && (settings.music != nil || !cues.isEmpty)
-    var written = try passes.write(gain: gain, limited: true, metered: verify, tags: tags, progress: report,
+    var written = try passes.write(gain: gain, limited: true, metered: verify, tags: tags,
                                    commitIf: { abs($0 - target) <= 0.3 })
     if let loudness = written.loudness, !written.committed {
         // The sample was not typical (a spoken caution it did not include, a loud chorus it
@@ -123,7 +153,7 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
             search.record(gain: next, loudness: run.loudness, limited: run.limiting > 0)
         }
         gain = search.best.gain
-        written = try passes.write(gain: gain, limited: true, metered: true, tags: tags, progress: report)
+        written = try passes.write(gain: gain, limited: true, metered: true, tags: tags)
     }
     let loudness = written.loudness ?? search.best.loudness
     return TrackReport(loudness: loudness, gain: gain, limiting: written.limiting, targetMissed: loudness < target - 0.5,
@@ -203,6 +233,12 @@ public final class TrackPasses {
     public let cancellation: Cancellation
     /// Linear gain of the music bed, set after `analyze`.
     public var musicGain: Float = 0
+    /// The music, decoded and converted once (`loadMusic`).
+    public private(set) var music: MusicLoop?
+    /// The layer the written pass writes instead of the mix, and its renderers.
+    public var stem: (kind: RenderStem, makeRenderer: () throws -> Renderer)?
+    /// How far the job is; every block of every pass moves it on.
+    public var progress = ProgressPlan(total: 0, report: { _, _ in })
     /// Every `sampleEvery`-th block (from the middle of the first stretch) is in the search's sample.
     public let sampleEvery: Int
     /// Meter only the left channel, as dual mono, while both channels are the same (clicks and
@@ -242,14 +278,15 @@ public final class TrackPasses {
 
     /// The clicks and cues of the sample at unity gain, kept for the search (no music), and
     /// of the whole track when `wholeCounts`.
-    private func analyzeAndKeepSample() throws -> (sample: Double, whole: Double?) {
+    public func measureMixAndKeepSample() throws -> (sample: Double, whole: Double?) {
         try metering {
             dropSample()
             sampleChannels = identicalChannels ? 1 : format.channels
-            let renderer = try renderer()
+            // At unity gain, no limiter: the clicks and cues, and the music at `musicGain`.
+            let mix = try pass(gain: 0, limited: false)
             var meter = try meter()
             var whole = wholeCounts ? try self.meter() : nil
-            try eachBlock({ block, _ in renderer.render(into: block) }) { samples, index in
+            try eachBlock({ block, _ in try mix.renderBlock(into: block) }) { samples, index in
                 if whole != nil { try whole!.add(UnsafeBufferPointer(samples)) }
                 if sampled(index) {
                     try meter.add(UnsafeBufferPointer(samples))
@@ -302,17 +339,30 @@ public final class TrackPasses {
         return try makeRenderer()
     }
 
-    private func musicBed() throws -> MusicBed? {
-        guard let bed = settings.music else { return nil }
-        return try MusicBed(path: bed.path, sampleRate: format.sampleRate, channels: format.channels, totalFrames: totalFrames)
+    /// Decodes and converts the music once (if there is music and it is not loaded yet).
+    public func loadMusic() throws {
+        guard music == nil, let bed = settings.music else { return }
+        progress.begin(.music)
+        music = try MusicLoop(path: bed.path, sampleRate: format.sampleRate, channels: format.channels,
+                              maxFrames: totalFrames, progress: { [progress] in progress.advance($0) },
+                              checkpoint: { [cancellation, path] in try cancellation.check(discarding: path) })
     }
 
-    private func pass(gain: Double, limited: Bool) throws -> MixPass {
-        MixPass(renderer: try renderer(), music: try musicBed(), musicGain: musicGain,
-                ducker: Ducker(intervals: cues, sampleRate: format.sampleRate, depth: settings.music?.duck ?? 0),
-                gain: Float(amplitude(decibels: gain)),
-                limiter: limited ? TruePeakLimiter(sampleRate: format.sampleRate, channels: format.channels,
-                                                   ceilingDecibels: settings.peakCeiling) : nil)
+    private func musicBed() throws -> MusicBed? {
+        guard settings.music != nil else { return nil }
+        try loadMusic()
+        return MusicBed(loop: music!, totalFrames: totalFrames)
+    }
+
+    /// - Parameter writing: the written pass, which renders the stem beside the mix.
+    private func pass(gain: Double, limited: Bool, writing: Bool = false) throws -> MixPass {
+        let stem = writing ? self.stem : nil
+        return MixPass(renderer: try renderer(), music: try musicBed(), musicGain: musicGain,
+                       ducker: Ducker(intervals: cues, sampleRate: format.sampleRate, depth: settings.music?.duck ?? 0),
+                       gain: Float(amplitude(decibels: gain)),
+                       limiter: limited ? TruePeakLimiter(sampleRate: format.sampleRate, channels: format.channels,
+                                                          ceilingDecibels: settings.peakCeiling, companion: stem != nil) : nil,
+                       stem: try stem.map { ($0.kind, try $0.makeRenderer()) })
     }
 
     private func meter() throws -> MixMeter {
@@ -331,7 +381,7 @@ public final class TrackPasses {
     /// without music).
     public func analyze() throws -> (mix: Double, music: Double, whole: Double?) {
         guard settings.music != nil else {
-            let (sample, whole) = try analyzeAndKeepSample()
+            let (sample, whole) = try measureMixAndKeepSample()
             return (sample, -.infinity, whole)
         }
         return try metering {
@@ -340,10 +390,11 @@ public final class TrackPasses {
             var clicks = try meter()
             var music = try MixMeter(format: format, identicalChannels: false)
             try eachBlock({ block, _ in renderer.render(into: block) }) { samples, index in
-                if sampled(index) { try clicks.add(UnsafeBufferPointer(samples)) }
-                // The bed is read all the way, to stay in step with the track.
-                let got = try bed!.read(into: samples)
-                if sampled(index) { try music.add(UnsafeBufferPointer(rebasing: samples[0..<got * format.channels])) }
+                // The bed moves on all the way, to stay in step with the track.
+                guard sampled(index) else { _ = bed!.skip(samples.count / format.channels); return }
+                try clicks.add(UnsafeBufferPointer(samples))
+                let got = bed!.read(into: samples)
+                try music.add(UnsafeBufferPointer(rebasing: samples[0..<got * format.channels]))
             }
             return ((try clicks.loudness(), try music.loudness(), nil), clicks.channelsDiffered)
         }
@@ -375,6 +426,7 @@ public final class TrackPasses {
                 }
             }
             let result = (try sample.loudness(), -decibels(Double(limiter.smallestGain)), try whole?.loudness())
+            progress.searchRunDone()
             return (result, sample.channelsDiffered || whole?.channelsDiffered == true)
         }
     }
@@ -383,13 +435,14 @@ public final class TrackPasses {
     ///
     /// - Parameter commitIf: with `metered`, decides from the measured loudness whether the
     ///   file is kept; when it says no, nothing is written and the measurement comes back.
-    public func write(gain: Double, limited: Bool, metered: Bool, tags: TrackTags?, progress: (Int64) -> Void,
+    public func write(gain: Double, limited: Bool, metered: Bool, tags: TrackTags?,
                commitIf: (Double) -> Bool = { _ in true })
         throws -> (loudness: Double?, limiting: Double, committed: Bool, renderSeconds: Double) {
-        let mix = try pass(gain: gain, limited: limited)
+        progress.begin(.write)
+        let mix = try pass(gain: gain, limited: limited, writing: true)
         var meter = metered ? try MixMeter(format: format, identicalChannels: identicalChannels) : nil
         let writer = try SoundFileWriter(path: path, format: format, type: settings.type, encoding: settings.encoding,
-                                         quality: settings.quality, tags: tags)
+                                         quality: settings.quality, tags: tags, frames: totalFrames)
         try writer.reserveSpace(forFrames: totalFrames)
         let encoder = EncoderThread(writer: writer, capacity: trackBlockFrames * format.channels)
         var done: Int64 = 0
@@ -400,13 +453,13 @@ public final class TrackPasses {
             if frames == 0 { encoder.release(slot); break }
             let samples = frames * format.channels
             // No encoder is handed a sample that is not a number: LAME aborts on one, and a
-            // WAV would carry it to the phone. Inputs are checked as they are read; this is
-            // the last line against a sum of loud inputs that overflowed.
+            // WAV would carry it to the phone. Inputs are checked as they are read, so this
+            // is the last line against a sum that overflowed.
             try requireFiniteMix(UnsafeBufferPointer(rebasing: block[0..<samples]), at: done)
-            if meter != nil { try meter!.add(UnsafeBufferPointer(rebasing: block[0..<samples])) }
+            if meter != nil { try meter!.add(mix.stemming ? mix.lastMix : UnsafeBufferPointer(rebasing: block[0..<samples])) }
             encoder.submit(slot, count: samples)
             done += Int64(frames)
-            progress(done)
+            progress.advance(Double(done) / Double(max(1, totalFrames)))
         }
         var loudness = try meter?.loudness()
         if meter?.channelsDiffered == true {
@@ -451,12 +504,15 @@ public final class TrackPasses {
         let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
         defer { block.deallocate() }
         var index = 0
+        var done: Int64 = 0
         while true {
             try cancellation.check(discarding: path)
             let frames = try render(block, index)
             if frames == 0 { return }
             try body(UnsafeMutableBufferPointer(rebasing: block[0..<frames * format.channels]), index)
             index += 1
+            done += Int64(frames)
+            progress.advance(Double(done) / Double(max(1, totalFrames)))
         }
     }
 }
@@ -504,6 +560,9 @@ public struct MixMeter: ~Copyable {
 /// One pass over a track: clicks and cues from a fresh renderer, the music bed under them
 /// ducked around cues, the loudness gain, and the limiter (whose delay is taken out, so the
 /// pass yields exactly the track's frames, in place).
+///
+/// With a stem, the pass renders the mix and the stem side by side and yields the stem: it gets
+/// the mix's gain and the limiter's gain as computed from the mix, frame for frame.
 public final class MixPass {
     public let renderer: Renderer
     public var music: MusicBed?
@@ -513,17 +572,22 @@ public final class MixPass {
     public var limiter: TruePeakLimiter?
     public let channels: Int
     public let totalFrames: Int64
+    /// The layer yielded instead of the mix, and its renderer.
+    public let stem: (kind: RenderStem, renderer: Renderer)?
     private var rendered: Int64 = 0
     private var emitted: Int64 = 0
     private var flushed = 0
     private var discard: Int
     private let musicBlock: UnsafeMutableBufferPointer<Float>
     private let duckGains: UnsafeMutableBufferPointer<Float>
+    /// With a stem: the mix, rendered beside it.
+    private let mixBlock: UnsafeMutableBufferPointer<Float>
+    private var mixCount = 0
     /// Seconds spent in `Renderer.render`.
     private(set) var renderSeconds = 0.0
 
     public init(renderer: Renderer, music: consuming MusicBed?, musicGain: Float, ducker: Ducker, gain: Float,
-         limiter: consuming TruePeakLimiter?) {
+         limiter: consuming TruePeakLimiter?, stem: (kind: RenderStem, renderer: Renderer)? = nil) {
         self.renderer = renderer
         self.channels = renderer.format.channels
         self.totalFrames = renderer.totalFrames
@@ -533,14 +597,27 @@ public final class MixPass {
         self.discard = limiter?.latency ?? 0
         self.music = music
         self.limiter = limiter
+        switch self.limiter {
+        case .some(let l): precondition(stem == nil || l.hasCompanion, "a stem needs a limiter with a companion")
+        case .none: break
+        }
+        self.stem = stem
         musicBlock = .allocate(capacity: self.music == nil ? 0 : trackBlockFrames * channels)
         duckGains = .allocate(capacity: self.music == nil ? 0 : trackBlockFrames)
+        mixBlock = .allocate(capacity: stem == nil ? 0 : trackBlockFrames * channels)
     }
 
     deinit {
         musicBlock.deallocate()
         duckGains.deallocate()
+        mixBlock.deallocate()
     }
+
+    /// The pass yields a stem; `lastMix` holds the mix beside it.
+    public var stemming: Bool { stem != nil }
+
+    /// With a stem: the mix frames beside the stem frames the last `next` returned.
+    public var lastMix: UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: mixBlock[0..<mixCount]) }
 
     /// The limiter's deepest cut so far, in dB (0 when it never acted).
     public var limiting: Double {
@@ -551,63 +628,154 @@ public final class MixPass {
     }
 
     /// The next block of clicks, cues and ducked music at the pass's gain, before the limiter.
-    /// With `mixing: false` the track only moves on (rendered, music read) and `block` holds
-    /// the clicks alone.
+    /// With `mixing: false` the track only moves on (rendered, music skipped) and `block`
+    /// holds the clicks alone.
+    /// - Parameter stemBlock: with a stem, filled with the stem's frames at the pass's gain.
     /// - Returns: frames; 0 once the track is over.
-    public func renderBlock(into block: UnsafeMutableBufferPointer<Float>, mixing: Bool = true) throws -> Int {
+    public func renderBlock(into block: UnsafeMutableBufferPointer<Float>, mixing: Bool = true,
+                            stemBlock: UnsafeMutableBufferPointer<Float>? = nil) throws -> Int {
         let capacity = min(block.count / channels, trackBlockFrames)
         let started = monotonicSeconds()
         let n = renderer.render(into: UnsafeMutableBufferPointer(rebasing: block[0..<capacity * channels]))
+        if let stemBlock, let stem {
+            let s = stem.renderer.render(into: UnsafeMutableBufferPointer(rebasing: stemBlock[0..<capacity * channels]))
+            precondition(s == n, "the stem and the mix are rendered in step")
+        }
         renderSeconds += monotonicSeconds() - started
         guard n > 0 else { return 0 }
-        if music != nil { try addMusic(block, frames: n, mixing: mixing) }
+        if music != nil {
+            addMusic(block, frames: n, mixing: mixing, stemBlock: stem?.kind == .music ? stemBlock : nil)
+        }
         rendered += Int64(n)
         if mixing && gain != 1 {
             for i in 0..<n * channels { block[i] *= gain }
+            if let stemBlock { for i in 0..<n * channels { stemBlock[i] *= gain } }
         }
         return n
     }
 
     /// Fills `block` (at most `trackBlockFrames` frames) with the next frames of the pass,
-    /// limited.
+    /// limited: the mix, or with a stem the stem (and `lastMix` the mix).
     /// - Returns: frames written; 0 once the track is over.
     public func next(into block: UnsafeMutableBufferPointer<Float>) throws -> Int {
         let capacity = min(block.count / channels, trackBlockFrames)
+        // With a stem the mix goes to its own block, the stem to the caller's.
+        let mix = stem == nil ? block : mixBlock
+        let side: UnsafeMutableBufferPointer<Float>? = stem == nil ? nil : block
         while emitted < totalFrames {
             var n: Int
             if rendered < totalFrames {
-                n = try renderBlock(into: block)
+                n = try renderBlock(into: UnsafeMutableBufferPointer(rebasing: mix[0..<capacity * channels]), stemBlock: side)
                 if n == 0 { rendered = totalFrames; continue }
             } else {
                 // Push the limiter's last frames out with silence.
                 n = min(capacity, (limiter?.latency ?? 0) - flushed)
                 if n <= 0 { break }
-                block.baseAddress!.update(repeating: 0, count: n * channels)
+                mix.baseAddress!.update(repeating: 0, count: n * channels)
+                side?.baseAddress!.update(repeating: 0, count: n * channels)
                 flushed += n
             }
-            if limiter != nil { limiter!.process(UnsafeMutableBufferPointer(rebasing: block[0..<n * channels])) }
+            if limiter != nil {
+                let frames = UnsafeMutableBufferPointer(rebasing: mix[0..<n * channels])
+                if let side {
+                    limiter!.process(frames, alongside: UnsafeMutableBufferPointer(rebasing: side[0..<n * channels]))
+                } else {
+                    limiter!.process(frames)
+                }
+            }
             if discard > 0 {
                 let d = min(discard, n)
-                if d < n { block.baseAddress!.update(from: block.baseAddress! + d * channels, count: (n - d) * channels) }
+                if d < n {
+                    mix.baseAddress!.update(from: mix.baseAddress! + d * channels, count: (n - d) * channels)
+                    if let side { side.baseAddress!.update(from: side.baseAddress! + d * channels, count: (n - d) * channels) }
+                }
                 n -= d
                 discard -= d
             }
             n = Int(min(Int64(n), totalFrames - emitted))
             if n == 0 { continue }
             emitted += Int64(n)
+            mixCount = stem == nil ? 0 : n * channels
             return n
         }
         return 0
     }
 
-    private func addMusic(_ block: UnsafeMutableBufferPointer<Float>, frames: Int, mixing: Bool) throws {
-        let got = try music!.read(into: UnsafeMutableBufferPointer(rebasing: musicBlock[0..<frames * channels]))
-        guard mixing else { return }
+    /// Adds the ducked music at its gain to `block` (and, for the music stem, puts the same
+    /// into `stemBlock`); without `mixing` only moves the bed on.
+    private func addMusic(_ block: UnsafeMutableBufferPointer<Float>, frames: Int, mixing: Bool,
+                          stemBlock: UnsafeMutableBufferPointer<Float>?) {
+        guard mixing else { _ = music!.skip(frames); return }
+        let got = music!.read(into: UnsafeMutableBufferPointer(rebasing: musicBlock[0..<frames * channels]))
         ducker.fill(UnsafeMutableBufferPointer(rebasing: duckGains[0..<got]), from: rendered)
         for i in 0..<got {
             let g = musicGain * duckGains[i]
-            for c in 0..<channels { block[i * channels + c] += g * musicBlock[i * channels + c] }
+            for c in 0..<channels {
+                let m = g * musicBlock[i * channels + c]
+                block[i * channels + c] += m
+                stemBlock?[i * channels + c] = m
+            }
         }
+        if let stemBlock { for i in got * channels..<frames * channels { stemBlock[i] = 0 } }
+    }
+}
+
+/// How far a track's job is, as frames of the track, over all its phases: the music's decoding,
+/// the analysis, the gain search and the written pass, each given a share of the bar by its
+/// rough cost. Never moves back, but for a second written pass, which starts its share again.
+public final class ProgressPlan {
+    public enum Phase: Int, CaseIterable { case music, analysis, measure, search, write }
+
+    private let total: Int64
+    private let report: (_ done: Int64, _ total: Int64) -> Void
+    private var shares: [Double] = [0, 0, 0, 0, 1]
+    private var current = Phase.write
+    private var runs = 0
+    private var last: Int64 = 0
+    private var writes = 0
+
+    public init(total: Int64, report: @escaping (_ done: Int64, _ total: Int64) -> Void) {
+        self.total = total
+        self.report = report
+    }
+
+    /// The share each phase takes (phases left out take none).
+    public func phases(_ shares: [Phase: Double]) {
+        self.shares = Phase.allCases.map { shares[$0] ?? 0 }
+    }
+
+    public func begin(_ phase: Phase) {
+        current = phase
+        if phase == .search { runs = 0 }
+        if phase == .write {
+            writes += 1
+            if writes > 1 { last = position(0) }
+        }
+        advance(0)
+    }
+
+    /// A full run of the gain search is over: the next takes half the share left.
+    public func searchRunDone() { runs += 1 }
+
+    /// `fraction` (0…1) of the current phase (of the current search run) is done.
+    public func advance(_ fraction: Double) {
+        let done = position(min(1, max(0, fraction)))
+        guard done > last || (done == 0 && last == 0) else { return }
+        last = done
+        report(done, total)
+    }
+
+    private func position(_ fraction: Double) -> Int64 {
+        let sum = shares.reduce(0, +)
+        guard sum > 0 else { return 0 }
+        let start = shares[0..<current.rawValue].reduce(0, +)
+        var within = fraction
+        if current == .search {
+            // Runs take 1/2, 1/4, … of the search's share: how many there will be is unknown.
+            let before = 1 - pow(0.5, Double(runs))
+            within = before + pow(0.5, Double(runs + 1)) * fraction
+        }
+        return Int64((start + shares[current.rawValue] * within) / sum * Double(total))
     }
 }
 

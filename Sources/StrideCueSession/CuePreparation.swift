@@ -27,9 +27,10 @@ public func prepareCues(plan: SessionPlan, preset: LoadedPreset?, data: DataFold
         switch spec.source {
         case .say(let text):
             let voice = Voice(name: spec.voice ?? Voice.default.rawValue) ?? .default
-            func cue(_ style: CueStyle) throws -> SpokenCue {
-                try speaking(text, at: place, cadence: fastest) {
-                    try speech.synthesize(text: text, voice: voice, outputRate: rate, maxDuration: time, style: style)
+            func cue(_ style: CueStyle, steps: Int = spec.steps, extra: Int = 0) throws -> SpokenCue {
+                try speaking(text, at: place, cadence: fastest, extraSteps: extra) {
+                    try speech.synthesize(text: text, voice: voice, outputRate: rate,
+                                          maxDuration: Double(steps) * 60 / fastest, style: style)
                 }
             }
             func sound(_ cue: SpokenCue, after delta: Int = 0) -> CueSound {
@@ -38,7 +39,32 @@ public func prepareCues(plan: SessionPlan, preset: LoadedPreset?, data: DataFold
             switch spec.style {
             case .voice: voices.cues.append([sound(try cue(.voice))])
             case .tone: voices.cues.append([sound(try cue(.tone))])
-            case .both: voices.cues.append([sound(try cue(.tone)), sound(try cue(.voice), after: spec.steps)])
+            case .both:
+                // Tone and words share the cue's steps: the tone on its first step, the words
+                // from the next step to the last.
+                guard spec.steps >= 2 else {
+                    throw place.error("'\(spec.label)' with style: both needs at least 2 steps, one for the tone "
+                        + "and the rest for the words; give it 'steps: 2' or more")
+                }
+                // The tone and the words take half the steps each (the tone's motif follows the
+                // phrase's syllables, so it is about as long as the words), the words the odd
+                // one; a tone that needs more takes more, if the words keep a step.
+                var toneSteps = spec.steps / 2
+                let tone: SpokenCue
+                do {
+                    tone = try speech.synthesize(text: text, voice: voice, outputRate: rate,
+                                                 maxDuration: Double(toneSteps) * 60 / fastest, style: .tone)
+                } catch let error as CueTooLong {
+                    toneSteps = error.stepsNeeded(cadence: fastest)
+                    if toneSteps >= spec.steps {
+                        // The words need as many steps again, about: say how many in all.
+                        throw bothError(text, steps: 2 * toneSteps, toneSteps: toneSteps, cadence: fastest, at: place)
+                    }
+                    tone = try cue(.tone, steps: toneSteps)
+                } catch let error as SpeechError {
+                    throw speechFailure(error, at: place)
+                }
+                voices.cues.append([sound(tone), sound(try cue(.voice, steps: spec.steps - toneSteps, extra: toneSteps), after: toneSteps)])
             }
         case .sound(let file):
             let samples = try recording(file, at: place, preset: preset, data: data, rate: rate)
@@ -87,8 +113,10 @@ public func prepareCues(plan: SessionPlan, preset: LoadedPreset?, data: DataFold
 public let cautionGap = 1.0
 
 /// Runs a synthesis, turning a cue that does not fit into the preset checker's message.
+/// `extraSteps`: steps the cue needs besides these words (a `both` cue's tone), for the
+/// message's advice.
 private func speaking<T>(_ text: String, at place: PresetPlace, cadence: Double, countIn: Bool = false,
-                         _ body: () throws -> T) throws -> T {
+                         extraSteps: Int = 0, _ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as CueTooLong {
@@ -96,10 +124,20 @@ private func speaking<T>(_ text: String, at place: PresetPlace, cadence: Double,
             throw place.error("the count-in word '\(error.text)' does not fit one step at \(format(cadence)) spm; "
                 + "count in fewer steps, or leave out 'say: true'")
         }
+        if extraSteps > 0 {
+            throw bothError(error.text, steps: error.stepsNeeded(cadence: cadence) + extraSteps, toneSteps: extraSteps,
+                            cadence: cadence, at: place)
+        }
         throw place.error(error.message(cadence: cadence))
     } catch let error as SpeechError {
         throw speechFailure(error, at: place)
     }
+}
+
+/// A `both` cue whose tone and words do not fit its steps together.
+private func bothError(_ text: String, steps: Int, toneSteps: Int, cadence: Double, at place: PresetPlace) -> Error {
+    place.error("'\(text)' with style: both needs \(steps) steps at \(format(cadence)) spm, "
+        + "\(toneSteps) for the tone and \(steps - toneSteps) for the words; give it 'steps: \(steps)' or a shorter text")
 }
 
 private func speechFailure(_ error: SpeechError, at place: PresetPlace) -> Error {

@@ -13,6 +13,15 @@ public struct DataFolder {
     public var presets: String { path + "/Presets" }
     public var clickSounds: String { path + "/Sounds/clicks" }
 
+    /// The user's own click sounds: `$XDG_DATA_HOME/stridecue/clicks`, or
+    /// `~/.local/share/stridecue/clicks`. A relative `XDG_DATA_HOME` is ignored, as the XDG
+    /// specification says.
+    public static var userClickSounds: String? {
+        if let data = environment("XDG_DATA_HOME"), data.hasPrefix("/") { return data + "/stridecue/clicks" }
+        guard let home = environment("HOME"), !home.isEmpty else { return nil }
+        return (home == "/" ? "" : home) + "/.local/share/stridecue/clicks"
+    }
+
     public static func locate() -> DataFolder? {
         var candidates: [String] = []
         if let env = getenv("STRIDECUE_DATA") { candidates.append(String(cString: env)) }

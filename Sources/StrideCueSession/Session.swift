@@ -131,17 +131,78 @@ public func preflight(_ resolved: ResolvedSession, data: DataFolder?, format: Re
 public let checkFormat = RenderFormat(sampleRate: 48_000, channels: 2)
 
 /// Loads the click sound a plan names, with an error that points at the flag or the preset line.
+///
+/// A name is a built-in, or `NAME.wav` in the user's clicks folder
+/// (`$XDG_DATA_HOME/stridecue/clicks`), then in the shipped `Sounds/clicks`; a path (it holds a
+/// `/` or an extension) is relative to the preset's folder, or for `--sound` to the current
+/// folder. A recording's accent is `NAME-accent.EXT` beside it, when there is one.
 public func loadSound(_ name: String, flagged: Bool, preset: LoadedPreset?, data: DataFolder?, rate: Int) throws -> ClickSound {
-    if let sound = try ClickSoundFiles.load(name, folder: data?.clickSounds, sampleRate: rate) {
-        return sound
+    if let sound = ClickSound.builtIn(name, sampleRate: rate) { return sound }
+    let candidates = clickSoundCandidates(name, flagged: flagged, preset: preset, data: data)
+    for file in candidates {
+        let loaded: ClickSound?
+        do throws(SoundFileError) {
+            loaded = try ClickSoundFiles.load(file: file, name: name, sampleRate: rate)
+        } catch {
+            throw clickSoundError(error, flagged: flagged)
+        }
+        if let loaded { return loaded }
     }
-    let choices = ClickSoundFiles.available(folder: data?.clickSounds).joined(separator: ", ")
+    if isClickSoundPath(name) {
+        let file = candidates.first ?? name
+        if !flagged, let preset {
+            let span = preset.preset.root.entry("sound")?.value.span
+            throw PresetError(file: preset.path, line: span?.line ?? 1, column: span?.column ?? 1,
+                              message: "no click sound file at \(escaped(file))")
+        }
+        throw Failure("--sound \(escaped(name)): no such file", exitCode: ExitStatus.noInput)
+    }
+    let choices = availableClickSounds(data: data).joined(separator: ", ")
     if !flagged, let preset {
         let message = "unknown click sound '\(quoted(name))'; choose one of: \(choices)"
         let span = preset.preset.root.entry("sound")?.value.span
         throw PresetError(file: preset.path, line: span?.line ?? 1, column: span?.column ?? 1, message: message)
     }
     throw Failure.flag("--sound", "must be one of: \(choices); got '\(quoted(name))'")
+}
+
+/// A click sound file that exists but cannot be read. Named by `--sound` it says so; from a
+/// preset the file's own line is enough (it names the file) and keeps its exit status: a FIFO
+/// or a device is 66 like every other input, NaN audio 65.
+private func clickSoundError(_ error: SoundFileError, flagged: Bool) -> any Error {
+    if flagged { return Failure("--sound: \(error)", exitCode: error.exitCode) }
+    return error
+}
+
+/// A `sound:` that is a path, not a name: it names a folder or an extension.
+public func isClickSoundPath(_ name: String) -> Bool { name.contains("/") || name.contains(".") }
+
+/// The files a click sound name or path may be, in the order they are tried (none for a
+/// built-in).
+public func clickSoundCandidates(_ name: String, flagged: Bool, preset: LoadedPreset?, data: DataFolder?) -> [String] {
+    if ClickSound.builtInNames.contains(name) { return [] }
+    if isClickSoundPath(name) {
+        if name.hasPrefix("/") || flagged || preset == nil { return [name] }
+        let path = preset!.path
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        return [(folder.isEmpty ? "" : folder) + "/" + name]
+    }
+    return [DataFolder.userClickSounds, data?.clickSounds].compactMap { $0 }.map { "\($0)/\(name).wav" }
+}
+
+/// The files a plan's click sound is read from (the recording and its accent), for an
+/// export's fingerprint: a changed recording makes the track again.
+public func clickSoundFiles(_ name: String, preset: LoadedPreset?, flagged: Bool = false, data: DataFolder?) -> [String] {
+    let candidates = clickSoundCandidates(name, flagged: flagged, preset: preset, data: data)
+    guard let file = candidates.first(where: fileExists) ?? candidates.first else { return [] }
+    return [file, ClickSoundFiles.accentFile(for: file)]
+}
+
+/// Names usable as `sound:`: the built-ins, the user's recordings, the shipped ones.
+public func availableClickSounds(data: DataFolder?) -> [String] {
+    var names = ClickSoundFiles.available(folder: DataFolder.userClickSounds)
+    for name in ClickSoundFiles.available(folder: data?.clickSounds) where !names.contains(name) { names.append(name) }
+    return names
 }
 
 extension PresetLocator {

@@ -26,6 +26,36 @@ public enum ClickSoundFiles {
         return ClickSound(name: name, sampleRate: sampleRate, recording: recording, accentRecording: accent)
     }
 
+    /// The click sound recorded in `file` (any format libsndfile reads), with the accent in
+    /// `NAME-accent.EXT` beside it when there is one; nil when `file` does not exist.
+    /// - Throws: `SoundFileError` when the file exists but cannot be read.
+    public static func load(file: String, name: String, sampleRate: Int) throws(SoundFileError) -> ClickSound? {
+        let recording: [Float]
+        // As in `load(_:folder:sampleRate:)`: only a file that is not there is absent; a FIFO
+        // or a device at either place is refused by the read's fstat check (exit 66).
+        do {
+            recording = try monoAtRate(file, sampleRate)
+        } catch let error where error.kind == .missing && error.call == "open" {
+            return nil
+        }
+        var accent: [Float]? = nil
+        do {
+            accent = try monoAtRate(accentFile(for: file), sampleRate)
+        } catch let error where error.kind == .missing && error.call == "open" {
+            accent = nil
+        }
+        return ClickSound(name: name, sampleRate: sampleRate, recording: recording, accentRecording: accent)
+    }
+
+    /// `clicks/stick-accent.wav` for `clicks/stick.wav`.
+    public static func accentFile(for file: String) -> String {
+        let base = file.lastIndex(of: "/").map { file.index(after: $0) } ?? file.startIndex
+        if let dot = file[base...].lastIndex(of: "."), dot != base {
+            return file[..<dot] + "-accent" + file[dot...]
+        }
+        return file + "-accent"
+    }
+
     /// Names usable as `sound:`: the built-ins, then the recorded clicks found in `folder`.
     public static func available(folder: String?) -> [String] {
         var names = ClickSound.builtInNames

@@ -33,6 +33,21 @@ public struct DecodedSound: Sendable {
 /// first, so a FIFO, a device or a socket is refused at once (`.missing`, exit 66) instead of
 /// blocking forever. The corresponding C calls are `open`, `fstat`, `fcntl` and `sf_open_fd`.
 func openSound(_ path: String) throws(SoundFileError) -> (OpaquePointer, SF_INFO) {
+    let fd = try openRegularFile(path)
+    var info = SF_INFO()
+    guard let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1) else {
+        close(fd)
+        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open_fd",
+                             reason: "not a sound file libsndfile can read (\(cleaned(String(cString: sf_strerror(nil)))))")
+    }
+    return (file, info)
+}
+
+/// Opens `path` for reading, only if it is a regular file: opened `O_NONBLOCK` and checked with
+/// `fstat` first, so a FIFO, a device or a socket is refused at once (`.missing`, exit 66)
+/// instead of blocking forever; then set back to blocking reads.
+/// The corresponding C calls are `open`, `fstat` and `fcntl`.
+func openRegularFile(_ path: String) throws(SoundFileError) -> Int32 {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     if fd < 0 {
         let code = errno
@@ -47,13 +62,7 @@ func openSound(_ path: String) throws(SoundFileError) -> (OpaquePointer, SF_INFO
                              reason: folder ? "is a folder, not a sound file" : "not a regular file (a FIFO, device or socket)")
     }
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-    var info = SF_INFO()
-    guard let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1) else {
-        close(fd)
-        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open_fd",
-                             reason: "not a sound file libsndfile can read (\(cleaned(String(cString: sf_strerror(nil)))))")
-    }
-    return (file, info)
+    return fd
 }
 
 public func readSound(at path: String, maxSeconds: Double = 600) throws(SoundFileError) -> DecodedSound {
@@ -81,12 +90,13 @@ public func readSound(at path: String, maxSeconds: Double = 600) throws(SoundFil
 /// or into noise, and aborts LAME's MP3 encoder. Floating-point WAV, FLAC-free formats and
 /// hostile files can hold them; integer formats cannot.
 /// - Throws: `.unreadable` (exit 65), naming the file and the first bad frame's time.
-func requireFinite(_ samples: UnsafeBufferPointer<Float>, path: String) throws(SoundFileError) {
+func requireFinite(_ samples: UnsafeBufferPointer<Float>, path: String,
+                   call: String = "sf_readf_float") throws(SoundFileError) {
     // One pass that the compiler vectorizes: x − x is 0 for every finite x, NaN otherwise.
     var check: Float = 0
     for x in samples { check += x - x }
     guard check.isNaN else { return }
-    throw SoundFileError(kind: .unreadable, path: path, call: "sf_readf_float",
+    throw SoundFileError(kind: .unreadable, path: path, call: call,
                          reason: "holds samples that are not numbers (NaN or infinity); StrideCue refuses such audio")
 }
 

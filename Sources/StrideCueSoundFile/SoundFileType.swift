@@ -1,4 +1,5 @@
 import CSndFile
+import Glibc
 import StrideCueCore
 
 /// A container and codec, chosen from a file name's extension. All are written by libsndfile.
@@ -64,6 +65,53 @@ public enum SoundFileType: String, Sendable, CaseIterable {
         return nil
     }
 
+    /// The largest data chunk a plain RIFF WAV can describe: its sizes are 32-bit, so a file
+    /// past 4 GiB would carry a header that lies about its length (players stop early).
+    /// Debug builds take `STRIDECUE_WAV_LIMIT_BYTES`, so tests need not write 4 GiB.
+    public static var wavLimitBytes: Int64 {
+        #if DEBUG
+        if let text = getenv("STRIDECUE_WAV_LIMIT_BYTES").map({ String(cString: $0) }), let bytes = Int64(text), bytes > 0 {
+            return bytes
+        }
+        #endif
+        // 4 GiB less the RIFF header and what tags and a channel mask take.
+        return (1 << 32) - 64 * 1024
+    }
+
+    /// Bytes of sample data in a PCM file of `frames` frames.
+    public static func dataBytes(frames: Int64, format: RenderFormat, encoding: SampleEncoding) -> Int64 {
+        let bytesPerSample: Int64 = encoding == .pcm16 ? 2 : encoding == .pcm24 ? 3 : 4
+        let (bytes, overflow) = frames.multipliedReportingOverflow(by: Int64(format.channels) * bytesPerSample)
+        return overflow ? .max : bytes
+    }
+
+    /// Whether a WAV of `frames` frames must be written as RF64 (the EBU's 64-bit WAV, which
+    /// libsndfile, ffmpeg, sox and the common editors read) to tell its length truly.
+    public func needsRF64(frames: Int64, format: RenderFormat, encoding: SampleEncoding) -> Bool {
+        self == .wav && Self.dataBytes(frames: frames, format: format, encoding: encoding) > Self.wavLimitBytes
+    }
+
+    /// FLAC counts a stream's frames in 36 bits.
+    static let flacMaximumFrames: Int64 = (1 << 36) - 1
+    /// An MP3's Xing/LAME header counts the stream's bytes in 32 bits; LAME's VBR never
+    /// passes 320 kbit/s, so this many seconds always fit.
+    static let mp3MaximumSeconds = Double(UInt32.max) / (320_000 / 8)
+
+    /// Why a file of this type cannot hold `frames` frames, or nil when it can. WAV holds any
+    /// length (as RF64 past 4 GiB); Ogg counts in 64 bits.
+    public func lengthProblem(frames: Int64, format: RenderFormat) -> String? {
+        let seconds = Double(frames) / Double(format.sampleRate)
+        switch self {
+        case .flac where frames > Self.flacMaximumFrames:
+            let most = Double(Self.flacMaximumFrames) / Double(format.sampleRate)
+            return "FLAC holds at most \(hoursAndMinutes(most)) at \(format.sampleRate) Hz, and this track lasts \(hoursAndMinutes(seconds))"
+        case .mp3 where seconds > Self.mp3MaximumSeconds:
+            return "an MP3 can say how long it is up to \(hoursAndMinutes(Self.mp3MaximumSeconds)), and this track lasts \(hoursAndMinutes(seconds))"
+        default:
+            return nil
+        }
+    }
+
     /// The name people know the format by.
     public var displayName: String {
         switch self {
@@ -82,8 +130,10 @@ public enum SoundFileType: String, Sendable, CaseIterable {
     }
 
     /// The `SF_INFO.format` for this type.
-    func sndfileFormat(encoding: SampleEncoding, tagged: Bool) -> Int32 {
+    func sndfileFormat(encoding: SampleEncoding, tagged: Bool, rf64: Bool = false) -> Int32 {
         switch self {
+        case .wav where rf64:
+            return Int32(SF_FORMAT_RF64) | encoding.sndfileSubtype
         case .wav:
             // A tagged (phone) WAV carries a channel mask (WAVE_FORMAT_EXTENSIBLE): without one,
             // decoders such as ffmpeg have to guess the speaker layout and warn about it. The
@@ -134,4 +184,10 @@ enum CodecSetting: Equatable {
             return .compressionLevel(1 - (kbps - 6) / 250)
         }
     }
+}
+
+/// "7 h 5 min", for messages about lengths.
+func hoursAndMinutes(_ seconds: Double) -> String {
+    let minutes = Int(seconds / 60)
+    return minutes >= 60 ? "\(minutes / 60) h \(minutes % 60) min" : "\(minutes) min"
 }

@@ -62,8 +62,10 @@ public struct SoundFileWriter: ~Copyable {
     ///   - tags: title, artist and so on, or nil for an untagged file.
     /// - Throws: `.cannotCreate` when the folder cannot be written or the codec refuses the
     ///   format (check `SoundFileType.problem(with:encoding:)` first for a friendlier message).
+    ///   - frames: how long the file will be, when known: a WAV that would pass 4 GiB is then
+    ///     written as RF64 (see `SoundFileType.needsRF64`), so its header tells its length.
     public init(path: String, format: RenderFormat, type: SoundFileType, encoding: SampleEncoding = .pcm16,
-                quality: Int? = nil, tags: TrackTags? = nil) throws(SoundFileError) {
+                quality: Int? = nil, tags: TrackTags? = nil, frames: Int64? = nil) throws(SoundFileError) {
         let atomic: AtomicFile
         do throws(FileError) {
             atomic = try AtomicFile(replacing: path)
@@ -92,7 +94,8 @@ public struct SoundFileWriter: ~Copyable {
         var info = SF_INFO()
         info.samplerate = Int32(format.sampleRate)
         info.channels = Int32(format.channels)
-        info.format = type.sndfileFormat(encoding: encoding, tagged: tags != nil)
+        let rf64 = frames.map { type.needsRF64(frames: $0, format: format, encoding: encoding) } ?? false
+        info.format = type.sndfileFormat(encoding: encoding, tagged: tags != nil, rf64: rf64)
         var io = FileSink.virtualIO
         guard let handle = sf_open_virtual(&io, Int32(SFM_WRITE), &info, sink) else {
             let reason = cleaned(String(cString: sf_strerror(nil)))

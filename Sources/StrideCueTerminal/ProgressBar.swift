@@ -3,14 +3,16 @@ import StrideCueFiles
 
 /// A one-line progress bar on stderr, shown only on a terminal and only once the work has
 /// taken more than a second (a quick render stays silent). `STRIDECUE_PROGRESS_DELAY` sets
-/// that delay in seconds.
+/// that delay in seconds, `STRIDECUE_PROGRESS_INTERVAL` the least time between two redraws
+/// (0.1 s; 0 draws every update, which lets a test see every step the bar takes).
 public struct ProgressBar {
     public let total: Int64
     public let rate: Int
     public let enabled: Bool
     private let start = monotonicSeconds()
     private let delay: Double = getenv("STRIDECUE_PROGRESS_DELAY").flatMap { Double(String(cString: $0)) } ?? 1
-    private var lastDraw = 0.0
+    private let interval: Double = getenv("STRIDECUE_PROGRESS_INTERVAL").flatMap { Double(String(cString: $0)) } ?? 0.1
+    private var lastDraw = -Double.infinity
     private var drawn = false
 
     public init(total: Int64, rate: Int, enabled: Bool) {
@@ -22,7 +24,7 @@ public struct ProgressBar {
     public mutating func update(_ done: Int64) {
         guard enabled else { return }
         let now = monotonicSeconds()
-        guard now - start >= delay, now - lastDraw > 0.1 else { return }
+        guard now - start >= delay, now - lastDraw >= interval else { return }
         lastDraw = now
         drawn = true
         let fraction = Double(done) / Double(total)
@@ -36,7 +38,7 @@ public struct ProgressBar {
     public mutating func finish() {
         guard enabled, drawn || monotonicSeconds() - start >= delay else { return }
         // Show the bar full once, then clear the line so the shell prompt starts clean.
-        lastDraw = 0
+        lastDraw = -.infinity
         update(total)
         writeStandardError("\r\u{1B}[K")
     }

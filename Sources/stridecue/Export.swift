@@ -13,10 +13,14 @@ struct Export: ParsableCommand {
         commandName: "export",
         abstract: "Write presets as files for a phone, with a playlist.",
         discussion: """
-            Each preset becomes NN-name-SPMspm.EXT in the folder (e.g. 01-bum-kicks-190spm.mp3): \
+            Each preset becomes name-SPMspm.EXT in the folder (e.g. bum-kicks-190spm.mp3): \
             normalized to -16 LUFS unless --loudness says otherwise, tagged with a title, artist, album, \
-            comment and date, and listed in \(ExportJob.playlistName). A file already written from the same \
-            preset with the same options is skipped. A preset that fails is reported and the others still \
+            comment and date, and listed in \(ExportJob.playlistName), which holds every track of the folder \
+            once, in order. A file already written from the same preset with the same options is skipped; \
+            a changed preset's old file is removed once its new one is in place. With --all the folder \
+            mirrors your presets: tracks StrideCue wrote for presets that are gone are removed (never a \
+            file StrideCue did not write); naming presets adds or updates those and keeps the rest. \
+            --dry-run lists what would change. A preset that fails is reported and the others still \
             export; the exit code is then that of the first failure (65 bad preset, 66 missing input, \
             73 cannot create, 74 I/O error such as a full disk).
             Examples:
@@ -43,6 +47,9 @@ struct Export: ParsableCommand {
 
     @Flag(help: "No progress bars and no line per file.")
     var quiet = false
+
+    @Flag(name: .customLong("dry-run"), help: "List what would be written and removed; change nothing.")
+    var dryRun = false
 
     /// The phone settings these flags ask for; every problem is a usage error (64).
     private var settings: PhoneSettings {
@@ -73,11 +80,11 @@ struct Export: ParsableCommand {
             if references.isEmpty {
                 throw Failure("no presets found; see stridecue presets", exitCode: ExitStatus.noInput)
             }
-            try makeFolders(to)
+            if !dryRun { try makeFolders(to) }
             let exporter = Exporter(folder: to, type: type, format: renderFormat, settings: settings, store: store)
             var progress: ProgressBar? = nil
             defer { progress?.finish() }
-            let failures = exporter.run(references, event: { event in
+            let failures = exporter.run(references, mirror: all, dryRun: dryRun, event: { event in
                 switch event {
                 case .upToDate(let file):
                     if !quiet { print("\(file): up to date") }
@@ -89,6 +96,14 @@ struct Export: ParsableCommand {
                     progress?.finish()
                     progress = nil
                     if !quiet { print("\(file): \(describe(report, settings: settings))") }
+                case .removed(let file, let replacement):
+                    if !quiet { print("\(file): removed" + (replacement.map { ", replaced by \($0)" } ?? ", no longer exported")) }
+                case .leftAlone(let file):
+                    printError("stridecue: \(to)/\(file): changed since StrideCue wrote it; left alone and no longer listed")
+                case .note(let line):
+                    printError("stridecue: note: \(line)")
+                case .wouldChange(let line):
+                    print(line)
                 case .failed(let error):
                     printError("stridecue: \(explain(error).message)")
                 }

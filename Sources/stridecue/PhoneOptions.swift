@@ -19,7 +19,7 @@ struct PhoneOptions: ParsableArguments {
     @Flag(name: .customLong("no-normalize"), help: "Keep the renderer's own levels: no loudness normalization.")
     var noNormalize = false
 
-    @Option(help: "A music file (any format libsndfile reads) to play under the clicks and cues, looped or cut to the track's length.")
+    @Option(help: "A music file (WAV, FLAC, MP3, Ogg, M4A/AAC: what libsndfile or FFmpeg reads) to play under the clicks and cues, looped or cut to the track's length.")
     var music: String?
 
     @Option(name: .customLong("music-level"), parsing: .unconditional,

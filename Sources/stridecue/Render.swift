@@ -17,7 +17,7 @@ struct SessionOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Length: 90s, 10m, 1h or 1:30. Without a preset, the track's length (default 10m); with one, a cap.")
     var duration: LengthValue?
 
-    @Option(help: "Click sound: woodblock, beep, cowbell, or the name of a WAV in Sounds/clicks/.")
+    @Option(help: "Click sound: woodblock, beep, cowbell, the name of a WAV in ~/.local/share/stridecue/clicks/ or Sounds/clicks/, or a path to a sound file.")
     var sound: String?
 
     @Option(name: .customLong("accent-every"), parsing: .unconditional, help: "Accent the first of every N steps (2 marks one foot); 0 for none.")
@@ -67,7 +67,8 @@ struct Render: ParsableCommand {
             only when complete. A preset's cues, spoken count-in and caution are synthesized \
             first; a cue that cannot be said in its steps is reported at its line. \
             --cue-sheet writes when each cue is heard (start,end,step,text,style) as CSV; \
-            --stem renders the voice or the clicks alone, aligned with the full mix. \
+            --stem renders the voice, the clicks or the music alone, aligned with the full mix, \
+            with the mix's gain and limiting: the stems of a track add up to its mix. \
             Exit codes: 0 done, 64 bad flag, 65 bad preset, 66 missing input, \
             73 cannot create the output, 74 I/O error (e.g. disk full), 130 interrupted.
             """
@@ -91,7 +92,7 @@ struct Render: ParsableCommand {
         valueName: "file.csv"))
     var cueSheet: String?
 
-    @Option(help: ArgumentHelp("Render one layer alone, time-aligned with the mix: voice or clicks.", valueName: "layer"))
+    @Option(help: ArgumentHelp("Render one layer alone, time-aligned with the mix: voice, clicks or music (with --music).", valueName: "layer"))
     var stem: RenderStem?
 
     @OptionGroup var phone: PhoneOptions
@@ -100,6 +101,9 @@ struct Render: ParsableCommand {
     /// (ArgumentParser finds unknown options while parsing, before this runs).
     func validate() throws {
         if let output { _ = try phone.settings(for: output, format: track.format, encoding: bits) }
+        if stem == .music && phone.music == nil {
+            throw ValidationError("--stem music needs --music FILE: there is no music to render alone")
+        }
         if let cueSheet, cueSheet != "-", !cueSheet.lowercased().hasSuffix(".csv") {
             throw ValidationError("--cue-sheet \(escaped(cueSheet)): use a .csv name, or - for standard output")
         }
@@ -116,6 +120,20 @@ struct Render: ParsableCommand {
             let timing = environment("STRIDECUE_TIMING") != nil
             let data = DataFolder.locate()
             let resolved = try session.request.resolve(in: PresetLocator(data: data))
+            // Every output is checked before anything is made: a cue sheet that cannot be
+            // written must not leave a track behind, nor a track a cue sheet.
+            try checkReplaceable(output)
+            if let cueSheet, cueSheet != "-" { try checkReplaceable(cueSheet) }
+            // A length the format cannot tell is refused, and a WAV past 4 GiB is RF64.
+            let frames = Renderer.totalFrames(of: resolved.plan, sampleRate: format.sampleRate, maxDuration: resolved.cap)
+            if let problem = target.type.lengthProblem(frames: frames, format: format) {
+                let advice = "; write .wav, .ogg or .opus, or shorten it with --duration"
+                throw Failure("-o \(escaped(output)): \(problem)\(advice)",
+                              exitCode: session.duration != nil ? ExitStatus.usage : ExitStatus.dataError)
+            }
+            if target.type.needsRF64(frames: frames, format: format, encoding: target.encoding) {
+                printError("stridecue: note: \(escaped(output)) passes 4 GiB, so it is written as RF64, the WAV whose header can say how long it is")
+            }
             let started = monotonicSeconds()
             let prepared = try preflight(resolved, data: data, format: format)
             let cuesReady = monotonicSeconds()
@@ -123,9 +141,10 @@ struct Render: ParsableCommand {
             defer { progress.finish() }
             let layer = stem ?? .mix
             let mixing = try writeTrack(
-                makeRenderer: { prepared.makeRenderer(stem: layer) },
+                makeRenderer: { prepared.makeRenderer() },
                 to: output, settings: target, tags: trackTags(for: prepared.plan), cues: prepared.spoken,
-                progress: { done, _ in progress.update(done) }, cancellation: interruptions).renderSeconds
+                progress: { done, _ in progress.update(done) }, cancellation: interruptions,
+                stem: layer, makeStemRenderer: { prepared.makeRenderer(stem: layer) }).renderSeconds
             progress.finish()
             if timing {
                 let speech = SpeechSynthesizer.shared
@@ -148,9 +167,9 @@ struct Render: ParsableCommand {
 }
 
 extension RenderStem: FlagValue {
-    static let expectation = "voice or clicks"
+    static let expectation = "voice, clicks or music"
     public init?(argument: String) {
-        guard argument == "voice" || argument == "clicks" else { return nil }
+        guard argument == "voice" || argument == "clicks" || argument == "music" else { return nil }
         self.init(rawValue: argument)
     }
 }

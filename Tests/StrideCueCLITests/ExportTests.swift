@@ -116,8 +116,8 @@ struct ExportTests {
         let run = try stridecue(["export", drill, "--to", out, "--format", format])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.isEmpty)   // not a terminal: no progress bar
-        let name = "01-drill-180spm.\(format)"
-        #expect(files(in: out) == [".stridecue-export", name, "Drills.m3u8"])
+        let name = "drill-180spm.\(format)"
+        #expect(files(in: out) == [".stridecue-export", "Drills.m3u8", name])
         #expect(run.stdout.hasPrefix("\(name): written, -16.0 LUFS"), "\(run.stdout)")
         let file = "\(out)/\(name)"
 
@@ -160,7 +160,7 @@ struct ExportTests {
         let run = try stridecue(["export", drill, "--to", dir + "/a", "--loudness", "-20", "--channels", "1",
                                  "--quality", "4", "--rate", "44100"])
         #expect(run.status == 0, "\(run.stderr)")
-        let file = dir + "/a/01-drill-180spm.mp3"
+        let file = dir + "/a/drill-180spm.mp3"
         let measured = try ourLoudness(file)
         #expect(measured.channels == 1)
         #expect(abs(measured.integrated + 20) <= 0.5, "libebur128: \(measured.integrated) LUFS")
@@ -171,9 +171,9 @@ struct ExportTests {
         // A mono WAV for a phone carries its speaker (front centre), so nothing has to guess.
         let wav = try stridecue(["export", drill, "--to", dir + "/w", "--format", "wav", "--channels", "1"])
         #expect(wav.status == 0, "\(wav.stderr)")
-        let decode = try runTool("ffmpeg", ["-nostdin", "-v", "warning", "-i", dir + "/w/01-drill-180spm.wav", "-f", "null", "-"])
+        let decode = try runTool("ffmpeg", ["-nostdin", "-v", "warning", "-i", dir + "/w/drill-180spm.wav", "-f", "null", "-"])
         #expect(decode.stderr.isEmpty, "ffmpeg: \(decode.stderr)")
-        #expect(try probe(dir + "/w/01-drill-180spm.wav").tags["title"] == "Bum kicks — 180 spm")
+        #expect(try probe(dir + "/w/drill-180spm.wav").tags["title"] == "Bum kicks — 180 spm")
     }
 
     @Test func musicPlaysUnderTheClicksAtItsLevel() throws {
@@ -197,7 +197,7 @@ struct ExportTests {
         let out = dir + "/music"
         let run = try stridecue(["export", drill, "--to", out, "--format", "flac", "--music", music])
         #expect(run.status == 0, "\(run.stderr)")
-        let file = out + "/01-drill-180spm.flac"
+        let file = out + "/drill-180spm.flac"
         let measured = try ourLoudness(file)
         #expect(abs(measured.integrated + 16) <= 0.5, "\(measured.integrated) LUFS")
         #expect(measured.truePeak <= -1)
@@ -214,7 +214,7 @@ struct ExportTests {
             let run = try stridecue(["export", drill, "--to", raw, "--format", "flac", "--music", music,
                                      "--music-level", level, "--no-normalize"])
             #expect(run.status == 0, "\(run.stderr)")
-            levels.append(try gapLevel(raw + "/01-drill-180spm.flac"))
+            levels.append(try gapLevel(raw + "/drill-180spm.flac"))
         }
         #expect(abs(levels[0] - levels[1] - 14) < 0.2, "\(levels)")
     }
@@ -236,21 +236,21 @@ struct ExportTests {
         let out = dir + "/out"
         let run = try stridecue(["export", first, second, "--to", out])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(files(in: out) == [".stridecue-export", "01-first-180spm.mp3", "02-second-172.5spm.mp3", "Drills.m3u8"])
+        #expect(files(in: out) == [".stridecue-export", "Drills.m3u8", "first-180spm.mp3", "second-172.5spm.mp3"])
         let before = snapshot(out)
 
         let again = try stridecue(["export", first, second, "--to", out])
         #expect(again.status == 0)
-        #expect(again.stdout == "01-first-180spm.mp3: up to date\n02-second-172.5spm.mp3: up to date\n")
+        #expect(again.stdout == "first-180spm.mp3: up to date\nsecond-172.5spm.mp3: up to date\n")
         #expect(snapshot(out) == before, "nothing was touched")
 
         // A changed preset is exported again; the other is left alone.
         try "name: Strides\ncadence: 172.5\nset: {duration: 10 s}\n".write(toFile: second, atomically: true, encoding: .utf8)
         let changed = try stridecue(["export", first, second, "--to", out])
-        #expect(changed.stdout.hasPrefix("01-first-180spm.mp3: up to date\n02-second-172.5spm.mp3: written"), "\(changed.stdout)")
+        #expect(changed.stdout.hasPrefix("first-180spm.mp3: up to date\nsecond-172.5spm.mp3: written"), "\(changed.stdout)")
         let after = snapshot(out)
-        #expect(after["01-first-180spm.mp3"] == before["01-first-180spm.mp3"])
-        #expect(after["02-second-172.5spm.mp3"] != before["02-second-172.5spm.mp3"])
+        #expect(after["first-180spm.mp3"] == before["first-180spm.mp3"])
+        #expect(after["second-172.5spm.mp3"] != before["second-172.5spm.mp3"])
 
         // So is everything when an option changes.
         let quality = try stridecue(["export", first, second, "--to", out, "--quality", "5"])
@@ -267,9 +267,9 @@ struct ExportTests {
         let run = try stridecue(["export", good, bad, "--to", out, "--format", "ogg"])
         #expect(run.status == 65)
         #expect(run.stderr == "stridecue: \(bad):2:10: cadence must be between 30 and 300 steps per minute, got 0\n")
-        #expect(files(in: out) == [".stridecue-export", "01-good-180spm.ogg", "Drills.m3u8"])
+        #expect(files(in: out) == [".stridecue-export", "Drills.m3u8", "good-180spm.ogg"])
         let playlist = try String(contentsOfFile: out + "/Drills.m3u8", encoding: .utf8)
-        #expect(playlist.contains("01-good-180spm.ogg") && !playlist.contains("bad"))
+        #expect(playlist.contains("good-180spm.ogg") && !playlist.contains("bad"))
     }
 
     @Test func anUnwritableFolderExits73AndLeavesNothing() throws {
@@ -285,7 +285,7 @@ struct ExportTests {
         defer { chmod(out, 0o755) }
         let run = try stridecue(["export", drill, "--to", out])
         #expect(run.status == 73, "\(run.stderr)")
-        #expect(run.stderr.hasPrefix("stridecue: \(out)/01-drill-180spm.mp3: "), "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("stridecue: \(out)/drill-180spm.mp3: "), "\(run.stderr)")
         #expect(files(in: out).isEmpty)
     }
 
@@ -305,8 +305,8 @@ struct ExportTests {
         // Each file is larger than the whole disk.
         let run = try stridecue(["export", first, second, "--to", out, "--format", format])
         #expect(run.status == 74, "\(run.stderr)")
-        #expect(run.stderr == "stridecue: \(out)/01-first-180spm.\(format): No space left on device\n"
-                             + "stridecue: \(out)/02-second-180spm.\(format): No space left on device\n")
+        #expect(run.stderr == "stridecue: \(out)/first-180spm.\(format): No space left on device\n"
+                             + "stridecue: \(out)/second-180spm.\(format): No space left on device\n")
         #expect(files(in: out).isEmpty, "left behind: \(files(in: out))")
     }
 
@@ -335,7 +335,7 @@ struct ExportTests {
         let command = "'\(stridecueBinary)' export '\(first)' '\(second)' --to '\(dir)/out'"
         let (status, text) = try runOnTerminal(command)
         #expect(status == 0)
-        for name in ["01-first-180spm.mp3", "02-second-180spm.mp3"] {
+        for name in ["first-180spm.mp3", "second-180spm.mp3"] {
             #expect(text.contains("\(name)\r\n"), "the file's name above its bar: \(text.debugDescription)")
             #expect(text.contains("\(name): written"))
         }
@@ -391,8 +391,8 @@ struct RenderPhoneTests {
     @Test func musicDucksUnderTheSpokenCaution() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // A steady tone as music; the clicks stem of bum-kicks is silent for the 6 s the
-        // caution is given, so there the music is all there is.
+        // A steady tone as music, heard alone in the music stem (the stems of a track, clicks,
+        // voice and music, add up to its mix, so the music is in its own stem only).
         let music = dir + "/tone.flac"
         var samples = [Float](repeating: 0, count: 20 * 48_000)
         for i in samples.indices { samples[i] = 0.3 * Float(sin(2 * .pi * 500 * Double(i) / 48_000)) }
@@ -406,7 +406,7 @@ struct RenderPhoneTests {
             Issue.record("bum-kicks has no spoken caution at the start: \(sheet.stdout)")
             return
         }
-        let run = try stridecue(["render", "bum-kicks", "--stem", "clicks", "--duration", "8s", "-o", out,
+        let run = try stridecue(["render", "bum-kicks", "--stem", "music", "--duration", "8s", "-o", out,
                                  "--music", music, "--duck", "10", "--no-normalize", "--channels", "1"])
         #expect(run.status == 0, "\(run.stderr)")
         let sound = try readBack(out)

@@ -53,12 +53,33 @@ func stridecue(_ arguments: [String], environment: [String: String] = [:], shell
         Thread.sleep(forTimeInterval: delay)
         kill(process.processIdentifier, signal)
     }
+    // Both pipes are drained at once: read one after the other, a child that fills the
+    // second (the loader's log under LD_DEBUG, say) while the first is read would wait forever.
+    let errData = PipeReader(err.fileHandleForReading)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return RunResult(status: process.terminationStatus,
                      stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+                     stderr: String(decoding: errData.wait(), as: UTF8.self))
+}
+
+/// Reads a pipe to its end on a thread of its own.
+final class PipeReader: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    /// Everything the pipe held, once it has closed.
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
 }
 
 /// A fresh empty folder for one test.

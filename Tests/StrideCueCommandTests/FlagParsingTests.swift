@@ -39,8 +39,8 @@ struct FlagParsingTests {
         (["render", "--channels", "6", "-o", "x.wav"], "--channels must be 1 (mono) or 2 (stereo); got '6'"),
         (["render", "--bits", "12", "-o", "x.wav"], "--bits must be 16, 24 or 32f (32-bit float); got '12'"),
         (["render", "-o", "x.aiff"], "-o x.aiff: cannot write '.aiff'; use a .wav, .flac, .ogg, .opus or .mp3 name"),
-        (["render", "--stem", "drums", "-o", "x.wav"], "--stem must be voice or clicks; got 'drums'"),
-        (["render", "--stem", "mix", "-o", "x.wav"], "--stem must be voice or clicks; got 'mix'"),
+        (["render", "--stem", "drums", "-o", "x.wav"], "--stem must be voice, clicks or music; got 'drums'"),
+        (["render", "--stem", "mix", "-o", "x.wav"], "--stem must be voice, clicks or music; got 'mix'"),
         (["render", "--cue-sheet", "cues.txt", "-o", "x.wav"], "--cue-sheet cues.txt: use a .csv name, or - for standard output"),
         (["render", "--loudness", "3", "-o", "x.mp3"], "--loudness must be between -40 and -5 LUFS; got '3'"),
         // An unknown option is news before a missing -o (which run() reports).

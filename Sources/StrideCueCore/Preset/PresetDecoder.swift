@@ -456,6 +456,12 @@ private struct PresetDecoder {
         let allowed = { (c: Unicode.Scalar) in
             ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "-"
         }
+        // A path to a recording of one's own (`./myclick.wav`, `clicks/stick.flac`): it names a
+        // folder or an extension, and holds no control character.
+        if case .scalar(let text, _, _) = node, text.contains("/") || text.contains("."), text.utf8.count <= 1024,
+           !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return text
+        }
         guard case .scalar(let text, _, _) = node, !text.isEmpty, text.unicodeScalars.allSatisfy(allowed) else {
             throw fail("sound must be a name made of letters, digits and hyphens, like woodblock, got \(describe(node))", at: node.span)
         }
