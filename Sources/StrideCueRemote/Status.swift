@@ -28,28 +28,6 @@ struct JSONObject {
     var text: String { "{" + fields.joined(separator: ",") + "}" }
 }
 
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "<": out += "\\u003c"  // never closes a tag, wherever the text ends up
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
 /// A number as JSON: whole numbers without a point, others to three decimals.
 func jsonNumber(_ x: Double) -> String {
     guard x.isFinite else { return "null" }

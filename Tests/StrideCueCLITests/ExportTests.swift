@@ -25,19 +25,7 @@ func planSeconds(_ preset: String) throws -> Double {
 /// Runs a program found on PATH (ffmpeg, ffprobe, mount).
 @discardableResult
 func runTool(_ name: String, _ arguments: [String]) throws -> RunResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [name] + arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+    try runProgram("/usr/bin/env", [name] + arguments)
 }
 
 let ffmpegAvailable: Bool = (try? runTool("ffprobe", ["-version"]).status) == 0

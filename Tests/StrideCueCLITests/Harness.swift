@@ -27,6 +27,24 @@ let stridecueBinary: String = {
     return folder.appendingPathComponent("stridecue").path
 }()
 
+/// Runs the program at `path` with `arguments` and no input, draining both of its pipes at once.
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let errData = PipeReader(err.fileHandleForReading)
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData.wait(), as: UTF8.self))
+}
+
 /// Runs the binary with `arguments`; `shell` wraps it (e.g. to set a resource limit).
 @discardableResult
 func stridecue(_ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil,

@@ -13,22 +13,9 @@ struct RemoteExecutableTests {
         let folder = temporaryFolder()
         let copy = folder + "/stridecue"
         try FileManager.default.copyItem(atPath: stridecueBinary, toPath: copy)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: copy)
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["STRIDECUE_DATA"] = packageRoot
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+        return try runProgram(copy, arguments, environment: environment)
     }
 
     @Test("without stridecue-remote next to it, play --remote and coach say so in one line and exit 69",
