@@ -84,6 +84,7 @@ struct Export: ParsableCommand {
             let exporter = Exporter(folder: to, type: type, format: renderFormat, settings: settings, store: store)
             var progress: ProgressBar? = nil
             defer { progress?.finish() }
+            var changes = 0
             let failures = exporter.run(references, mirror: all, dryRun: dryRun, event: { event in
                 switch event {
                 case .upToDate(let file):
@@ -103,6 +104,7 @@ struct Export: ParsableCommand {
                 case .note(let line):
                     printError("stridecue: note: \(line)")
                 case .wouldChange(let line):
+                    changes += 1
                     print(line)
                 case .failed(let error):
                     printError("stridecue: \(explain(error).message)")
@@ -112,6 +114,7 @@ struct Export: ParsableCommand {
                 progress!.update(done)
             }, cancellation: interruptions)
             if let first = failures.first { throw ExitCode(first) }
+            if dryRun && changes == 0 && !quiet { print("\(to): nothing to change") }
         }
     }
 

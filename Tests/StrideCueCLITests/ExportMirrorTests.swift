@@ -140,7 +140,7 @@ struct ExportMirrorTests {
 
         let none = try library.run(["export", "--all", "--to", out, "--format", "wav"])
         #expect(none.status == 0)
-        #expect(try library.run(["export", "--all", "--to", out, "--format", "wav", "--dry-run"]).stdout == "")
+        #expect(try library.run(["export", "--all", "--to", out, "--format", "wav", "--dry-run"]).stdout == "\(out): nothing to change\n")
     }
 
     /// A folder an older StrideCue filled (numbered names, the old manifest): its files are
