@@ -127,7 +127,7 @@ let package = Package(
         // The terminal: key mode, keys, the status line, the progress bar, signals.
         .target(
             name: "StrideCueTerminal",
-            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA"]
+            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA", "StrideCueSession"]
         ),
 
         // The coach's remote: the page, the API and its WebSocket, a QR code of the URL. A thin
@@ -159,7 +159,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "StrideCueMain", dependencies: ["stridecue"]),
-        .executableTarget(name: "StrideCueRemoteMain", dependencies: ["stridecue", "StrideCueRemote", "StrideCueCore", "StrideCueSession"]),
+        .executableTarget(name: "StrideCueRemoteMain", dependencies: ["stridecue", "StrideCueRemote", "StrideCueCore", "StrideCueSession", "StrideCueTerminal"]),
 
         // A libFuzzer target over the YAML reader, the preset decoder and the editor (`make fuzz`).
         // A plain build gives a replayer of saved inputs; `-DFUZZING -sanitize=fuzzer` gives the fuzzer.

@@ -1,6 +1,7 @@
 import stridecue
 import StrideCueCore
 import StrideCueRemote
+import StrideCueTerminal
 import StrideCueSession
 
 // `stridecue-remote`: the same commands, with the coach's remote's server linked in.

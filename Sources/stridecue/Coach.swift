@@ -33,7 +33,7 @@ struct Coach: ParsableCommand {
         try reportingFailures {
             catchInterrupts()
             let coach = try host.start(remote)
-            let player = LivePlayer(device: device, rate: 48_000, latency: nil, reconnect: DecimalValue(30),
+            let player = LivePlayer(device: device.name, rate: 48_000, latency: nil, reconnect: (30, "30"),
                                     keys: !noKeys, verbose: false)
             while true {
                 let signal = interruptions.signal
@@ -42,8 +42,8 @@ struct Coach: ParsableCommand {
                 printError("stridecue: coach started \(preset)")
                 do {
                     try player.play(SessionRequest(preset: preset), remote: coach)
-                } catch let exit as ExitCode {
-                    throw exit
+                } catch let stop as Stopped {
+                    throw stop
                 } catch let failure as Failure where failure.exitStatus == ExitStatus.unavailable {
                     throw failure  // no sound device: nothing to wait for
                 } catch {

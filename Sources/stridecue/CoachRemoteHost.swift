@@ -3,29 +3,6 @@ import StrideCueCore
 import StrideCueSession
 import StrideCueTerminal
 
-/// The coach's remote as the commands see it while a drill plays: `LivePlayer` attaches each
-/// drill to it, `play --remote` and `coach` take the drills the coach starts from it.
-///
-/// The server behind it (Hummingbird, SwiftNIO and Foundation) lives in the second executable,
-/// `stridecue-remote`, which installs a `CoachRemoteHost` and then runs these same commands:
-/// `stridecue` itself never links it, so `render` and the rest start and run as lean as before.
-public protocol CoachRemoteSession: AnyObject, Sendable {
-    /// The coach's URL, with the session's token: `http://HOST:PORT/#token=TOKEN`.
-    var url: String { get }
-    /// The URL as a QR code, one string per terminal line.
-    func qrCodeLines() throws -> [String]
-    /// The drill now playing: its commands and status go to the page.
-    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?)
-    /// Playback ended: the page shows the library again.
-    func detach()
-    /// Shows a one-line message on every page.
-    func report(_ message: String)
-    /// The preset the coach asked to start, if any.
-    func takeStartRequest() -> String?
-    /// Waits for the coach to start a preset, for at most `milliseconds` (a signal ends the wait too).
-    func waitForStartRequest(milliseconds: Int32) -> String?
-}
-
 /// Starts the coach's remote's server: set by `stridecue-remote` before it runs the commands.
 public struct CoachRemoteHost: Sendable {
     /// Listens on `host`:`port` (port 0: any free one). `library` names the drills the page

@@ -9,6 +9,8 @@ func reportingFailures(_ body: () throws -> Void) throws {
         try body()
     } catch let exit as ExitCode {
         throw exit
+    } catch let stop as Stopped {
+        throw ExitCode(128 + stop.signal)
     } catch {
         let (message, status) = explain(error)
         printError("stridecue: \(message)")

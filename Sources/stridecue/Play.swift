@@ -1,11 +1,7 @@
 import ArgumentParser
-import StrideCueALSA
 import StrideCueCore
-import StrideCueFiles
-import StrideCueMixdown
 import StrideCueSession
 import StrideCueTerminal
-import Synchronization
 /// `stridecue play`: a session live through ALSA, from the same renderer as `render`.
 ///
 /// Three parts: the command (here) checks the flags, builds the renderer and opens the device;
@@ -56,13 +52,6 @@ struct Play: ParsableCommand {
     @Flag(help: "Say what the device and the system granted (buffer, real-time scheduling); show ALSA's own messages.")
     var verbose = false
 
-    /// Stereo, as `render` writes by default.
-    static let channels = 2
-    static let periodMilliseconds = 5.0
-    /// The buffer when --latency is not given, and how far it may grow after dropouts.
-    static let defaultLatency = 100.0
-    static let maxGrownLatency = 1_000.0
-
     func validate() throws {
         try latency?.validate("--latency", 10...2_000, unit: "ms")
         try reconnect.validate("--reconnect", 0...3_600, unit: "s")
@@ -77,8 +66,8 @@ struct Play: ParsableCommand {
         if remote != nil, CoachRemoteHost.installed == nil { execRemoteFrontEnd() }
         try reportingFailures {
             catchInterrupts()
-            let player = LivePlayer(device: device, rate: rate.hz, latency: latency, reconnect: reconnect,
-                                    keys: !noKeys, verbose: verbose)
+            let player = LivePlayer(device: device.name, rate: rate.hz, latency: latency?.value,
+                                    reconnect: (reconnect.value, reconnect.text), keys: !noKeys, verbose: verbose)
             guard let address = remote, let host = CoachRemoteHost.installed else {
                 try player.play(session.request, remote: nil)
                 return
@@ -93,118 +82,4 @@ struct Play: ParsableCommand {
             }
         }
     }
-}
-
-/// Live playback of one session, shared by `play` and `coach`: preflight, device, playback
-/// thread, keys and status; attached to the coach's remote while it plays.
-struct LivePlayer {
-    let device: DeviceName
-    let rate: Int
-    /// Pinned by --latency; nil: `Play.defaultLatency`, grown after a dropout.
-    let latency: DecimalValue?
-    let reconnect: DecimalValue
-    let keys: Bool
-    let verbose: Bool
-
-    /// Plays `request` to its end, a stop or a signal (which it rethrows as the exit code).
-    func play(_ request: SessionRequest, remote: (any CoachRemoteSession)?) throws {
-        let started = monotonicSeconds()
-        if verbose { ALSALibrary.restoreErrorMessages() } else { ALSALibrary.silenceErrorMessages() }
-        let hz = rate
-        let buffer = latency?.value ?? Play.defaultLatency
-        let renderFormat = RenderFormat(sampleRate: hz, channels: Play.channels)
-        let data = DataFolder.locate()
-        let resolved = try request.resolve(in: PresetLocator(data: data))
-        let prepared = try preflight(resolved, data: data, format: renderFormat)
-        let plan = prepared.plan
-        try stopIfInterrupted()
-        let renderer = prepared.makeRenderer()
-        let pcm = try openDevice(PCMConfiguration(
-            rate: hz, channels: Play.channels, periodMilliseconds: Play.periodMilliseconds, latencyMilliseconds: buffer))
-        if verbose { printError("stridecue: \(describe(pcm))") }
-        try stopIfInterrupted()
-
-        let live = LivePlayback(renderer: renderer, plan: plan)
-        let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
-            reconnectSeconds: reconnect.value, growBuffer: latency == nil, maxLatencyMilliseconds: Play.maxGrownLatency))
-        remote?.attach(live: live, prepared: prepared, preset: request.preset)
-        defer { remote?.detach() }
-        let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose)
-        let outcome = player.run()
-        if outcome.hungDevice {
-            // The playback thread is still blocked in alsa-lib: leave its results alone.
-            throw Failure("sound device '\(quoted(device.name))' stopped taking frames; gave up waiting for it", exitCode: ExitStatus.ioError)
-        }
-
-        if environment("STRIDECUE_TIMING") != nil, let first = engine.firstWrite {
-            let played = Double(engine.framesWritten) / Double(hz)
-            printError("stridecue: timing: first frame handed to ALSA at epoch \(first.epoch) s, "
-                + "\(milliseconds(first.monotonic - started)) ms after the command started; "
-                + "\(format3(played)) s of frames played in \(format3(engine.playingSeconds)) s; "
-                + "CPU \(format3(processCPUSeconds())) s; underruns \(engine.underruns)")
-        }
-        if let error = engine.failure {
-            let waited = reconnect.value > 0 && error.isDeviceLost ? " and did not come back within \(reconnect.text) s" : ""
-            throw Failure(
-                error.isDeviceLost
-                    ? "sound device '\(quoted(device.name))' went away while playing (ALSA: \(error.reason))\(waited); playback stopped"
-                    : "sound device '\(quoted(device.name))' failed while playing (\(error)); playback stopped",
-                exitCode: ExitStatus.ioError)
-        }
-        if engine.underruns > 0 {
-            let n = engine.underruns
-            let what = "stridecue: \(n) underrun\(n == 1 ? "" : "s"): the sound dropped out \(n == 1 ? "once" : "\(n) times"); "
-            if engine.bufferGrowths > 0 {
-                let ms = { (frames: Int) in format((Double(frames) * 1000 / Double(hz)).rounded()) }
-                printError(what + "the buffer grew from \(ms(engine.bufferFrames)) ms to \(ms(engine.finalBufferFrames)) ms")
-            } else {
-                printError(what + "a longer --latency (now \(format(buffer)) ms) helps on a busy machine")
-            }
-        }
-        if engine.reconnects > 0 && verbose {
-            printError("stridecue: the sound device went away and came back \(engine.reconnects) time\(engine.reconnects == 1 ? "" : "s")")
-        }
-        if outcome.signal != 0 { throw ExitCode(128 + outcome.signal) }
-    }
-
-    /// Opens the device, turning ALSA's refusal into one line a runner can act on.
-    private func openDevice(_ configuration: PCMConfiguration) throws -> PCMDevice {
-        do {
-            return try PCMDevice(name: device.name, configuration: configuration)
-        } catch {
-            if error.isUnavailable {
-                throw Failure(
-                    "no sound device '\(quoted(device.name))' (ALSA: \(error.reason)); "
-                        + "list devices with 'stridecue devices' or write a file with 'stridecue render'",
-                    exitCode: ExitStatus.unavailable)
-            }
-            let asked = error.detail.map { "; asked for \($0)" } ?? ""
-            throw Failure(
-                "sound device '\(quoted(device.name))' cannot play this (ALSA: \(error.reason) in \(error.failure.call)\(asked)); "
-                    + "try another --rate or --latency, or write a file with 'stridecue render'",
-                exitCode: ExitStatus.unavailable)
-        }
-    }
-
-    private func describe(_ pcm: borrowing PCMDevice) -> String {
-        func ms(_ frames: Int) -> String { format(Double((Double(frames) * 10_000 / Double(pcm.rate)).rounded()) / 10) }
-        return "playing on '\(pcm.name)' at \(pcm.rate) Hz, \(pcm.channels) channels, "
-            + "\(pcm.periodFrames)-frame periods (\(ms(pcm.periodFrames)) ms) in a "
-            + "\(pcm.bufferFrames)-frame buffer (\(ms(pcm.bufferFrames)) ms), refilled \(ms(pcm.availMin)) ms at a time"
-    }
-
-    private func stopIfInterrupted() throws {
-        let signal = interruptions.signal
-        if signal != 0 { throw ExitCode(128 + signal) }
-    }
-
-    private func milliseconds(_ seconds: Double) -> String { format3(seconds * 1000) }
-}
-
-private func format3(_ x: Double) -> String {
-    let thousandths = Int((x * 1000).rounded())
-    let sign = thousandths < 0 ? "-" : ""
-    let a = abs(thousandths)
-    let fraction = String(a % 1000)
-    return "\(sign)\(a / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
 }

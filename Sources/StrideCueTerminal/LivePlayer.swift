@@ -1,0 +1,166 @@
+import StrideCueALSA
+import StrideCueCore
+import StrideCueFiles
+import StrideCueSession
+
+/// A stop asked for by a signal (Ctrl-C, SIGTERM): no message,
+/// exit 128 + `signal`. Front ends end quietly with that status.
+public struct Stopped: Error, Sendable {
+    public let signal: Int32
+    public init(signal: Int32) { self.signal = signal }
+}
+
+/// The coach's remote as the commands see it while a drill plays: `LivePlayer` attaches each
+/// drill to it, `play --remote` and `coach` take the drills the coach starts from it.
+///
+/// The server behind it (Hummingbird, SwiftNIO and Foundation) lives in the second executable,
+/// `stridecue-remote`, which installs a `CoachRemoteHost` and then runs these same commands:
+/// `stridecue` itself never links it, so `render` and the rest start and run as lean as before.
+public protocol CoachRemoteSession: AnyObject, Sendable {
+    /// The coach's URL, with the session's token: `http://HOST:PORT/#token=TOKEN`.
+    var url: String { get }
+    /// The URL as a QR code, one string per terminal line.
+    func qrCodeLines() throws -> [String]
+    /// The drill now playing: its commands and status go to the page.
+    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?)
+    /// Playback ended: the page shows the library again.
+    func detach()
+    /// Shows a one-line message on every page.
+    func report(_ message: String)
+    /// The preset the coach asked to start, if any.
+    func takeStartRequest() -> String?
+    /// Waits for the coach to start a preset, for at most `milliseconds` (a signal ends the wait too).
+    func waitForStartRequest(milliseconds: Int32) -> String?
+}
+
+/// Live playback of one session, shared by `play` and `coach`: preflight, device, playback
+/// thread, keys and status; attached to the coach's remote while it plays.
+public struct LivePlayer {
+    /// Stereo, as `render` writes by default.
+    public static let channels = 2
+    public static let periodMilliseconds = 5.0
+    /// The buffer when no latency is pinned, and how far it may grow after dropouts.
+    public static let defaultLatency = 100.0
+    public static let maxGrownLatency = 1_000.0
+
+    let device: String
+    let rate: Int
+    /// Pinned (--latency), in milliseconds; nil: `defaultLatency`, grown after a dropout.
+    let latency: Double?
+    /// Seconds to wait for a device that went away, and how the runner wrote them.
+    let reconnect: (seconds: Double, text: String)
+    let keys: Bool
+    let verbose: Bool
+
+    public init(device: String, rate: Int, latency: Double?, reconnect: (seconds: Double, text: String),
+                keys: Bool, verbose: Bool) {
+        self.device = device
+        self.rate = rate
+        self.latency = latency
+        self.reconnect = reconnect
+        self.keys = keys
+        self.verbose = verbose
+    }
+
+    /// Plays `request` to its end, a stop or a signal (which it rethrows as the exit code).
+    public func play(_ request: SessionRequest, remote: (any CoachRemoteSession)?) throws {
+        let started = monotonicSeconds()
+        if verbose { ALSALibrary.restoreErrorMessages() } else { ALSALibrary.silenceErrorMessages() }
+        let hz = rate
+        let buffer = latency ?? Self.defaultLatency
+        let renderFormat = RenderFormat(sampleRate: hz, channels: Self.channels)
+        let data = DataFolder.locate()
+        let resolved = try request.resolve(in: PresetLocator(data: data))
+        let prepared = try preflight(resolved, data: data, format: renderFormat)
+        let plan = prepared.plan
+        try stopIfInterrupted()
+        let renderer = prepared.makeRenderer()
+        let pcm = try openDevice(PCMConfiguration(
+            rate: hz, channels: Self.channels, periodMilliseconds: Self.periodMilliseconds, latencyMilliseconds: buffer))
+        if verbose { printError("stridecue: \(describe(pcm))") }
+        try stopIfInterrupted()
+
+        let live = LivePlayback(renderer: renderer, plan: plan)
+        let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
+            reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
+        remote?.attach(live: live, prepared: prepared, preset: request.preset)
+        defer { remote?.detach() }
+        let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose)
+        let outcome = player.run()
+        if outcome.hungDevice {
+            // The playback thread is still blocked in alsa-lib: leave its results alone.
+            throw Failure("sound device '\(quoted(device))' stopped taking frames; gave up waiting for it", exitCode: ExitStatus.ioError)
+        }
+
+        if environment("STRIDECUE_TIMING") != nil, let first = engine.firstWrite {
+            let played = Double(engine.framesWritten) / Double(hz)
+            printError("stridecue: timing: first frame handed to ALSA at epoch \(first.epoch) s, "
+                + "\(milliseconds(first.monotonic - started)) ms after the command started; "
+                + "\(format3(played)) s of frames played in \(format3(engine.playingSeconds)) s; "
+                + "CPU \(format3(processCPUSeconds())) s; underruns \(engine.underruns)")
+        }
+        if let error = engine.failure {
+            let waited = reconnect.seconds > 0 && error.isDeviceLost ? " and did not come back within \(reconnect.text) s" : ""
+            throw Failure(
+                error.isDeviceLost
+                    ? "sound device '\(quoted(device))' went away while playing (ALSA: \(error.reason))\(waited); playback stopped"
+                    : "sound device '\(quoted(device))' failed while playing (\(error)); playback stopped",
+                exitCode: ExitStatus.ioError)
+        }
+        if engine.underruns > 0 {
+            let n = engine.underruns
+            let what = "stridecue: \(n) underrun\(n == 1 ? "" : "s"): the sound dropped out \(n == 1 ? "once" : "\(n) times"); "
+            if engine.bufferGrowths > 0 {
+                let ms = { (frames: Int) in format((Double(frames) * 1000 / Double(hz)).rounded()) }
+                printError(what + "the buffer grew from \(ms(engine.bufferFrames)) ms to \(ms(engine.finalBufferFrames)) ms")
+            } else {
+                printError(what + "a longer --latency (now \(format(buffer)) ms) helps on a busy machine")
+            }
+        }
+        if engine.reconnects > 0 && verbose {
+            printError("stridecue: the sound device went away and came back \(engine.reconnects) time\(engine.reconnects == 1 ? "" : "s")")
+        }
+        if outcome.signal != 0 { throw Stopped(signal: outcome.signal) }
+    }
+
+    /// Opens the device, turning ALSA's refusal into one line a runner can act on.
+    private func openDevice(_ configuration: PCMConfiguration) throws -> PCMDevice {
+        do {
+            return try PCMDevice(name: device, configuration: configuration)
+        } catch {
+            if error.isUnavailable {
+                throw Failure(
+                    "no sound device '\(quoted(device))' (ALSA: \(error.reason)); "
+                        + "list devices with 'stridecue devices' or write a file with 'stridecue render'",
+                    exitCode: ExitStatus.unavailable)
+            }
+            let asked = error.detail.map { "; asked for \($0)" } ?? ""
+            throw Failure(
+                "sound device '\(quoted(device))' cannot play this (ALSA: \(error.reason) in \(error.failure.call)\(asked)); "
+                    + "try another --rate or --latency, or write a file with 'stridecue render'",
+                exitCode: ExitStatus.unavailable)
+        }
+    }
+
+    private func describe(_ pcm: borrowing PCMDevice) -> String {
+        func ms(_ frames: Int) -> String { format(Double((Double(frames) * 10_000 / Double(pcm.rate)).rounded()) / 10) }
+        return "playing on '\(pcm.name)' at \(pcm.rate) Hz, \(pcm.channels) channels, "
+            + "\(pcm.periodFrames)-frame periods (\(ms(pcm.periodFrames)) ms) in a "
+            + "\(pcm.bufferFrames)-frame buffer (\(ms(pcm.bufferFrames)) ms), refilled \(ms(pcm.availMin)) ms at a time"
+    }
+
+    private func stopIfInterrupted() throws {
+        let signal = interruptions.signal
+        if signal != 0 { throw Stopped(signal: signal) }
+    }
+
+    private func milliseconds(_ seconds: Double) -> String { format3(seconds * 1000) }
+}
+
+private func format3(_ x: Double) -> String {
+    let thousandths = Int((x * 1000).rounded())
+    let sign = thousandths < 0 ? "-" : ""
+    let a = abs(thousandths)
+    let fraction = String(a % 1000)
+    return "\(sign)\(a / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+}
