@@ -27,8 +27,27 @@ let stridecueBinary: String = {
     return folder.appendingPathComponent("stridecue").path
 }()
 
-/// Runs the program at `path` with `arguments` and no input, draining both of its pipes at once.
-func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> RunResult {
+/// A program started with no input and both outputs piped, not yet waited for.
+struct RunningCommand {
+    let process: Process
+    let out: Pipe
+    let err: Pipe
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits for the end. Both pipes are drained at once: read one after the other, a child
+    /// that fills the second (the loader's log under LD_DEBUG, say) while the first is read
+    /// would wait forever.
+    func wait() -> RunResult {
+        let errData = PipeReader(err.fileHandleForReading)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData.wait(), as: UTF8.self))
+    }
+}
+
+/// Starts the program at `path` with `arguments` (and `environment`, or this process's).
+func start(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> RunningCommand {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -38,47 +57,44 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    let errData = PipeReader(err.fileHandleForReading)
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData.wait(), as: UTF8.self))
+    return RunningCommand(process: process, out: out, err: err)
 }
 
-/// Runs the binary with `arguments`; `shell` wraps it (e.g. to set a resource limit).
+/// Runs the program at `path` with `arguments` and no input to its end.
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> RunResult {
+    try start(path, arguments, environment: environment).wait()
+}
+
+/// This process's environment with the data folder set to the source tree, then `extra`.
+func binaryEnvironment(_ extra: [String: String]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    environment["STRIDECUE_DATA"] = packageRoot
+    for (k, v) in extra { environment[k] = v }
+    return environment
+}
+
+/// Starts the binary with `arguments`, as `stridecue(_:)` runs it, without waiting.
+func launch(_ arguments: [String], environment: [String: String] = [:], executable: String = stridecueBinary) throws -> RunningCommand {
+    try start(executable, arguments, environment: binaryEnvironment(environment))
+}
+
+/// Runs the binary with `arguments`; `shellPrefix` runs first in a shell that then execs the
+/// binary (e.g. to set a resource limit); `interruptAfter` sends `signal` after that many seconds.
 @discardableResult
 func stridecue(_ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil,
                interruptAfter: Double? = nil, signal: Int32 = SIGINT) throws -> RunResult {
-    let process = Process()
+    let running: RunningCommand
     if let prefix = shellPrefix {
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let quoted = ([stridecueBinary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        process.arguments = ["-c", "\(prefix); exec \(quoted.joined(separator: " "))"]
+        running = try launch(["-c", "\(prefix); exec \(quoted.joined(separator: " "))"], environment: environment, executable: "/bin/sh")
     } else {
-        process.executableURL = URL(fileURLWithPath: stridecueBinary)
-        process.arguments = arguments
+        running = try launch(arguments, environment: environment)
     }
-    var env = ProcessInfo.processInfo.environment
-    env["STRIDECUE_DATA"] = packageRoot
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
     if let delay = interruptAfter {
         Thread.sleep(forTimeInterval: delay)
-        kill(process.processIdentifier, signal)
+        kill(running.pid, signal)
     }
-    // Both pipes are drained at once: read one after the other, a child that fills the
-    // second (the loader's log under LD_DEBUG, say) while the first is read would wait forever.
-    let errData = PipeReader(err.fileHandleForReading)
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(status: process.terminationStatus,
-                     stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData.wait(), as: UTF8.self))
+    return running.wait()
 }
 
 /// Reads a pipe to its end on a thread of its own.

@@ -326,40 +326,6 @@ func writeFloatWAV(_ samples: [Float], to path: String, rate: Int, channels: Int
     try data.write(to: URL(fileURLWithPath: path))
 }
 
-/// A run of the binary that has been started and not yet waited for.
-struct RunningCommand {
-    let process: Process
-    let out: Pipe
-    let err: Pipe
-    var pid: Int32 { process.processIdentifier }
-
-    /// Waits for the end; the outputs are small, so the pipes never fill.
-    func wait() -> RunResult {
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
-    }
-}
-
-/// Starts the binary with `arguments`, as `stridecue(_:)` runs it, without waiting.
-func launch(_ arguments: [String], environment: [String: String] = [:], executable: String = stridecueBinary) throws -> RunningCommand {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["STRIDECUE_DATA"] = packageRoot
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    return RunningCommand(process: process, out: out, err: err)
-}
-
 /// Runs the binary under coreutils' `timeout`, so a command that hangs (on a FIFO, say) ends
 /// the test with a failure instead of blocking it: SIGTERM after 60 s, SIGKILL 5 s later
 /// (status 124 or 137). A guard against a hang, not a measure of speed.

@@ -13,9 +13,7 @@ struct RemoteExecutableTests {
         let folder = temporaryFolder()
         let copy = folder + "/stridecue"
         try FileManager.default.copyItem(atPath: stridecueBinary, toPath: copy)
-        var environment = ProcessInfo.processInfo.environment
-        environment["STRIDECUE_DATA"] = packageRoot
-        return try runProgram(copy, arguments, environment: environment)
+        return try launch(arguments, executable: copy).wait()
     }
 
     @Test("without stridecue-remote next to it, play --remote and coach say so in one line and exit 69",
