@@ -34,12 +34,8 @@ trap cleanup EXIT
 export STRIDECUE_DATA=${STRIDECUE_DATA:-$root}
 
 # The paced fake card, and a private ALSA configuration that defines `paced` (Tests/ALSA/test.conf).
-gcc -O2 -DPIC -shared -fPIC -I"$root/Tests/FakeDevice/include" \
-  -o "$work/libasound_module_pcm_stridecue_fake.so" "$root/Tests/FakeDevice/stridecue_fake.c" -lasound
-stock=/usr/share/alsa/alsa.conf
-[ -r "$stock" ] || { echo "bench-play: $stock not found (alsa-lib's configuration)" >&2; exit 1; }
-export ALSA_CONFIG_PATH="$stock:$root/Tests/ALSA/test.conf"
-export STRIDECUE_FAKE_LIB="$work/libasound_module_pcm_stridecue_fake.so"
+. "$root/scripts/fake-card.sh"
+use_fake_card "$work"
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
 median1() { median | xargs printf "%.1f"; }

@@ -24,10 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export STRIDECUE_DATA=${STRIDECUE_DATA:-$root}
-gcc -O2 -DPIC -shared -fPIC -I"$root/Tests/FakeDevice/include" \
-  -o "$work/libasound_module_pcm_stridecue_fake.so" "$root/Tests/FakeDevice/stridecue_fake.c" -lasound
-export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$root/Tests/ALSA/test.conf"
-export STRIDECUE_FAKE_LIB="$work/libasound_module_pcm_stridecue_fake.so"
+. "$root/scripts/fake-card.sh"
+use_fake_card "$work"
 clients="python3 $root/scripts/remote-clients.py"
 
 # run NAME CLIENTS [remote]: plays a plain 180 spm track for $seconds; with "remote", serves the
