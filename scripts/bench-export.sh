@@ -80,3 +80,27 @@ echo "tempo-run (20 min, cues) to MP3, with and without --music; median of $runs
 printf '  render tempo-run --music music.wav -o tr.mp3            %6.3f s\n' "$m"
 printf '  render tempo-run -o tr.mp3                              %6.3f s\n' "$p"
 printf '  music / no music                      %5.2fx  (target <= 1.5x)\n' "$(echo "$m/$p" | bc -l)"
+
+# What LAME alone costs on each of the two mixes: both rendered to WAV at the MP3's loudness,
+# then encoded by ffmpeg's libmp3lame at the same VBR quality. Music is dense where a click
+# track is mostly silence, and LAME's work grows with what it has to code, so this ratio is
+# the floor for any MP3 export that encodes on one thread.
+"$bin" render tempo-run --music "$work/music.wav" -o "$work/mix-music.wav" --quiet
+"$bin" render tempo-run --loudness -16 -o "$work/mix-plain.wav" --quiet
+lame_music() { ffmpeg -nostdin -v error -y -i "$work/mix-music.wav" -c:a libmp3lame -q:a 3 "$work/lame-music.mp3"; }
+lame_plain() { ffmpeg -nostdin -v error -y -i "$work/mix-plain.wav" -c:a libmp3lame -q:a 3 "$work/lame-plain.mp3"; }
+: > "$work/lm"; : > "$work/lp"
+for i in $(seq "$runs"); do
+  seconds lame_music >> "$work/lm"
+  seconds lame_plain >> "$work/lp"
+done
+lm=$(median < "$work/lm")
+lp=$(median < "$work/lp")
+printf '  ffmpeg -c:a libmp3lame -q:a 3, the music mix              %6.3f s\n' "$lm"
+printf '  ffmpeg -c:a libmp3lame -q:a 3, the click-track mix        %6.3f s\n' "$lp"
+printf '  LAME alone, music / no music          %5.2fx  (the floor for one encoding thread)\n' "$(echo "$lm/$lp" | bc -l)"
+# Where a render with music spends its time, phase by phase (one more run).
+STRIDECUE_TIMING=1 "$bin" render tempo-run --music "$work/music.wav" -o "$work/tr-music.mp3" --quiet 2>&1 \
+  | sed -n 's/.*; \(music .*\)$/  phases with music: \1/p'
+STRIDECUE_TIMING=1 "$bin" render tempo-run -o "$work/tr.mp3" --quiet 2>&1 \
+  | sed -n 's/.*ms; \(analysis .*\)$/  phases without:    \1/p'

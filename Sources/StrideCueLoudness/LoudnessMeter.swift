@@ -92,6 +92,20 @@ public struct LoudnessMeter: ~Copyable {
         return value
     }
 
+    /// Integrated loudness of everything added to this meter and to `other`, as if one meter
+    /// had measured both (their gating blocks pooled): how a track metered in two parts, on
+    /// two threads, is measured as a whole. Only the blocks across the seam are lost: three of
+    /// the 400 ms blocks, out of ten a second.
+    ///
+    /// The corresponding C function is `ebur128_loudness_global_multiple`.
+    public func integratedLoudness(with other: borrowing LoudnessMeter) throws(LoudnessError) -> Double {
+        var value = 0.0
+        var states: [UnsafeMutablePointer<ebur128_state>?] = [state, other.state]
+        let status = states.withUnsafeMutableBufferPointer { ebur128_loudness_global_multiple($0.baseAddress, 2, &value) }
+        try ebur128Check(status, "ebur128_loudness_global_multiple")
+        return value
+    }
+
     /// The largest true peak of any channel so far, in dBTP; `-infinity` for silence.
     ///
     /// The corresponding C function is `ebur128_true_peak`.

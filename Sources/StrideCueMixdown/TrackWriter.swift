@@ -17,6 +17,8 @@ public struct TrackReport {
     public var targetMissed: Bool
     /// Seconds the renderer itself took in the written pass (`STRIDECUE_TIMING`'s "mixing").
     public var renderSeconds = 0.0
+    /// Wall-clock seconds of each phase, in the order they ran (`STRIDECUE_TIMING`'s "phases").
+    public var phases: [(phase: ProgressPlan.Phase, seconds: Double)] = []
 }
 
 /// Frames rendered, mixed and handed to the encoder at a time.
@@ -84,7 +86,8 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
     guard settings.loudness != nil || settings.music != nil else {
         plan.phases([.write: 1])
         let written = try passes.write(gain: 0, limited: false, metered: false, tags: tags)
-        return TrackReport(loudness: nil, gain: 0, limiting: 0, targetMissed: false, renderSeconds: written.renderSeconds)
+        return TrackReport(loudness: nil, gain: 0, limiting: 0, targetMissed: false, renderSeconds: written.renderSeconds,
+                           phases: plan.timings())
     }
     // Shares of the bar, roughly by cost: a lossy encoder makes the written pass the slow one.
     let lossy = settings.type != .wav && settings.type != .flac
@@ -103,7 +106,6 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
     // mix with the music at its level.
     plan.begin(.analysis)
     var (mixLoudness, musicLoudness, wholeLoudness) = try passes.analyze()
-    plan.begin(.search)
     if let bed = settings.music {
         // The music sits `level` dB under the clicks and cues; a silent click track (all
         // rest) puts it under the target instead.
@@ -116,12 +118,13 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
             (mixLoudness, wholeLoudness) = try passes.measureMixAndKeepSample()
         }
     }
+    plan.begin(.search)
     guard let target = settings.loudness, mixLoudness.isFinite else {
         // No target (music with --no-normalize), or nothing to normalize: the limiter only
         // keeps the mix's peaks under the ceiling.
         let written = try passes.write(gain: 0, limited: true, metered: false, tags: tags)
         return TrackReport(loudness: nil, gain: 0, limiting: written.limiting, targetMissed: false,
-                           renderSeconds: written.renderSeconds)
+                           renderSeconds: written.renderSeconds, phases: plan.timings())
     }
 
     // How much louder the whole is than the sample (at unity gain): the sample aims that much lower.
@@ -157,7 +160,7 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
     }
     let loudness = written.loudness ?? search.best.loudness
     return TrackReport(loudness: loudness, gain: gain, limiting: written.limiting, targetMissed: loudness < target - 0.5,
-                       renderSeconds: written.renderSeconds)
+                       renderSeconds: written.renderSeconds, phases: plan.timings())
 }
 
 /// Finds the gain at which the limited mix reaches the target loudness, by the secant method.
@@ -282,6 +285,7 @@ public final class TrackPasses {
         try metering {
             dropSample()
             sampleChannels = identicalChannels ? 1 : format.channels
+            if wholeCounts && blockCount >= 4 { return try measureMixInHalves() }
             // At unity gain, no limiter: the clicks and cues, and the music at `musicGain`.
             let mix = try pass(gain: 0, limited: false)
             var meter = try meter()
@@ -290,17 +294,82 @@ public final class TrackPasses {
                 if whole != nil { try whole!.add(UnsafeBufferPointer(samples)) }
                 if sampled(index) {
                     try meter.add(UnsafeBufferPointer(samples))
-                    let frames = samples.count / format.channels
-                    let kept = UnsafeMutableBufferPointer<Float>.allocate(capacity: frames * sampleChannels)
-                    for i in 0..<frames {
-                        for c in 0..<sampleChannels { kept[i * sampleChannels + c] = samples[i * format.channels + c] }
-                    }
-                    sample.append(kept)
+                    sample.append(keptCopy(of: UnsafeBufferPointer(samples)))
                 }
             }
             let result = (sample: try meter.loudness(), whole: try whole?.loudness())
             return (result, meter.channelsDiffered || whole?.channelsDiffered == true)
         }
+    }
+
+    /// Blocks of `trackBlockFrames` in the track (the last may be short).
+    private var blockCount: Int { Int((totalFrames + Int64(trackBlockFrames) - 1) / Int64(trackBlockFrames)) }
+
+    /// `measureMixAndKeepSample` for a track measured whole, on two threads: libebur128 takes
+    /// two thirds of the pass's time, and a meter takes its frames in order, so each thread
+    /// renders, mixes and meters one half of the track (the later one renders the first half's
+    /// clicks without the music to get there). The halves' meters are read as one.
+    private func measureMixInHalves() throws -> ((sample: Double, whole: Double?), differed: Bool) {
+        let split = blockCount / 2
+        let earlier = HalfMeasure(mix: try pass(gain: 0, limited: false), whole: try meter(), sample: try meter())
+        let later = HalfMeasure(mix: try pass(gain: 0, limited: false), whole: try meter(), sample: try meter())
+        let side = SideThread { [self] in try measure(later, blocks: split..<blockCount, reporting: nil) }
+        do {
+            try measure(earlier, blocks: 0..<split, reporting: later)
+        } catch {
+            later.abandon.store(true, ordering: .relaxed)
+            try? side.join()
+            throw error
+        }
+        try side.join()
+        sample = earlier.kept + later.kept
+        earlier.kept = []
+        later.kept = []
+        let result = (sample: try earlier.sample.loudness(with: later.sample),
+                      whole: Optional(try earlier.whole.loudness(with: later.whole)))
+        let differed = earlier.sample.channelsDiffered || earlier.whole.channelsDiffered
+            || later.sample.channelsDiffered || later.whole.channelsDiffered
+        return (result, differed)
+    }
+
+    /// One half of `measureMixInHalves`: the blocks in `blocks` mixed and metered, the sampled
+    /// ones kept. The thread with `reporting` (the other half) checks for Ctrl-C and moves the
+    /// progress bar for both; the other stops when told to abandon.
+    private func measure(_ half: HalfMeasure, blocks: Range<Int>, reporting other: HalfMeasure?) throws {
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: trackBlockFrames * format.channels)
+        defer { block.deallocate() }
+        for index in 0..<blocks.upperBound {
+            if other != nil {
+                try cancellation.check(discarding: path)
+            } else if half.abandon.load(ordering: .relaxed) || cancellation.isCancelled {
+                return
+            }
+            let metered = blocks.contains(index)
+            let frames = try half.mix.renderBlock(into: block, mixing: metered)
+            if frames == 0 { return }
+            guard metered else { continue }
+            let samples = UnsafeBufferPointer(rebasing: block[0..<frames * format.channels])
+            try half.whole.add(samples)
+            if sampled(index) {
+                try half.sample.add(samples)
+                half.kept.append(keptCopy(of: samples))
+            }
+            half.framesDone.add(Int64(frames), ordering: .relaxed)
+            if let other {
+                let done = half.framesDone.load(ordering: .relaxed) + other.framesDone.load(ordering: .relaxed)
+                progress.advance(Double(done) / Double(max(1, totalFrames)))
+            }
+        }
+    }
+
+    /// A block of the mix as the search's sample keeps it: `sampleChannels` channels.
+    private func keptCopy(of samples: UnsafeBufferPointer<Float>) -> UnsafeMutableBufferPointer<Float> {
+        let frames = samples.count / format.channels
+        let kept = UnsafeMutableBufferPointer<Float>.allocate(capacity: frames * sampleChannels)
+        for i in 0..<frames {
+            for c in 0..<sampleChannels { kept[i * sampleChannels + c] = samples[i * format.channels + c] }
+        }
+        return kept
     }
 
     /// `searchRun` on the kept sample: no rendering, only the gain, the limiter and the meter.
@@ -517,6 +586,63 @@ public final class TrackPasses {
     }
 }
 
+/// What one thread of `measureMixInHalves` works with and leaves behind.
+private final class HalfMeasure: @unchecked Sendable {
+    let mix: MixPass
+    var whole: MixMeter
+    var sample: MixMeter
+    /// The sampled blocks of this half, in order; taken over by `TrackPasses.sample`.
+    var kept: [UnsafeMutableBufferPointer<Float>] = []
+    /// Frames metered so far, read by the other thread for the progress bar.
+    let framesDone = Atomic<Int64>(0)
+    /// Set when the other half failed: stop at the next block.
+    let abandon = Atomic<Bool>(false)
+
+    init(mix: MixPass, whole: consuming MixMeter, sample: consuming MixMeter) {
+        self.mix = mix
+        self.whole = whole
+        self.sample = sample
+    }
+
+    deinit { for chunk in kept { chunk.deallocate() } }
+}
+
+/// Runs `body` on a thread of its own (or, should no thread be had, right here); `join` waits
+/// for it and throws what it threw.
+final class SideThread: @unchecked Sendable {
+    private var thread = pthread_t()
+    private var running = false
+    private let body: () throws -> Void
+    private var failure: (any Error)?
+
+    init(_ body: @escaping () throws -> Void) {
+        self.body = body
+        // The thread owns one reference, released when it returns.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        running = pthread_create(&thread, nil, { context in
+            let side = Unmanaged<SideThread>.fromOpaque(context!).takeRetainedValue()
+            side.run()
+            return nil
+        }, context) == 0
+        if !running {
+            Unmanaged<SideThread>.fromOpaque(context).release()
+            run()
+        }
+    }
+
+    private func run() {
+        do { try body() } catch { failure = error }
+    }
+
+    func join() throws {
+        if running {
+            pthread_join(thread, nil)
+            running = false
+        }
+        if let failure { throw failure }
+    }
+}
+
 /// A libebur128 meter for a mix: every channel, or — while the mix has identical channels —
 /// the left one counted as dual mono, which measures the same for half the work.
 public struct MixMeter: ~Copyable {
@@ -555,6 +681,9 @@ public struct MixMeter: ~Copyable {
     }
 
     public func loudness() throws -> Double { try meter.integratedLoudness() }
+
+    /// The loudness of what this meter and `other` measured, as one track.
+    public func loudness(with other: borrowing MixMeter) throws -> Double { try meter.integratedLoudness(with: other.meter) }
 }
 
 /// One pass over a track: clicks and cues from a fresh renderer, the music bed under them
@@ -733,6 +862,8 @@ public final class ProgressPlan {
     private var runs = 0
     private var last: Int64 = 0
     private var writes = 0
+    /// When each phase began, in order.
+    private var started: [(phase: Phase, at: Double)] = []
 
     public init(total: Int64, report: @escaping (_ done: Int64, _ total: Int64) -> Void) {
         self.total = total
@@ -745,6 +876,7 @@ public final class ProgressPlan {
     }
 
     public func begin(_ phase: Phase) {
+        started.append((phase, monotonicSeconds()))
         current = phase
         if phase == .search { runs = 0 }
         if phase == .write {
@@ -752,6 +884,14 @@ public final class ProgressPlan {
             if writes > 1 { last = position(0) }
         }
         advance(0)
+    }
+
+    /// How long each phase took so far (the last one until now), in the order they ran.
+    public func timings() -> [(phase: Phase, seconds: Double)] {
+        let now = monotonicSeconds()
+        return started.indices.map { i in
+            (started[i].phase, (i + 1 < started.count ? started[i + 1].at : now) - started[i].at)
+        }
     }
 
     /// A full run of the gain search is over: the next takes half the share left.

@@ -140,17 +140,18 @@ struct Render: ParsableCommand {
             var progress = ProgressBar(total: prepared.totalFrames, rate: format.sampleRate, enabled: !quiet)
             defer { progress.finish() }
             let layer = stem ?? .mix
-            let mixing = try writeTrack(
+            let report = try writeTrack(
                 makeRenderer: { prepared.makeRenderer() },
                 to: output, settings: target, tags: trackTags(for: prepared.plan), cues: prepared.spoken,
                 progress: { done, _ in progress.update(done) }, cancellation: interruptions,
-                stem: layer, makeStemRenderer: { prepared.makeRenderer(stem: layer) }).renderSeconds
+                stem: layer, makeStemRenderer: { prepared.makeRenderer(stem: layer) })
             progress.finish()
             if timing {
                 let speech = SpeechSynthesizer.shared
                 printError("stridecue: timing: cues \(milliseconds(cuesReady - started)) ms "
                     + "(\(speech.synthesisCount) syntheses, \(speech.cacheHits) cache hits), "
-                    + "mixing \(milliseconds(mixing)) ms, render and write \(milliseconds(monotonicSeconds() - cuesReady)) ms")
+                    + "mixing \(milliseconds(report.renderSeconds)) ms, render and write \(milliseconds(monotonicSeconds() - cuesReady)) ms; "
+                    + report.phases.map { "\($0.phase) \(milliseconds($0.seconds)) ms" }.joined(separator: ", "))
             }
             if let cueSheet {
                 if cueSheet == "-" {
