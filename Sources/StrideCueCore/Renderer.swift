@@ -442,7 +442,10 @@ struct RenderCore {
             }
         }
         if endFade > 0 { applyEndFade(base, count: count) }
-        if channels > 1 {
+        if channels == 2 {
+            // The common case, as a loop the compiler can vectorize.
+            for i in 0..<count { base[2 * i + 1] = base[2 * i] }
+        } else if channels > 2 {
             for i in 0..<count {
                 let s = base[i * channels]
                 for c in 1..<channels { base[i * channels + c] = s }
@@ -680,12 +683,13 @@ struct RenderCore {
     @_noAllocation @_noLocks
     func applyEndFade(_ base: UnsafeMutablePointer<Float>, count: Int) {
         // Linear to exactly zero on the last frame.
+        // Only the frames from `fadeStart` on are touched: most blocks end before it.
         let fadeStart = endFrame - endFade
-        for i in 0..<count {
+        let first = max(0, fadeStart - frame)
+        guard first < Int64(count) else { return }
+        for i in Int(first)..<count {
             let f = frame + Int64(i)
-            if f >= fadeStart {
-                base[i * channels] *= Float(endFrame - 1 - f) / Float(endFade)
-            }
+            base[i * channels] *= Float(endFrame - 1 - f) / Float(endFade)
         }
     }
 
