@@ -216,7 +216,7 @@ public struct CueFollowingDucker: Sendable {
             if f < sounding || ahead <= fallFrames {
                 // Down; steeper when the cue was seen late, so the floor is reached as it
                 // starts (or a few milliseconds into one seen after it started: no jump).
-                let step = max(fallStep, (1 - position) / Double(max(ahead, shortestFall)))
+                let step = max(fallStep, (1 - position) / Double(ahead > 0 ? ahead : shortestFall))
                 position = min(1, position + step)
             } else {
                 position = max(0, position - riseStep)
