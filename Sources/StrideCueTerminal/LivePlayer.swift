@@ -143,6 +143,10 @@ public struct LivePlayer {
                     printError("stridecue: reading the music (\(escaped(music.path)))…")
                 }
             }, cancellation: interruptions)
+            if environment("STRIDECUE_TIMING") != nil {
+                printError("stridecue: timing: music read and measured in \(milliseconds(monotonicSeconds() - started)) ms; "
+                    + "CPU \(format3(processCPUSeconds())) s by then")
+            }
             if verbose {
                 printError("stridecue: music \(escaped(music.path)) read by \(ready.decoder), "
                     + "\(format3(monotonicSeconds() - started)) s, at \(format(music.level)) dB under the clicks")
