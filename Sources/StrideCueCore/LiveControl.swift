@@ -468,9 +468,6 @@ public final class LivePlayback: @unchecked Sendable {
     /// The attached stage's owner (`attach`).
     public private(set) var stageOwner: AnyObject?
 
-    /// True when a stage is attached.
-    public var hasStage: Bool { state.pointee.stage != nil }
-
     /// Fills `buffer` with the next output frames: the session's (`renderSession`), through
     /// the attached stage when there is one. Audio thread only.
     ///
