@@ -87,6 +87,7 @@ fuzz: test-deps
 bench: bench-deps build
 	scripts/bench.sh $(RELEASE_BIN)
 	scripts/bench-play.sh $(RELEASE_BIN)
+	scripts/bench-play-music.sh $(RELEASE_BIN)
 	scripts/bench-cues.sh $(RELEASE_BIN)
 	scripts/bench-export.sh $(RELEASE_BIN)
 	scripts/bench-remote.sh $(RELEASE_BIN)

@@ -127,7 +127,7 @@ let package = Package(
         // The terminal: key mode, keys, the status line, the progress bar, signals.
         .target(
             name: "StrideCueTerminal",
-            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA", "StrideCueSession"]
+            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA", "StrideCueSession", "StrideCueMixdown"]
         ),
 
         // The coach's remote: the page, the API and its WebSocket, a QR code of the URL. A thin

@@ -339,6 +339,42 @@ public final class LiveStatusBoard: @unchecked Sendable {
     }
 }
 
+// MARK: A stage after the renderer
+
+/// What live playback runs its frames through when more than the renderer's own sound plays:
+/// music under the clicks, ducked under the cues, and the true-peak limiter of a file export
+/// (`LiveMix` in StrideCueMixdown, the export's own mixing chain).
+///
+/// The core cannot hold that code (it reads a decoded file and sits beside libebur128), so it
+/// is reached through two C function pointers on a context the stage keeps alive: no class,
+/// no protocol, nothing to retain on the audio thread. Each points at a function marked
+/// `@_noAllocation @_noLocks` on the stage's side, which the compiler checks there; the calls
+/// here are vouched for with `_unsafePerformance`, as calls into C are.
+public struct LiveStage: @unchecked Sendable {
+    /// Fills `frames` frames at the pointer with the next output frames, pulling the session's
+    /// own with `LivePlayback.renderSession(into:)`. Returns frames written, 0 at the end.
+    public typealias Render = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Float>, Int) -> Int
+    /// Mixes into `frames` session frames just rendered (interleaved, at the pointer), the first
+    /// of which is session frame `at`, before a pause's fades: so a pause fades whatever the
+    /// stage added with the clicks. `fadeEnd` and `fadeLength`: a stop's fade (the renderer's
+    /// own, `Renderer.fadeOut`), reaching zero on frame `fadeEnd − 1`; `Int64.max` and 0 for none.
+    /// Then two flags: `endMoved`, a tempo key or a skipped rest moved the session's end (it is
+    /// no longer the renderer's length); `cuesMoved`, cues no longer fall where the plan put
+    /// them (a tempo key, a skipped rest, something said live).
+    public typealias Mix = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Float>, Int, Int64, Int64, Int64,
+                                           Bool, Bool) -> Void
+
+    public let context: UnsafeMutableRawPointer
+    public let render: Render
+    public let mix: Mix
+
+    public init(context: UnsafeMutableRawPointer, render: Render, mix: Mix) {
+        self.context = context
+        self.render = render
+        self.mix = mix
+    }
+}
+
 // MARK: The live player
 
 /// A renderer driven live: applies the runner's commands between blocks, pauses on a step
@@ -420,8 +456,37 @@ public final class LivePlayback: @unchecked Sendable {
     /// other threads read `status.read().phase`.
     public var phase: LivePhase { state.pointee.phase }
 
-    /// Applies waiting commands, then fills `buffer` with the next frames: the session's, or
-    /// silence while paused. Audio thread only.
+    /// Runs every frame through `stage` from now on (music under the clicks). Before playback
+    /// starts, on the thread that made the player.
+    /// - Parameter owner: what keeps the stage's context alive; kept as long as the player.
+    public func attach(_ stage: LiveStage, owner: AnyObject) {
+        precondition(state.pointee.frame == 0 && stageOwner == nil, "one stage, attached before playback starts")
+        stageOwner = owner
+        state.pointee.stage = stage
+    }
+
+    /// The attached stage's owner (`attach`).
+    public private(set) var stageOwner: AnyObject?
+
+    /// Fills `buffer` with the next output frames: the session's (`renderSession`), through
+    /// the attached stage when there is one. Audio thread only.
+    ///
+    /// - Parameter buffer: room for `buffer.count / channels` interleaved frames.
+    /// - Returns: frames written: fewer than asked when a pause or the end falls inside the
+    ///   block, 0 once playback is over.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock, makes no system call (the stage's
+    /// function is checked where it is written).
+    @_noAllocation @_noLocks
+    public func render(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
+        guard let stage = state.pointee.stage, let base = buffer.baseAddress else { return renderSession(into: buffer) }
+        let frames = buffer.count / state.pointee.channels
+        return _unsafePerformance { stage.render(stage.context, base, frames) }
+    }
+
+    /// Applies waiting commands, then fills `buffer` with the next frames of the session, or
+    /// silence while paused; an attached stage mixes into the session's frames before a
+    /// pause's fades. Audio thread only: from `render(into:)`, or from the stage.
     ///
     /// - Parameter buffer: room for `buffer.count / channels` interleaved frames.
     /// - Returns: frames written: fewer than asked when a pause or the end falls inside the
@@ -429,7 +494,7 @@ public final class LivePlayback: @unchecked Sendable {
     ///
     /// Real-time safety: allocates nothing, takes no lock, makes no system call.
     @_noAllocation @_noLocks
-    public func render(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
+    public func renderSession(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
         while let command = commandsRef._withUnsafeGuaranteedRef({ $0.pop() }) {
             apply(command)
         }
@@ -472,6 +537,14 @@ public final class LivePlayback: @unchecked Sendable {
             return 0
         }
         let first = state.pointee.frame
+        if let stage = state.pointee.stage, let base = block.baseAddress {
+            let endMoved = state.pointee.diverged
+            let cuesMoved = state.pointee.cuesMoved
+            let stopping = state.pointee.phase == .stopping
+            let fadeEnd = stopping ? state.pointee.stopEnd : Int64.max
+            let fadeLength = stopping ? state.pointee.stopFade : 0
+            _unsafePerformance { stage.mix(stage.context, base, done, first, fadeEnd, fadeLength, endMoved, cuesMoved) }
+        }
         state.pointee.frame += Int64(done)
         state.pointee.outputFrames += Int64(done)
         if state.pointee.fadeInLeft > 0 { fadeIn(block, frames: done) }
@@ -806,8 +879,12 @@ public final class LivePlayback: @unchecked Sendable {
             case .paused:
                 state.pointee.phase = .playing
                 state.pointee.pauseAfterCue = false
-                // A pause between steps resumes mid-sound: ramp it in.
-                if !state.pointee.pauseOnStep { state.pointee.fadeInLeft = state.pointee.pauseFade }
+                // A pause between steps resumes mid-sound: ramp it in. Music under the clicks
+                // is always mid-sound.
+                // (Not `||`: its autoclosure would capture, and retain, self.)
+                var midSound = !state.pointee.pauseOnStep
+                if state.pointee.stage != nil { midSound = true }
+                if midSound { state.pointee.fadeInLeft = state.pointee.pauseFade }
             case .stopping, .finished:
                 break
             }
@@ -825,6 +902,7 @@ public final class LivePlayback: @unchecked Sendable {
                 state.pointee.shadow.endSet(at: now)
             }
             state.pointee.diverged = true
+            state.pointee.cuesMoved = true
         case .stop:
             switch state.pointee.phase {
             case .paused:
@@ -832,6 +910,7 @@ public final class LivePlayback: @unchecked Sendable {
             case .playing, .pausing:
                 let fade = state.pointee.stopFade
                 rendererRef._withUnsafeGuaranteedRef({ $0.fadeOut(frames: fade) })
+                state.pointee.stopEnd = state.pointee.frame + max(1, fade)
                 state.pointee.phase = .stopping
             case .stopping, .finished:
                 break
@@ -855,6 +934,7 @@ extension LivePlayback {
         rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
         state.pointee.shadow.changeCadence(to: target)
         state.pointee.diverged = true
+        state.pointee.cuesMoved = true
     }
 
     /// Places a said sound on the first step boundary, at least the clicks' duck attack
@@ -877,7 +957,7 @@ extension LivePlayback {
                 from = max(busy, start + 1)
                 continue
             }
-            _ = rendererRef._withUnsafeGuaranteedRef({ $0.say(sample, at: start) })
+            if rendererRef._withUnsafeGuaranteedRef({ $0.say(sample, at: start) }) { state.pointee.cuesMoved = true }
             return
         }
     }
@@ -903,6 +983,12 @@ struct LiveState {
     let capped: Bool
     /// True once a cadence change or a skipped rest may have moved the end of the plan.
     var diverged = false
+    /// True once cues may sound elsewhere than the plan put them (`diverged`, or a live say).
+    var cuesMoved = false
+    /// Where a stop's fade ends (`Renderer.fadeOut`), once stopping.
+    var stopEnd = Int64.max
+    /// What every frame goes through after the renderer (`LivePlayback.attach`), if anything.
+    var stage: LiveStage?
     /// The cadence asked for when the followed timeline last looked (nan before), whether a
     /// step at a newly asked cadence is still to be rendered, the output frame of the first
     /// such step and how many there have been (one per tempo key, or burst of keys).

@@ -231,6 +231,15 @@ public final class Renderer: @unchecked Sendable {
         return end < 0 ? nil : end
     }
 
+    /// The frame the next cue sound starts at (a scheduled cue, or one said live), as far as
+    /// the renderer has looked ahead (at least the clicks' duck attack); nil when none is known.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func nextCueStart() -> Int64? {
+        core.pointee.earliestCueFrame()
+    }
+
     /// The click sample of a level, mono at the output rate and at its level in the mix
     /// (count-in clicks use the step sample): for a lead-in click outside the plan.
     public func clickSample(_ level: ClickLevel) -> UnsafeBufferPointer<Float> {

@@ -106,11 +106,8 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
     // mix with the music at its level.
     plan.begin(.analysis)
     var (mixLoudness, musicLoudness, wholeLoudness) = try passes.analyze()
-    if let bed = settings.music {
-        // The music sits `level` dB under the clicks and cues; a silent click track (all
-        // rest) puts it under the target instead.
-        let reference = mixLoudness.isFinite ? mixLoudness : (settings.loudness ?? PhoneSettings.defaultLoudness)
-        passes.musicGain = musicLoudness.isFinite ? Float(amplitude(decibels: reference + bed.level - musicLoudness)) : 0
+    if settings.music != nil {
+        passes.setMusicGain(mixLoudness: mixLoudness, musicLoudness: musicLoudness)
         if settings.loudness != nil {
             // The mix at unity gain, music at its level: measured whole, and its sample kept
             // for the search, which then renders nothing.
@@ -408,6 +405,14 @@ public final class TrackPasses {
         return try makeRenderer()
     }
 
+    /// Sets `musicGain` from the analysis (`analyze`): the music sits `level` dB under the
+    /// clicks and cues; a silent click track (all rest) puts it under the target instead.
+    public func setMusicGain(mixLoudness: Double, musicLoudness: Double) {
+        guard let bed = settings.music else { return }
+        let reference = mixLoudness.isFinite ? mixLoudness : (settings.loudness ?? PhoneSettings.defaultLoudness)
+        musicGain = musicLoudness.isFinite ? Float(amplitude(decibels: reference + bed.level - musicLoudness)) : 0
+    }
+
     /// Decodes and converts the music once (if there is music and it is not loaded yet).
     public func loadMusic() throws {
         guard music == nil, let bed = settings.music else { return }
@@ -692,23 +697,22 @@ public struct MixMeter: ~Copyable {
 ///
 /// With a stem, the pass renders the mix and the stem side by side and yields the stem: it gets
 /// the mix's gain and the limiter's gain as computed from the mix, frame for frame.
+///
+/// Live playback with music (`LiveMix`) runs the same two stages, `MusicUnder` and
+/// `LimitedStream`, over the live player's frames.
 public final class MixPass {
     public let renderer: Renderer
-    public var music: MusicBed?
-    public let musicGain: Float
-    public var ducker: Ducker
+    /// The music under the clicks and cues, nil without music.
+    public var music: MusicUnder?
     public let gain: Float
-    public var limiter: TruePeakLimiter?
+    /// The limiter, with its delay taken out.
+    public var output: LimitedStream
     public let channels: Int
     public let totalFrames: Int64
     /// The layer yielded instead of the mix, and its renderer.
     public let stem: (kind: RenderStem, renderer: Renderer)?
     private var rendered: Int64 = 0
     private var emitted: Int64 = 0
-    private var flushed = 0
-    private var discard: Int
-    private let musicBlock: UnsafeMutableBufferPointer<Float>
-    private let duckGains: UnsafeMutableBufferPointer<Float>
     /// With a stem: the mix, rendered beside it.
     private let mixBlock: UnsafeMutableBufferPointer<Float>
     private var mixCount = 0
@@ -720,25 +724,23 @@ public final class MixPass {
         self.renderer = renderer
         self.channels = renderer.format.channels
         self.totalFrames = renderer.totalFrames
-        self.musicGain = musicGain
-        self.ducker = ducker
         self.gain = gain
-        self.discard = limiter?.latency ?? 0
-        self.music = music
-        self.limiter = limiter
-        switch self.limiter {
+        switch limiter {
         case .some(let l): precondition(stem == nil || l.hasCompanion, "a stem needs a limiter with a companion")
         case .none: break
         }
+        self.output = LimitedStream(limiter: limiter)
+        switch consume music {
+        case .some(let bed):
+            self.music = MusicUnder(bed: bed, gain: musicGain, ducker: ducker, blockFrames: trackBlockFrames)
+        case .none:
+            self.music = nil
+        }
         self.stem = stem
-        musicBlock = .allocate(capacity: self.music == nil ? 0 : trackBlockFrames * channels)
-        duckGains = .allocate(capacity: self.music == nil ? 0 : trackBlockFrames)
         mixBlock = .allocate(capacity: stem == nil ? 0 : trackBlockFrames * channels)
     }
 
     deinit {
-        musicBlock.deallocate()
-        duckGains.deallocate()
         mixBlock.deallocate()
     }
 
@@ -749,12 +751,7 @@ public final class MixPass {
     public var lastMix: UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: mixBlock[0..<mixCount]) }
 
     /// The limiter's deepest cut so far, in dB (0 when it never acted).
-    public var limiting: Double {
-        switch limiter {
-        case .some(let l): return -decibels(Double(l.smallestGain))
-        case .none: return 0
-        }
-    }
+    public var limiting: Double { output.limiting }
 
     /// The next block of clicks, cues and ducked music at the pass's gain, before the limiter.
     /// With `mixing: false` the track only moves on (rendered, music skipped) and `block`
@@ -773,7 +770,11 @@ public final class MixPass {
         renderSeconds += monotonicSeconds() - started
         guard n > 0 else { return 0 }
         if music != nil {
-            addMusic(block, frames: n, mixing: mixing, stemBlock: stem?.kind == .music ? stemBlock : nil)
+            if mixing {
+                music!.add(into: block, frames: n, at: rendered, stemBlock: stem?.kind == .music ? stemBlock : nil)
+            } else {
+                music!.skip(n)
+            }
         }
         rendered += Int64(n)
         if mixing && gain != 1 {
@@ -798,29 +799,12 @@ public final class MixPass {
                 if n == 0 { rendered = totalFrames; continue }
             } else {
                 // Push the limiter's last frames out with silence.
-                n = min(capacity, (limiter?.latency ?? 0) - flushed)
+                n = output.flushFrames(upTo: capacity)
                 if n <= 0 { break }
                 mix.baseAddress!.update(repeating: 0, count: n * channels)
                 side?.baseAddress!.update(repeating: 0, count: n * channels)
-                flushed += n
             }
-            if limiter != nil {
-                let frames = UnsafeMutableBufferPointer(rebasing: mix[0..<n * channels])
-                if let side {
-                    limiter!.process(frames, alongside: UnsafeMutableBufferPointer(rebasing: side[0..<n * channels]))
-                } else {
-                    limiter!.process(frames)
-                }
-            }
-            if discard > 0 {
-                let d = min(discard, n)
-                if d < n {
-                    mix.baseAddress!.update(from: mix.baseAddress! + d * channels, count: (n - d) * channels)
-                    if let side { side.baseAddress!.update(from: side.baseAddress! + d * channels, count: (n - d) * channels) }
-                }
-                n -= d
-                discard -= d
-            }
+            n = output.limit(mix, alongside: side, frames: n, channels: channels)
             n = Int(min(Int64(n), totalFrames - emitted))
             if n == 0 { continue }
             emitted += Int64(n)
@@ -829,23 +813,147 @@ public final class MixPass {
         }
         return 0
     }
+}
 
-    /// Adds the ducked music at its gain to `block` (and, for the music stem, puts the same
-    /// into `stemBlock`); without `mixing` only moves the bed on.
-    private func addMusic(_ block: UnsafeMutableBufferPointer<Float>, frames: Int, mixing: Bool,
-                          stemBlock: UnsafeMutableBufferPointer<Float>?) {
-        guard mixing else { _ = music!.skip(frames); return }
-        let got = music!.read(into: UnsafeMutableBufferPointer(rebasing: musicBlock[0..<frames * channels]))
-        ducker.fill(UnsafeMutableBufferPointer(rebasing: duckGains[0..<got]), from: rendered)
-        for i in 0..<got {
-            let g = musicGain * duckGains[i]
+/// The music under the clicks and cues: the bed at its gain, lowered around cues. A file's
+/// passes (`MixPass`) and live playback (`LiveMix`) mix it with this one code.
+///
+/// Real-time safety: `init` allocates everything; the rest allocates nothing and takes no lock.
+public struct MusicUnder: ~Copyable {
+    public var bed: MusicBed
+    /// Linear gain of the bed: its level under the clicks and cues.
+    public let gain: Float
+    /// The plan's ducking: around the cues where the plan puts them.
+    public var ducker: DuckSchedule
+    public let channels: Int
+    /// Frames a call may mix at most.
+    public let blockFrames: Int
+    private let musicBlock: UnsafeMutableBufferPointer<Float>
+    /// The music's gain frame by frame (1 where it is not lowered), for the frames last read.
+    public let gains: UnsafeMutableBufferPointer<Float>
+
+    public init(bed: consuming MusicBed, gain: Float, ducker: Ducker, blockFrames: Int) {
+        channels = bed.channels
+        self.bed = bed
+        self.gain = gain
+        self.ducker = DuckSchedule(ducker)
+        self.blockFrames = blockFrames
+        musicBlock = .allocate(capacity: blockFrames * channels)
+        gains = .allocate(capacity: blockFrames)
+    }
+
+    deinit {
+        musicBlock.deallocate()
+        gains.deallocate()
+    }
+
+    /// Adds the next `frames` frames of the ducked music (track frames `frame…`) at its gain
+    /// to `block` and, for the music stem, puts the same into `stemBlock`.
+    @_noAllocation @_noLocks
+    public mutating func add(into block: UnsafeMutableBufferPointer<Float>, frames: Int, at frame: Int64,
+                             stemBlock: UnsafeMutableBufferPointer<Float>?) {
+        let got = read(frames)
+        duck(got, from: frame)
+        mix(into: block, frames: got, stemBlock: stemBlock)
+        if let stemBlock { for i in got * channels..<frames * channels { stemBlock[i] = 0 } }
+    }
+
+    /// Reads the next `frames` frames of the bed (at most `blockFrames`).
+    /// - Returns: frames read; fewer only at the end of the bed.
+    @_noAllocation @_noLocks
+    public mutating func read(_ frames: Int) -> Int {
+        bed.read(into: UnsafeMutableBufferPointer(rebasing: musicBlock[0..<frames * channels]))
+    }
+
+    /// Moves the bed on by `frames` frames without reading them.
+    @_noAllocation @_noLocks
+    public mutating func skip(_ frames: Int) {
+        _ = bed.skip(frames)
+    }
+
+    /// Fills `gains` for the `frames` frames read, from track frame `frame` on: the plan's ducking.
+    @_noAllocation @_noLocks
+    public mutating func duck(_ frames: Int, from frame: Int64) {
+        ducker.fill(UnsafeMutableBufferPointer(rebasing: gains[0..<frames]), from: frame)
+    }
+
+    /// Adds the `frames` frames read, at the bed's gain times `gains`, to `block` (and puts
+    /// them into `stemBlock`).
+    @_noAllocation @_noLocks
+    public func mix(into block: UnsafeMutableBufferPointer<Float>, frames: Int, stemBlock: UnsafeMutableBufferPointer<Float>?) {
+        let channels = self.channels
+        for i in 0..<frames {
+            let g = gain * gains[i]
             for c in 0..<channels {
                 let m = g * musicBlock[i * channels + c]
                 block[i * channels + c] += m
                 stemBlock?[i * channels + c] = m
             }
         }
-        if let stemBlock { for i in got * channels..<frames * channels { stemBlock[i] = 0 } }
+    }
+}
+
+/// The true-peak limiter with its delay taken out: frames go in and the same frames come out,
+/// limited, in place; the first `latency` frames out (the delay line's silence) are dropped and
+/// the last are pushed out with silence at the end. Without a limiter, frames pass unchanged.
+/// For a file's passes and live playback alike.
+///
+/// Real-time safety: `limit` and `flushFrames` allocate nothing and take no lock.
+public struct LimitedStream: ~Copyable {
+    public var limiter: TruePeakLimiter?
+    private var discard: Int
+    private var flushed = 0
+
+    public init(limiter: consuming TruePeakLimiter?) {
+        discard = limiter?.latency ?? 0
+        self.limiter = limiter
+    }
+
+    /// The limiter's deepest cut so far, in dB (0 when it never acted).
+    public var limiting: Double {
+        switch limiter {
+        case .some(let l): return -decibels(Double(l.smallestGain))
+        case .none: return 0
+        }
+    }
+
+    /// Frames of silence still to push through (at most `capacity`) to get the last frames
+    /// out, counted as pushed; 0 once they are all out.
+    @_noAllocation @_noLocks
+    public mutating func flushFrames(upTo capacity: Int) -> Int {
+        let n = min(capacity, (limiter?.latency ?? 0) - flushed)
+        if n <= 0 { return 0 }
+        flushed += n
+        return n
+    }
+
+    /// Limits the first `frames` frames of `mix` in place (with `side` given, frame for frame,
+    /// the gain computed from `mix`), then drops what is still the delay's start.
+    /// - Returns: the frames left, moved to the front of `mix` (and `side`).
+    @_noAllocation @_noLocks
+    public mutating func limit(_ mix: UnsafeMutableBufferPointer<Float>, alongside side: UnsafeMutableBufferPointer<Float>?,
+                               frames: Int, channels: Int) -> Int {
+        var n = frames
+        if limiter != nil {
+            let block = UnsafeMutableBufferPointer(rebasing: mix[0..<n * channels])
+            if let side {
+                limiter!.process(block, alongside: UnsafeMutableBufferPointer(rebasing: side[0..<n * channels]))
+            } else {
+                limiter!.process(block)
+            }
+        }
+        if discard > 0 {
+            let d = min(discard, n)
+            if d < n {
+                // Loops, not `update(from:count:)`, which the checker takes for one that may
+                // deallocate. Forward copies: the source is always ahead of the destination.
+                for i in 0..<(n - d) * channels { mix[i] = mix[d * channels + i] }
+                if let side { for i in 0..<(n - d) * channels { side[i] = side[d * channels + i] } }
+            }
+            n -= d
+            discard -= d
+        }
+        return n
     }
 }
 

@@ -45,7 +45,8 @@ public enum Keys {
 public enum StatusLine {
     /// E.g. `180 spm  set 1/2  step 42  0:14  next "pull through" at step 42`,
     /// `190 spm  set 2/2  count-in 3/4  1:40` or `PAUSED  180 spm  rest 0:45, then set 2/2  1:02`.
-    public static func text(_ s: LiveStatus, rate: Int, plan: SessionPlan) -> String {
+    /// With `music`, `+ music` ends the line.
+    public static func text(_ s: LiveStatus, rate: Int, plan: SessionPlan, music: Bool = false) -> String {
         var parts: [String] = []
         switch s.device {
         case .reconnecting: parts.append("DEVICE GONE: reconnecting, \(s.reconnectSecondsLeft) s left")
@@ -76,6 +77,7 @@ public enum StatusLine {
         parts.append(clock(s.frame, rate: rate))
         if let cue = nextCueText(s, plan: plan) { parts.append("next \(cue)") }
         if s.underruns > 0 { parts.append("dropouts \(s.underruns)") }
+        if music { parts.append("+ music") }
         return parts.joined(separator: "  ")
     }
 

@@ -1,6 +1,7 @@
 import StrideCueALSA
 import StrideCueCore
 import StrideCueFiles
+import StrideCueMixdown
 import StrideCueSession
 
 /// A stop asked for by a signal (Ctrl-C, SIGTERM): no message,
@@ -63,7 +64,9 @@ public struct LivePlayer {
     }
 
     /// Plays `request` to its end, a stop or a signal (which it rethrows as the exit code).
-    public func play(_ request: SessionRequest, remote: (any CoachRemoteSession)?) throws {
+    /// - Parameter music: music to play under the clicks and cues (`play --music`), decoded
+    ///   and measured before the device opens.
+    public func play(_ request: SessionRequest, remote: (any CoachRemoteSession)?, music: MusicSettings? = nil) throws {
         let started = monotonicSeconds()
         if verbose { ALSALibrary.restoreErrorMessages() } else { ALSALibrary.silenceErrorMessages() }
         let hz = rate
@@ -74,6 +77,9 @@ public struct LivePlayer {
         let prepared = try preflight(resolved, data: data, format: renderFormat)
         let plan = prepared.plan
         try stopIfInterrupted()
+        // Music is decoded and measured before the device opens: a file that cannot be read
+        // is the same one line and exit status as `render --music` gives, and nothing plays.
+        let liveMusic = try music.map { try prepareMusic($0, for: prepared) }
         let renderer = prepared.makeRenderer()
         let pcm = try openDevice(PCMConfiguration(
             rate: hz, channels: Self.channels, periodMilliseconds: Self.periodMilliseconds, latencyMilliseconds: buffer))
@@ -81,11 +87,13 @@ public struct LivePlayer {
         try stopIfInterrupted()
 
         let live = LivePlayback(renderer: renderer, plan: plan)
+        // The player owns the music's stage from here on.
+        if let liveMusic { LiveMix(live: live, music: liveMusic) }
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
             reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
         remote?.attach(live: live, prepared: prepared, preset: request.preset)
         defer { remote?.detach() }
-        let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose)
+        let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose, music: liveMusic != nil)
         let outcome = player.run()
         if outcome.hungDevice {
             // The playback thread is still blocked in alsa-lib: leave its results alone.
@@ -122,6 +130,35 @@ public struct LivePlayer {
         }
         if outcome.signal != 0 { throw Stopped(signal: outcome.signal) }
     }
+
+    /// Music decoded and measured for `prepared`, saying so on standard error when that takes
+    /// a while (a long song, FFmpeg's decoders); a signal meanwhile stops quietly, as in play.
+    private func prepareMusic(_ music: MusicSettings, for prepared: PreparedSession) throws -> LiveMusic {
+        let started = monotonicSeconds()
+        var said = false
+        do {
+            let ready = try LiveMusic(prepared: prepared, music: music, progress: { done in
+                if !said && done < 0.5 && monotonicSeconds() - started > Self.musicNoteSeconds {
+                    said = true
+                    printError("stridecue: reading the music (\(escaped(music.path)))…")
+                }
+            }, cancellation: interruptions)
+            if environment("STRIDECUE_TIMING") != nil {
+                printError("stridecue: timing: music read and measured in \(milliseconds(monotonicSeconds() - started)) ms; "
+                    + "CPU \(format3(processCPUSeconds())) s by then")
+            }
+            if verbose {
+                printError("stridecue: music \(escaped(music.path)) read by \(ready.decoder), "
+                    + "\(format3(monotonicSeconds() - started)) s, at \(format(music.level)) dB under the clicks")
+            }
+            return ready
+        } catch where interruptions.signal != 0 {
+            throw Stopped(signal: interruptions.signal)
+        }
+    }
+
+    /// Reading the music is announced once it has taken this long.
+    static let musicNoteSeconds = 0.5
 
     /// Opens the device, turning ALSA's refusal into one line a runner can act on.
     private func openDevice(_ configuration: PCMConfiguration) throws -> PCMDevice {

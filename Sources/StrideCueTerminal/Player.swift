@@ -8,7 +8,8 @@ import Synchronization
 
 /// Runs the playback thread and, meanwhile, the terminal: keys in, status out, signals.
 public struct Player {
-    public init(engine: PlaybackEngine, plan: SessionPlan, rate: Int, keys: Bool, verbose: Bool) {
+    public init(engine: PlaybackEngine, plan: SessionPlan, rate: Int, keys: Bool, verbose: Bool, music: Bool = false) {
+        self.music = music
         self.engine = engine
         self.plan = plan
         self.rate = rate
@@ -23,6 +24,9 @@ public struct Player {
     public let rate: Int
     public let keys: Bool
     public let verbose: Bool
+    /// Music plays under the clicks: the status line says so, last (the first thing a narrow
+    /// terminal cuts).
+    public let music: Bool
 
     public struct Outcome {
         /// The signal that stopped playback, or 0.
@@ -134,7 +138,7 @@ public struct Player {
                     note = "dropout: buffer now \(Self.milliseconds(status.bufferFrames, rate: rate)) ms"
                     noteUntil = now + Self.noteSeconds
                 }
-                var line = StatusLine.text(status, rate: rate, plan: plan)
+                var line = StatusLine.text(status, rate: rate, plan: plan, music: music)
                 if now < noteUntil { line = note + "  " + line }
                 line = StatusLine.fit(line, columns: columns)
                 // Drawn again only when it says something new (or the window changed).
@@ -150,7 +154,7 @@ public struct Player {
             if engine.hungAtEnd && outcome.signal == 0 { outcome.hungDevice = true }
         }
         if statusShown {
-            let line = StatusLine.text(engine.live.status.read(), rate: rate, plan: plan)
+            let line = StatusLine.text(engine.live.status.read(), rate: rate, plan: plan, music: music)
             writeStandardError("\r" + StatusLine.fit(line, columns: Terminal.columns()) + "\u{1B}[K\n")
         }
         if !outcome.hungDevice && getenv("STRIDECUE_TIMING") != nil {

@@ -27,11 +27,18 @@ struct Coach: ParsableCommand {
     @Flag(name: .customLong("no-keys"), help: "Do not read keys from the terminal.")
     var noKeys = false
 
+    @OptionGroup var musicOptions: MusicOptions
+
+    func validate() throws {
+        _ = try musicOptions.settings()
+    }
+
     func run() throws {
         // The server lives in `stridecue-remote` (see `CoachRemoteHost`).
         guard let host = CoachRemoteHost.installed else { execRemoteFrontEnd() }
         try reportingFailures {
             catchInterrupts()
+            let music = try musicOptions.settings()
             let coach = try host.start(remote)
             let player = LivePlayer(device: device.name, rate: 48_000, latency: nil, reconnect: (30, "30"),
                                     keys: !noKeys, verbose: false)
@@ -41,7 +48,7 @@ struct Coach: ParsableCommand {
                 guard let preset = coach.waitForStartRequest(milliseconds: 200) else { continue }
                 printError("stridecue: coach started \(preset)")
                 do {
-                    try player.play(SessionRequest(preset: preset), remote: coach)
+                    try player.play(SessionRequest(preset: preset), remote: coach, music: music)
                 } catch let stop as Stopped {
                     throw stop
                 } catch let failure as Failure where failure.exitStatus == ExitStatus.unavailable {

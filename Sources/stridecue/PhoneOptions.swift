@@ -19,16 +19,8 @@ struct PhoneOptions: ParsableArguments {
     @Flag(name: .customLong("no-normalize"), help: "Keep the renderer's own levels: no loudness normalization.")
     var noNormalize = false
 
-    @Option(help: "A music file (WAV, FLAC, MP3, Ogg, M4A/AAC: what libsndfile or FFmpeg reads) to play under the clicks and cues, looped or cut to the track's length.")
-    var music: String?
-
-    @Option(name: .customLong("music-level"), parsing: .unconditional,
-            help: "The music's loudness relative to the clicks and cues, in dB, from -40 to 0 (default -6).")
-    var musicLevel: DecimalValue?
-
-    @Option(parsing: .unconditional, help: "How far the music dips while a spoken cue plays, in dB, 0 to 40 (default 10).")
-    var duck: DecimalValue?
-
+    @OptionGroup var musicOptions: MusicOptions
+    var music: String? { musicOptions.music }
 
     /// What to write for `output`, checked against the format before any work.
     ///
@@ -61,24 +53,49 @@ struct PhoneOptions: ParsableArguments {
         }
         try quality?.validate("--quality", SoundFileType.qualityRange)
         try loudness?.validate("--loudness", PhoneSettings.loudnessRange, unit: "LUFS")
-        try musicLevel?.validate("--music-level", PhoneSettings.musicLevelRange, unit: "dB")
-        try duck?.validate("--duck", PhoneSettings.duckRange, unit: "dB")
+        try musicOptions.validateValues()
         let target = loudness?.value
         if target != nil && noNormalize {
             throw Failure.flag("--loudness", "cannot be used with --no-normalize")
         }
-        if music == nil, musicLevel != nil || duck != nil {
-            throw Failure.flag(musicLevel != nil ? "--music-level" : "--duck", "needs --music")
-        }
+        let music = try musicOptions.settings()
         let quality = self.quality?.value
-        let level = musicLevel?.value
-        let depth = duck?.value
         let forPhone = alwaysForPhone || type != .wav || target != nil || music != nil
         return PhoneSettings(
             type: type, encoding: encoding, quality: quality,
             loudness: forPhone && !noNormalize ? (target ?? PhoneSettings.defaultLoudness) : nil,
-            tagged: forPhone,
-            music: music.map { MusicSettings(path: $0, level: level ?? PhoneSettings.defaultMusicLevel, duck: depth ?? Ducker.defaultDepth) })
+            tagged: forPhone, music: music)
     }
 }
 
+
+/// Music under the clicks and cues — `--music`, `--music-level`, `--duck` — shared by `render`,
+/// `export` (within `PhoneOptions`), `play` and `coach`: one spelling, one check.
+struct MusicOptions: ParsableArguments {
+    @Option(help: "A music file (WAV, FLAC, MP3, Ogg, M4A/AAC: what libsndfile or FFmpeg reads) to play under the clicks and cues, looped or cut to the track's length.")
+    var music: String?
+
+    @Option(name: .customLong("music-level"), parsing: .unconditional,
+            help: "The music's loudness relative to the clicks and cues, in dB, from -40 to 0 (default -6).")
+    var musicLevel: DecimalValue?
+
+    @Option(parsing: .unconditional, help: "How far the music dips while a spoken cue plays, in dB, 0 to 40 (default 10).")
+    var duck: DecimalValue?
+
+    /// Checks the values' ranges.
+    func validateValues() throws {
+        try musicLevel?.validate("--music-level", PhoneSettings.musicLevelRange, unit: "dB")
+        try duck?.validate("--duck", PhoneSettings.duckRange, unit: "dB")
+    }
+
+    /// The music asked for, checked; nil without `--music`.
+    func settings() throws -> MusicSettings? {
+        try validateValues()
+        if music == nil, musicLevel != nil || duck != nil {
+            throw Failure.flag(musicLevel != nil ? "--music-level" : "--duck", "needs --music")
+        }
+        return music.map {
+            MusicSettings(path: $0, level: musicLevel?.value ?? PhoneSettings.defaultMusicLevel, duck: duck?.value ?? Ducker.defaultDepth)
+        }
+    }
+}

@@ -24,12 +24,19 @@ struct Play: ParsableCommand {
             for --reconnect seconds; playback resumes at the first click not heard, after a \
             one-step lead-in click. STRIDECUE_TIMING=1 prints when the first frame reached ALSA and the CPU time used; \
             STRIDECUE_NO_REALTIME=1 skips asking for real-time scheduling (for benchmarks).
+            --music plays a music file under the clicks and cues: without keys the frames are \
+            those of 'stridecue render --music FILE --no-normalize' (the renderer's levels, the \
+            music --music-level dB under them, ducked under cues, limited to -1.3 dBTP); the file \
+            is read before the device opens. Space pauses the music with the clicks; tempo keys \
+            change the clicks only.
             Exit codes: 0 done, 64 bad flag, 65 bad preset, 66 missing input, 69 no usable \
             sound device, 74 the device failed or went away, 130 interrupted, 143 terminated.
             """
     )
 
     @OptionGroup var session: SessionOptions
+
+    @OptionGroup var musicOptions: MusicOptions
 
     @Option(help: "The ALSA device (PCM) to play on; 'stridecue devices' lists them.")
     var device = DeviceName("default")
@@ -55,6 +62,7 @@ struct Play: ParsableCommand {
     func validate() throws {
         try latency?.validate("--latency", 10...2_000, unit: "ms")
         try reconnect.validate("--reconnect", 0...3_600, unit: "s")
+        _ = try musicOptions.settings()
     }
 
     @Option(help: ArgumentHelp("Serve the coach's remote (page and API) on [ADDRESS:]PORT; 127.0.0.1 unless an address is given.", valueName: "[addr:]port"))
@@ -68,15 +76,16 @@ struct Play: ParsableCommand {
             catchInterrupts()
             let player = LivePlayer(device: device.name, rate: rate.hz, latency: latency?.value,
                                     reconnect: (reconnect.value, reconnect.text), keys: !noKeys, verbose: verbose)
+            let music = try musicOptions.settings()
             guard let address = remote, let host = CoachRemoteHost.installed else {
-                try player.play(session.request, remote: nil)
+                try player.play(session.request, remote: nil, music: music)
                 return
             }
             // With the remote, the coach may start another drill; the last one played ends the run.
             let coach = try host.start(address)
             var request = session.request
             while true {
-                try player.play(request, remote: coach)
+                try player.play(request, remote: coach, music: music)
                 guard let preset = coach.takeStartRequest() else { return }
                 request = SessionRequest(preset: preset)
             }

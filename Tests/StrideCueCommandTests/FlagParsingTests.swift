@@ -62,6 +62,10 @@ struct FlagParsingTests {
         (["play", "--device", ""], "--device must be an ALSA device name such as default or hw:1,0 ('stridecue devices' lists them); got ''"),
         (["play", "--latency", "5"], "--latency must be between 10 and 2000 ms; got '5'"),
         (["play", "--latency", "0x10"], "--latency must be a length in milliseconds, such as 100; got '0x10'"),
+        // play and coach take render's music flags, checked the same way
+        (["play", "--music-level", "-3"], "--music-level needs --music"),
+        (["play", "--music", "m.wav", "--duck", "50"], "--duck must be between 0 and 40 dB; got '50'"),
+        (["coach", "--duck", "5"], "--duck needs --music"),
         // the coach's remote
         (["play", "--remote", "1.2.3:80"], "--remote must be [ADDRESS:]PORT, such as 8080 or 0.0.0.0:8080 (an IPv4 address or localhost; port 0–65535); got '1.2.3:80'"),
         (["play", "--remote", "70000"], "--remote must be [ADDRESS:]PORT, such as 8080 or 0.0.0.0:8080 (an IPv4 address or localhost; port 0–65535); got '70000'"),

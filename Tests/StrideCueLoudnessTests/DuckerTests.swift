@@ -100,4 +100,66 @@ struct MeterTests {
         for i in y.indices { y[i] = Float(sin(Double.pi / 2 * Double(i) + .pi / 4)) }
         #expect(abs(try truePeak(y)) < 0.2)
     }
+
+}
+
+// MARK: Live: ducking that follows the cues the renderer schedules
+
+extension DuckerTests {
+
+    /// The follower's gains for frames 0..<count in blocks of `block` frames, told at each
+    /// block's start what a renderer would know: the cue `cue` once it is `known` frames away.
+    func followerGains(_ cue: Range<Int64>, known: Int64, count: Int, block: Int = 256, down: Double = 0) -> [Float] {
+        var follower = CueFollowingDucker(sampleRate: rate, depth: 10)
+        follower.start(down: down)
+        var gains = [Float](repeating: 0, count: count)
+        gains.withUnsafeMutableBufferPointer { all in
+            var start = 0
+            while start < count {
+                let n = min(block, count - start)
+                let at = Int64(start)
+                let sounding: Int64? = cue.contains(at) ? cue.upperBound : nil
+                let next: Int64? = at < cue.lowerBound && cue.lowerBound - at <= known ? cue.lowerBound : nil
+                follower.fill(UnsafeMutableBufferPointer(rebasing: all[start..<start + n]), from: at,
+                              soundingUntil: sounding, nextStart: next)
+                start += n
+            }
+        }
+        return gains
+    }
+
+    @Test func theFollowerDucksAsThePlanDoesWhenItSeesTheCueInTime() {
+        let cue: Range<Int64> = 96_000..<144_000
+        let planned = duckGains(Ducker(intervals: [cue], sampleRate: rate, depth: 10), count: 240_000)
+        // Known a second ahead: the same fall (0.15 s), floor and rise (0.5 s), to within a
+        // block's rounding of where the rise starts.
+        let live = followerGains(cue, known: 48_000, count: 240_000)
+        #expect(live[0..<(96_000 - 7_200 - 256)].allSatisfy { $0 == 1 })
+        #expect(abs(dB(live[96_000]) + 10) < 0.01)
+        #expect(abs(dB(live[143_000]) + 10) < 0.01)
+        #expect(live[(144_000 + 24_000 + 256)...].allSatisfy { $0 == 1 })
+        for f in stride(from: 80_000, to: 200_000, by: 1_000) {
+            #expect(abs(dB(live[f]) - dB(planned[f])) < 0.8, "frame \(f): \(dB(live[f])) against \(dB(planned[f])) dB")
+        }
+    }
+
+    @Test func aCueSeenLateIsStillMetAtTheFloorWithoutAJump() {
+        let cue: Range<Int64> = 96_000..<144_000
+        // Known only 10 ms ahead (the clicks' duck attack, what the renderer always knows).
+        let live = followerGains(cue, known: 480, count: 160_000)
+        #expect(abs(dB(live[96_000]) + 10) < 0.01, "at the floor as the cue starts")
+        // A glide, not a jump: the fall is squeezed into the 256 frames left (a raised cosine
+        // of 10 dB over 256 frames moves at most 0.062 dB a frame); a jump would be 10 dB.
+        var steepest = 0.0
+        for f in 1..<live.count { steepest = max(steepest, abs(dB(live[f]) - dB(live[f - 1]))) }
+        #expect(steepest < 0.1, "\(steepest) dB in one frame")
+        #expect(live[0..<(96_000 - 512)].allSatisfy { $0 == 1 }, "nothing before the cue was known")
+    }
+
+    @Test func theFollowerPicksUpWhereThePlanLeftOff() {
+        // Halfway down (the plan's ducking mid-fall) and no cue in sight: it rises from there.
+        let live = followerGains(0..<0, known: 0, count: 48_000, down: 0.5)
+        #expect(abs(dB(live[0]) + 5) < 0.1)
+        #expect(live[24_000...].allSatisfy { $0 == 1 })
+    }
 }
