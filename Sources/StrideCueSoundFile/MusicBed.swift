@@ -112,6 +112,13 @@ public final class MusicLoop {
         crossfadeFrames = max(0, min(Int((crossfadeSeconds * Double(sampleRate)).rounded()), frames / 4))
     }
 
+    /// Opens `path` as `init` would and closes it again, decoding nothing: the same error for a
+    /// file that is missing or that no library reads, where it costs almost nothing (before the
+    /// coach's remote starts its server and prints its address).
+    public static func checkReadable(_ path: String) throws(SoundFileError) {
+        _ = try openMusic(path)
+    }
+
     /// Interleaved frames of the pass, `frames` of them.
     var samples: UnsafePointer<Float> { UnsafePointer(store.base!) }
 }

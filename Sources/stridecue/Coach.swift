@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrideCueCore
 import StrideCueSession
+import StrideCueSoundFile
 import StrideCueTerminal
 
 /// `stridecue coach`: waits, silent, for the coach to pick a drill on the remote's page and
@@ -39,6 +40,8 @@ struct Coach: ParsableCommand {
         try reportingFailures {
             catchInterrupts()
             let music = try musicOptions.settings()
+            // Music no library reads is refused before the server starts and prints its address.
+            if let music { try MusicLoop.checkReadable(music.path) }
             let coach = try host.start(remote)
             let player = LivePlayer(device: device.name, rate: 48_000, latency: nil, reconnect: (30, "30"),
                                     keys: !noKeys, verbose: false)

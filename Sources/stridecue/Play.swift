@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrideCueCore
 import StrideCueSession
+import StrideCueSoundFile
 import StrideCueTerminal
 /// `stridecue play`: a session live through ALSA, from the same renderer as `render`.
 ///
@@ -81,6 +82,8 @@ struct Play: ParsableCommand {
                 try player.play(session.request, remote: nil, music: music)
                 return
             }
+            // Music no library reads is refused before the server starts and prints its address.
+            if let music { try MusicLoop.checkReadable(music.path) }
             // With the remote, the coach may start another drill; the last one played ends the run.
             let coach = try host.start(address)
             var request = session.request

@@ -106,6 +106,20 @@ extension ALSATests {
                 #expect(play.stderr == render.stderr)
                 #expect(access(played, F_OK) != 0, "the card was opened")
                 #expect(access(folder.file("out.wav"), F_OK) != 0)
+                // With the coach's remote, the same line before the server starts: no address
+                // is printed for a session that cannot play.
+                for remote in [["play"] + session + ["--device", "paced:FILE='\(played)'", "--no-keys", "--remote", "0"],
+                               ["coach", "--remote", "127.0.0.1:0", "--no-keys", "--music", music]] {
+                    // A coach that failed to check would serve on, waiting for a drill: a
+                    // watchdog ends it, and the test fails on its status.
+                    let run = try runStridecue(remote, environment, during: { pid in
+                        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { kill(pid, SIGTERM) }
+                    })
+                    #expect(run.status == render.status, "\(remote[0]) --remote: \(run.stderr)")
+                    #expect(run.stderr == render.stderr, "\(remote[0]) --remote: \(run.stderr)")
+                    #expect(run.stdout.isEmpty, "\(remote[0]) --remote printed: \(run.stdout)")
+                    #expect(access(played, F_OK) != 0, "the card was opened")
+                }
             }
         }
 
