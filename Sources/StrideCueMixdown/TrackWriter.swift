@@ -264,8 +264,7 @@ public final class TrackPasses {
         self.totalFrames = first.totalFrames
         self.cues = cues
         self.path = path
-        let blocks = Int((totalFrames + Int64(trackBlockFrames) - 1) / Int64(trackBlockFrames))
-        sampleEvery = max(1, (blocks + Self.sampleBlocks - 1) / Self.sampleBlocks)
+        sampleEvery = max(1, (Self.blockCount(totalFrames) + Self.sampleBlocks - 1) / Self.sampleBlocks)
         identicalChannels = settings.music == nil && first.format.channels > 1
     }
 
@@ -300,7 +299,11 @@ public final class TrackPasses {
     }
 
     /// Blocks of `trackBlockFrames` in the track (the last may be short).
-    private var blockCount: Int { Int((totalFrames + Int64(trackBlockFrames) - 1) / Int64(trackBlockFrames)) }
+    private var blockCount: Int { Self.blockCount(totalFrames) }
+
+    private static func blockCount(_ frames: Int64) -> Int {
+        Int((frames + Int64(trackBlockFrames) - 1) / Int64(trackBlockFrames))
+    }
 
     /// `measureMixAndKeepSample` for a track measured whole, on two threads: libebur128 takes
     /// two thirds of the pass's time, and a meter takes its frames in order, so each thread
@@ -612,6 +615,23 @@ private final class HalfMeasure: @unchecked Sendable {
     deinit { for chunk in kept { chunk.deallocate() } }
 }
 
+/// Starts `body` on a new thread, which holds it (and what it captures) until it returns; nil
+/// when the system gives no thread. The one place a thread of the mixdown is made.
+func startThread(_ body: @escaping () -> Void) -> pthread_t? {
+    final class Body { let run: () -> Void; init(_ run: @escaping () -> Void) { self.run = run } }
+    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { context in
+        Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+        return nil
+    }, context)
+    guard status == 0 else {
+        Unmanaged<Body>.fromOpaque(context).release()
+        return nil
+    }
+    return thread
+}
+
 /// Runs `body` on a thread of its own (or, should no thread be had, right here); `join` waits
 /// for it and throws what it threw.
 final class SideThread: @unchecked Sendable {
@@ -622,15 +642,10 @@ final class SideThread: @unchecked Sendable {
 
     init(_ body: @escaping () throws -> Void) {
         self.body = body
-        // The thread owns one reference, released when it returns.
-        let context = Unmanaged.passRetained(self).toOpaque()
-        running = pthread_create(&thread, nil, { context in
-            let side = Unmanaged<SideThread>.fromOpaque(context!).takeRetainedValue()
-            side.run()
-            return nil
-        }, context) == 0
-        if !running {
-            Unmanaged<SideThread>.fromOpaque(context).release()
+        if let started = startThread({ [self] in run() }) {
+            thread = started
+            running = true
+        } else {
             run()
         }
     }
@@ -1098,14 +1113,12 @@ private final class EncoderWorker: @unchecked Sendable {
         emptied = .allocate(capacity: 1)
         sem_init(filled, 0, 0)
         sem_init(emptied, 0, 2)
-        // The thread owns one reference, released when it returns.
-        let context = Unmanaged.passRetained(self).toOpaque()
-        running = pthread_create(&thread, nil, { context in
-            Unmanaged<EncoderWorker>.fromOpaque(context!).takeRetainedValue().loop()
-            return nil
-        }, context) == 0
-        // Without a thread `submit` writes on the calling thread.
-        if !running { Unmanaged<EncoderWorker>.fromOpaque(context).release() }
+        // The thread keeps the worker alive until it returns. Without a thread `submit` writes
+        // on the calling thread.
+        if let started = startThread({ [self] in loop() }) {
+            thread = started
+            running = true
+        }
     }
 
     deinit {
