@@ -34,6 +34,14 @@ seconds() {
   echo "$end - $start" | bc -l
 }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
+# in_turn A B: times shell functions A and B in turn, $runs times each, into $work/A and $work/B.
+in_turn() {
+  : > "$work/$1"; : > "$work/$2"
+  for i in $(seq "$runs"); do
+    seconds "$1" >> "$work/$1"
+    seconds "$2" >> "$work/$2"
+  done
+}
 
 export_mp3() {
   rm -rf "$work/out"   # a fresh folder, or the export would find the file up to date
@@ -69,13 +77,9 @@ printf '  export / two-step, same VBR quality   %5.2fx  (target <= 1.0x)\n' "$(e
 ffmpeg -nostdin -v error -y -f lavfi -i "anoisesrc=d=240:c=pink:r=44100:a=0.3" -ac 2 "$work/music.wav"
 with_music() { "$bin" render tempo-run --music "$work/music.wav" -o "$work/tr-music.mp3" --quiet; }
 without_music() { "$bin" render tempo-run -o "$work/tr.mp3" --quiet; }
-: > "$work/music"; : > "$work/plain"
-for i in $(seq "$runs"); do
-  seconds with_music >> "$work/music"
-  seconds without_music >> "$work/plain"
-done
-m=$(median < "$work/music")
-p=$(median < "$work/plain")
+in_turn with_music without_music
+m=$(median < "$work/with_music")
+p=$(median < "$work/without_music")
 echo "tempo-run (20 min, cues) to MP3, with and without --music; median of $runs alternating runs"
 printf '  render tempo-run --music music.wav -o tr.mp3            %6.3f s\n' "$m"
 printf '  render tempo-run -o tr.mp3                              %6.3f s\n' "$p"
@@ -89,13 +93,9 @@ printf '  music / no music                      %5.2fx  (target <= 1.5x)\n' "$(e
 "$bin" render tempo-run --loudness -16 -o "$work/mix-plain.wav" --quiet
 lame_music() { ffmpeg -nostdin -v error -y -i "$work/mix-music.wav" -c:a libmp3lame -q:a 3 "$work/lame-music.mp3"; }
 lame_plain() { ffmpeg -nostdin -v error -y -i "$work/mix-plain.wav" -c:a libmp3lame -q:a 3 "$work/lame-plain.mp3"; }
-: > "$work/lm"; : > "$work/lp"
-for i in $(seq "$runs"); do
-  seconds lame_music >> "$work/lm"
-  seconds lame_plain >> "$work/lp"
-done
-lm=$(median < "$work/lm")
-lp=$(median < "$work/lp")
+in_turn lame_music lame_plain
+lm=$(median < "$work/lame_music")
+lp=$(median < "$work/lame_plain")
 printf '  ffmpeg -c:a libmp3lame -q:a 3, the music mix              %6.3f s\n' "$lm"
 printf '  ffmpeg -c:a libmp3lame -q:a 3, the click-track mix        %6.3f s\n' "$lp"
 printf '  LAME alone, music / no music          %5.2fx  (the floor for one encoding thread)\n' "$(echo "$lm/$lp" | bc -l)"

@@ -17,13 +17,9 @@ set -euo pipefail
 bin=${1:-.build/release/stridecue}
 seconds=${BENCH_PLAY_SECONDS:-60}
 cpu_runs=${BENCH_CPU_RUNS:-3}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/stridecue-bench-music.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export STRIDECUE_DATA=${STRIDECUE_DATA:-$root}
-
-. "$root/scripts/fake-card.sh"
-use_fake_card "$work"
+# $root, $work, the paced fake card, median and cpu_of.
+. "$(dirname "$0")/live-bench.sh"
+live_bench_setup music
 
 music=${BENCH_MUSIC:-$work/music.flac}
 if [ -z "${BENCH_MUSIC:-}" ]; then
@@ -32,13 +28,7 @@ if [ -z "${BENCH_MUSIC:-}" ]; then
     "$music"
 fi
 
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
-cpu_of() {  # cpu_of OUT command...: appends the command's CPU seconds (user + system) to OUT
-  local out=$1; shift
-  ( "$@" </dev/null >/dev/null 2>"$work/cpu.err"; times > "$work/times" ) || { cat "$work/cpu.err" >&2; exit 1; }
-  tail -1 "$work/times" | awk '{ split($1,a,"m"); split($2,b,"m"); sub("s","",a[2]); sub("s","",b[2]);
-    printf "%.4f\n", a[1]*60+a[2]+b[1]*60+b[2] }' >> "$out"
-}
+failed() { cat "$work/cpu.err" >&2; exit 1; }
 session=(--spm 180 --duration "${seconds}s")
 aplay_args=(-q -D paced --period-time=5000 --buffer-time=100000 -A 50000)
 "$bin" render "${session[@]}" --music "$music" --no-normalize --quiet -o "$work/track.wav"
@@ -46,12 +36,12 @@ aplay_args=(-q -D paced --period-time=5000 --buffer-time=100000 -A 50000)
 # From the STRIDECUE_TIMING line: ms from the command's start to the first frame handed to ALSA.
 first_frame() { sed -n 's/.*s, \([0-9.]*\) ms after the command started.*/\1/p' "$work/cpu.err"; }
 for _ in $(seq "$cpu_runs"); do
-  cpu_of "$work/cpu-music" env STRIDECUE_TIMING=1 "$bin" play "${session[@]}" --music "$music" --device paced --no-keys
+  cpu_of "$work/cpu-music" env STRIDECUE_TIMING=1 "$bin" play "${session[@]}" --music "$music" --device paced --no-keys || failed
   first_frame >> "$work/first-music"
   sed -n 's/.*music read and measured in .* CPU \([0-9.]*\) s by then.*/\1/p' "$work/cpu.err" >> "$work/ready-music"
-  cpu_of "$work/cpu-plain" env STRIDECUE_TIMING=1 "$bin" play "${session[@]}" --device paced --no-keys
+  cpu_of "$work/cpu-plain" env STRIDECUE_TIMING=1 "$bin" play "${session[@]}" --device paced --no-keys || failed
   first_frame >> "$work/first-plain"
-  if command -v aplay >/dev/null; then cpu_of "$work/cpu-aplay" aplay "${aplay_args[@]}" "$work/track.wav"; fi
+  if command -v aplay >/dev/null; then cpu_of "$work/cpu-aplay" aplay "${aplay_args[@]}" "$work/track.wav" || failed; fi
 done
 
 per_minute() { echo "$1 * 60 / $seconds" | bc -l; }

@@ -21,23 +21,10 @@ soak=${BENCH_SOAK_SECONDS:-600}
 runs=${BENCH_RUNS:-7}
 cpu_runs=${BENCH_CPU_RUNS:-3}
 keys=${BENCH_KEYS:-20}
-root=$(cd "$(dirname "$0")/.." && pwd)
 cores=$(nproc)
-work=$(mktemp -d "${TMPDIR:-/tmp}/stridecue-bench-play.XXXXXX")
-load=()
-cleanup() {
-  for pid in "${load[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export STRIDECUE_DATA=${STRIDECUE_DATA:-$root}
-
-# The paced fake card, and a private ALSA configuration that defines `paced` (Tests/ALSA/test.conf).
-. "$root/scripts/fake-card.sh"
-use_fake_card "$work"
-
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
+# $root, $work, the paced fake card, median and cpu_of; the busy loops go in $bench_pids.
+. "$(dirname "$0")/live-bench.sh"
+live_bench_setup play
 median1() { median | xargs printf "%.1f"; }
 # The underrun count from the STRIDECUE_TIMING line ("...; underruns N").
 underruns() { sed -n 's/.*underruns \([0-9]*\)$/\1/p' "$1" | tail -1; }
@@ -58,12 +45,6 @@ play() {  # play SECONDS [env...]: plays a plain 180 spm track on the paced card
 #    a hundredth of a second gives each one's start-up, which the per-minute figures without
 #    start-up leave out (what a long session costs).
 aplay_args=(-q -D paced -f S16_LE -r 48000 -c 2 --period-time=5000 --buffer-time=100000 -A 50000)
-cpu_of() {  # cpu_of OUT command...: appends the command's CPU seconds to OUT
-  local out=$1; shift
-  ( "$@" </dev/null >/dev/null 2>"$work/cpu.err"; times > "$work/times" ) || true
-  tail -1 "$work/times" | awk '{ split($1,a,"m"); split($2,b,"m"); sub("s","",a[2]); sub("s","",b[2]);
-    printf "%.4f\n", a[1]*60+a[2]+b[1]*60+b[2] }' >> "$out"
-}
 /usr/bin/time -f "%U %S %M %e" -o "$work/time" \
   env STRIDECUE_TIMING=1 "$bin" play --spm 180 --duration "${seconds}s" --device paced --no-keys </dev/null 2>"$work/idle.err" \
   || { cat "$work/idle.err" >&2; exit 1; }
@@ -72,10 +53,10 @@ idle=$(underruns "$work/idle.err")
 have_aplay=""
 command -v aplay >/dev/null && have_aplay=1
 for _ in $(seq "$cpu_runs"); do
-  cpu_of "$work/cpu-sc" "$bin" play --spm 180 --duration "${seconds}s" --device paced --no-keys
-  if [ -n "$have_aplay" ]; then cpu_of "$work/cpu-ap" aplay "${aplay_args[@]}" -d "$seconds" /dev/zero; fi
-  cpu_of "$work/start-sc" "$bin" play --spm 180 --duration 0.01s --device paced --no-keys
-  if [ -n "$have_aplay" ]; then cpu_of "$work/start-ap" aplay "${aplay_args[@]}" -s 480 /dev/zero; fi
+  cpu_of "$work/cpu-sc" "$bin" play --spm 180 --duration "${seconds}s" --device paced --no-keys || true
+  if [ -n "$have_aplay" ]; then cpu_of "$work/cpu-ap" aplay "${aplay_args[@]}" -d "$seconds" /dev/zero || true; fi
+  cpu_of "$work/start-sc" "$bin" play --spm 180 --duration 0.01s --device paced --no-keys || true
+  if [ -n "$have_aplay" ]; then cpu_of "$work/start-ap" aplay "${aplay_args[@]}" -s 480 /dev/zero || true; fi
 done
 per_minute() { echo "$1 * 60 / $seconds" | bc -l; }
 cpu=$(median < "$work/cpu-sc")
@@ -125,10 +106,10 @@ fi
 #    scheduling the system grants, then without asking for any (what an ordinary user gets
 #    where RLIMIT_RTPRIO is 0). aplay plays on its own paced card with the same buffer for the
 #    same time meanwhile, so both see the same load.
-for _ in $(seq "$cores"); do (while :; do :; done) & load+=("$!"); done
+for _ in $(seq "$cores"); do (while :; do :; done) & bench_pids+=("$!"); done
 soak_aplay=""
 if [ -n "$have_aplay" ]; then
-  cpu_of "$work/soak-ap" aplay "${aplay_args[@]}" -d "$soak" /dev/zero &
+  { cpu_of "$work/soak-ap" aplay "${aplay_args[@]}" -d "$soak" /dev/zero || true; } &
   soak_aplay=$!
 fi
 play "$soak" 2>"$work/busy.err" >/dev/null
@@ -140,8 +121,8 @@ busy_buffer=$(sed -n 's/.*the buffer grew from .* to \([0-9]*\) ms$/\1/p' "$work
 busy_buffer=${busy_buffer:-100}
 play "$seconds" STRIDECUE_NO_REALTIME=1 2>"$work/busy-nort.err" >/dev/null
 busy_nort=$(underruns "$work/busy-nort.err")
-for pid in "${load[@]}"; do kill "$pid" 2>/dev/null || true; done
-load=()
+for pid in "${bench_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+bench_pids=()
 
 echo "stridecue play through the paced fake sound card, 48 kHz stereo, default settings: 5 ms periods in a 100 ms buffer, woken every 50 ms"
 printf '  CPU per minute played      %6.3f s    (median of %s runs of %s s; GNU time said %s s user + %s s sys for one more)\n' \

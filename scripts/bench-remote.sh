@@ -14,18 +14,9 @@ set -euo pipefail
 bin=${1:-.build/release/stridecue}
 seconds=${BENCH_PLAY_SECONDS:-60}
 calls=${BENCH_CALLS:-100}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/stridecue-bench-remote.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export STRIDECUE_DATA=${STRIDECUE_DATA:-$root}
-. "$root/scripts/fake-card.sh"
-use_fake_card "$work"
+# $root, $work, the paced fake card and median; the players go in $bench_pids.
+. "$(dirname "$0")/live-bench.sh"
+live_bench_setup remote
 clients="python3 $root/scripts/remote-clients.py"
 
 # run NAME CLIENTS [remote]: plays a plain 180 spm track for $seconds; with "remote", serves the
@@ -37,7 +28,7 @@ run() {
   /usr/bin/time -f "%M" -o "$work/$name.time" env STRIDECUE_TIMING=1 STRIDECUE_REMOTE_TIMING=1 \
     "$bin" "${args[@]}" </dev/null >"$work/$name.out" 2>"$work/$name.err" &
   local pid=$!
-  pids+=("$pid")
+  bench_pids+=("$pid")
   if [ -n "$flag" ]; then
     for _ in $(seq 100); do grep -q '^Coach remote:' "$work/$name.out" && break; sleep 0.05; done
     local url; url=$(sed -n 's/^Coach remote: //p' "$work/$name.out")
@@ -59,7 +50,7 @@ seconds_saved=$seconds; seconds=$(( calls * 15 / 100 + 3 )); run latency 0 remot
 
 sed -n 's/.*handed to ALSA \([0-9.]*\) ms.*/\1/p' "$work/latency.err" | sort -n > "$work/lat"
 n=$(wc -l < "$work/lat")
-lat_median=$(awk '{a[NR]=$1} END {printf "%.2f", (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}' "$work/lat")
+lat_median=$(median < "$work/lat" | xargs printf "%.2f")
 lat_max=$(tail -1 "$work/lat")
 
 printf 'remote: API call -> new cadence handed to ALSA: median %s ms, max %s ms (%d calls, default buffer)\n' "$lat_median" "$lat_max" "$n"
