@@ -115,6 +115,24 @@ private enum RealTimeCalls {
         return (result, events)
     }
 
+    /// The corresponding C function is `snd_pcm_avail_update`.
+    @inline(__always)
+    static func availUpdate(_ pcm: OpaquePointer) -> Int {
+        _unsafePerformance { snd_pcm_avail_update(pcm) }
+    }
+
+    /// The corresponding C function is `snd_pcm_state`.
+    @inline(__always)
+    static func state(_ pcm: OpaquePointer) -> snd_pcm_state_t {
+        _unsafePerformance { snd_pcm_state(pcm) }
+    }
+
+    /// The corresponding C function is `snd_pcm_start`.
+    @inline(__always)
+    static func start(_ pcm: OpaquePointer) -> Int32 {
+        _unsafePerformance { snd_pcm_start(pcm) }
+    }
+
     /// The corresponding C function is `snd_pcm_delay`.
     @inline(__always)
     static func delay(_ pcm: OpaquePointer) -> (Int32, Int) {
@@ -192,6 +210,47 @@ public enum WriteStop: Sendable, Equatable {
     case failed(ALSAError)
 }
 
+/// What a PCM's frames go through on their way to the speaker.
+public enum PCMRoute: Sendable, Equatable {
+    /// A kernel driver (`hw`, `plughw`, `dmix`…), or a plugin that behaves like one.
+    case card
+    /// The PulseAudio sound server, through alsa-plugins' `pulse` plugin (also PipeWire's
+    /// `pipewire-pulse` seen through it).
+    case pulseAudio
+    /// The PipeWire sound server, through its own `pipewire` ALSA plugin.
+    case pipeWire
+
+    /// A server mixes streams on its own clock, hands frames on in bursts (a period of its
+    /// own, not ours) and adds buffering of its own behind ALSA's buffer.
+    public var isSoundServer: Bool { self != .card }
+
+    /// E.g. "the PulseAudio sound server".
+    public var description: String {
+        switch self {
+        case .card: "a sound card"
+        case .pulseAudio: "the PulseAudio sound server"
+        case .pipeWire: "the PipeWire sound server"
+        }
+    }
+
+    /// Reads the route from alsa-lib's description of an open PCM (`snd_pcm_dump`): each
+    /// server's plugin names itself there ("ALSA <-> PulseAudio PCM I/O Plugin"), also under
+    /// a `plug` or `softvol` layer.
+    static func of(_ pcm: OpaquePointer) -> PCMRoute {
+        var output: OpaquePointer?
+        guard snd_output_buffer_open(&output) >= 0, let output else { return .card }
+        defer { snd_output_close(output) }
+        _ = snd_pcm_dump(pcm, output)
+        var text: UnsafeMutablePointer<CChar>?
+        let length = snd_output_buffer_string(output, &text)
+        guard length > 0, let text else { return .card }
+        let dump = String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+        if dump.contains("PulseAudio PCM I/O Plugin") { return .pulseAudio }
+        if dump.contains("PipeWire PCM I/O Plugin") { return .pipeWire }
+        return .card
+    }
+}
+
 /// An open ALSA playback PCM, configured for interleaved signed 16-bit little-endian frames.
 ///
 /// The handle is owned: the struct cannot be copied, and closing happens in `deinit`.
@@ -225,6 +284,8 @@ public struct PCMDevice: ~Copyable {
     public private(set) var availMin: Int
     /// Underruns met by `write` and `drain` since the device was opened.
     public private(set) var underruns: Int = 0
+    /// A sound card, or the sound server behind the PCM.
+    public let route: PCMRoute
     /// The PCM's poll descriptors, then one slot for a writer's wake-up descriptor.
     private var descriptors: UnsafeMutablePointer<pollfd>
     private var descriptorCount: Int
@@ -264,6 +325,7 @@ public struct PCMDevice: ~Copyable {
         self.stopThreshold = software.stop
         self.availMin = software.availMin
         (self.descriptors, self.descriptorCount) = polled
+        self.route = PCMRoute.of(pcm)
     }
 
     deinit {
@@ -289,9 +351,12 @@ public struct PCMDevice: ~Copyable {
     /// Checks that a PCM opens for playback, then closes it again.
     ///
     /// - Throws: the same error `init` would throw from `snd_pcm_open`.
-    public static func probe(_ name: String) throws(PCMOpenError) {
+    /// - Returns: what the PCM goes through, as far as alsa-lib tells before it is set up.
+    @discardableResult
+    public static func probe(_ name: String) throws(PCMOpenError) -> PCMRoute {
         let pcm = try openPlayback(name)
-        snd_pcm_close(pcm)
+        defer { snd_pcm_close(pcm) }
+        return PCMRoute.of(pcm)
     }
 
     /// Writes interleaved frames, waiting until the device has taken all of them.
@@ -365,6 +430,8 @@ public struct PCMDevice: ~Copyable {
         // When the wait for room began to count (the first time there was none), in ns.
         var waitingSince: Int64 = -1
         var waiting = waitFirst
+        // The PCM's descriptors said "ready" just now.
+        var afterDeviceWake = false
         while remaining > 0 {
             let result = waiting ? 0 : RealTimeCalls.writei(handle, next, remaining)
             waiting = false
@@ -372,6 +439,7 @@ public struct PCMDevice: ~Copyable {
                 remaining -= result
                 next += result * channels
                 waitingSince = -1
+                afterDeviceWake = false
                 continue
             }
             switch result {
@@ -385,13 +453,38 @@ public struct PCMDevice: ~Copyable {
                     if left <= 0 { return (total - remaining, .stalled) }
                     timeout = Int32((left + 999_999) / 1_000_000)
                 }
+                // Buffer full before the start threshold (a server may count its own latency
+                // against the buffer): start it, or it would wait for room that never comes.
+                if RealTimeCalls.state(handle) == SND_PCM_STATE_PREPARED, RealTimeCalls.availUpdate(handle) == 0,
+                   RealTimeCalls.start(handle) == 0 {
+                    continue
+                }
+                // Where the wait starts: the PCM's descriptors, or (count 0) the wake-up alone.
+                var count = 0
+                if afterDeviceWake {
+                    afterDeviceWake = false
+                    // PulseAudio's plugin keeps its descriptor readable while one period is
+                    // free, whatever avail_min says: polling it again would return at once and
+                    // spin this (real-time) thread, starving the server it waits on. Sleep
+                    // instead for as long as the device takes to free a wake-up's worth.
+                    let avail = RealTimeCalls.availUpdate(handle)
+                    if avail < 0 { continue }  // the write reports it
+                    let missing = max(1, availMin - avail)
+                    let sleep = Int32(min(Int64(missing) * 1000 / Int64(rate) + 1, Int64(Int32.max)))
+                    timeout = timeout < 0 ? sleep : min(timeout, sleep)
+                    count = descriptorCount
+                }
                 descriptors[descriptorCount] = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
-                let ready = RealTimeCalls.poll(descriptors, descriptorCount + 1, milliseconds: timeout)
-                if ready == 0 { return (total - remaining, .stalled) }
+                let ready = RealTimeCalls.poll(descriptors + count, descriptorCount + 1 - count, milliseconds: timeout)
+                if ready == 0 {
+                    if count > 0 { continue }  // slept as long as the device needed: try again
+                    return (total - remaining, .stalled)
+                }
                 if ready < 0 { continue }  // EINTR: look again
                 if descriptors[descriptorCount].revents != 0 { return (total - remaining, .woken) }
                 // The PCM's own events (plugins translate theirs); an error shows in the next write.
                 _ = RealTimeCalls.revents(handle, descriptors, descriptorCount)
+                afterDeviceWake = true
             case -Int(EPIPE):
                 underruns += 1
                 return (total - remaining, .underrun)
@@ -439,50 +532,92 @@ public struct PCMDevice: ~Copyable {
     /// Real-time safety: no allocation and no locks. The corresponding C function is `snd_pcm_rewind`.
     @_noAllocation @_noLocks
     public mutating func rewind(keeping margin: Int) -> Int {
-        RealTimeCalls.rewind(handle, keeping: margin)
+        // PulseAudio's plugin hands frames to the server as they are written: moving ALSA's
+        // pointer back would take nothing back, and what is written next would play twice.
+        if route == .pulseAudio { return 0 }
+        return RealTimeCalls.rewind(handle, keeping: margin)
     }
 
-    /// Lets what was written play out, for at most `limitMilliseconds`, returning early when
-    /// `wakeup` becomes readable, or when the device has stopped moving once the tail should
-    /// have played (a hung device: by then it has not moved for two periods, and at least
-    /// 40 ms); then drops whatever is left, so that the device is never waited on longer than
-    /// that. A stream too short to have started is started first.
+    /// Lets what was written play out and stops the device right after its last frame,
+    /// without letting it run dry (on real hardware a ring buffer that runs dry may replay
+    /// stale frames before the driver notices): for at most `limitMilliseconds`, returning
+    /// early when `wakeup` becomes readable, or when the device has stopped moving once the
+    /// tail should have played (a hung device: by then it has not moved for two periods, and
+    /// at least 40 ms). Whatever is left then is dropped, so that the device is never waited
+    /// on longer than that.
+    ///
+    /// A card drains (`snd_pcm_drain`, waited for in `poll`): it stops at its last frame. A
+    /// sound server's plugin would block in its own drain, out of reach of `wakeup`, and its
+    /// delay never falls to zero (the server's own buffering stays in it), so a server is fed
+    /// `silence` instead, until its delay says that everything before the silence has been
+    /// heard; then the silence is dropped.
+    /// - Parameter silence: zeroed frames to feed a sound server, at least a period's worth.
     /// - Returns: true when everything written was played.
     ///
     /// Not for the real-time loop's steady state: it runs once, at the end.
-    public mutating func finish(wakeup: Int32, limitMilliseconds: Int) -> Bool {
-        var state = snd_pcm_state(handle)
-        if state == SND_PCM_STATE_PREPARED, let queued = queuedFrames(), queued > 0 {
-            _ = snd_pcm_start(handle)
-            state = snd_pcm_state(handle)
+    public mutating func finish(wakeup: Int32, limitMilliseconds: Int, silence: UnsafeBufferPointer<Int16>) -> Bool {
+        let played = route.isSoundServer
+            ? playOutIntoSilence(silence, wakeup: wakeup, limitMilliseconds: limitMilliseconds)
+            : drainWithin(wakeup: wakeup, limitMilliseconds: limitMilliseconds)
+        _ = snd_pcm_drop(handle)
+        _ = snd_pcm_prepare(handle)
+        return played
+    }
+
+    /// A card's drain, non-blocking and polled.
+    private mutating func drainWithin(wakeup: Int32, limitMilliseconds: Int) -> Bool {
+        switch snd_pcm_drain(handle) {
+        case 0:
+            return true  // done already (nothing queued, or a device that plays at once)
+        case -EAGAIN:
+            break
+        case -EPIPE:
+            underruns += 1  // it ran dry before the end
+            return true
+        default:
+            return false
         }
-        var played = false
         let started = monotonicMilliseconds()
         let stall = max(40, 2 * periodFrames * 1000 / rate + 5)
         var expectedEnd = Int.max
         var lastQueued = -1
         var movedAt = started
         var wake = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
-        while true {
-            guard let queued = queuedFrames(), queued > 0, snd_pcm_state(handle) == SND_PCM_STATE_RUNNING else {
-                played = true
-                break
-            }
+        while snd_pcm_state(handle) == SND_PCM_STATE_DRAINING {
             let now = monotonicMilliseconds()
+            let queued = queuedFrames() ?? 0
             if lastQueued < 0 { expectedEnd = now + queued * 1000 / rate }
             if queued != lastQueued {
                 lastQueued = queued
                 movedAt = now
             }
             let left = limitMilliseconds - (now - started)
-            if left <= 0 || (now >= expectedEnd && now - movedAt >= stall) { break }
+            if left <= 0 || (now >= expectedEnd && now - movedAt >= stall) { return false }
             // In slices, so that a device that stops moving is noticed soon after the end.
             let wait = Int32(min(left, 20, max(1, queued * 1000 / rate + 1)))
-            if Glibc.poll(&wake, 1, wait) > 0 { break }
+            if Glibc.poll(&wake, 1, wait) > 0 { return false }
         }
-        _ = snd_pcm_drop(handle)
-        _ = snd_pcm_prepare(handle)
-        return played
+        return true
+    }
+
+    /// A sound server's tail: silence written behind the last frame until the server's
+    /// delay is no more than the silence.
+    private mutating func playOutIntoSilence(_ silence: UnsafeBufferPointer<Int16>, wakeup: Int32, limitMilliseconds: Int) -> Bool {
+        let started = monotonicMilliseconds()
+        var padding = 0
+        while true {
+            guard let queued = queuedFrames() else { return true }  // ran dry or gone: nothing left to hear
+            if queued <= padding { return true }
+            let left = limitMilliseconds - (monotonicMilliseconds() - started)
+            if left <= 0 { return false }
+            let (frames, stop) = write(silence, wakeup: wakeup, stallMilliseconds: Int32(min(left, 500)))
+            padding += frames
+            switch stop {
+            case .done: continue
+            case .underrun: return true  // everything before the silence was played
+            case .woken, .stalled, .failed: return false
+            }
+        }
     }
 
     /// Gives the device another buffer length, keeping everything else; what was buffered is

@@ -42,6 +42,8 @@ public final class PlaybackEngine: @unchecked Sendable {
     private let channels: Int
     private let rate: Int
     private let deviceName: String
+    /// The device is a sound server (PulseAudio, PipeWire), not a card: `PCMRoute`.
+    private let throughServer: Bool
     private let periodMilliseconds: Double
     public let options: PlaybackOptions
     /// One wake-up's worth of float frames (at the largest buffer the device may grow to).
@@ -51,6 +53,8 @@ public final class PlaybackEngine: @unchecked Sendable {
     private let historyFrames: Int
     /// A one-step lead-in click, built when the device comes back.
     private let leadIn: UnsafeMutablePointer<Int16>
+    /// A wake-up's worth of silence, fed to a sound server behind the last frame (`finish`).
+    private let silence: UnsafeMutableBufferPointer<Int16>
     private let leadInCapacity: Int
     private let loop: UnsafeMutablePointer<LoopState>
     /// `LivePlayback.stopFadeSeconds` in frames.
@@ -139,6 +143,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         self.channels = channels
         self.rate = rate
         deviceName = device.name
+        throughServer = device.route.isSoundServer
         periodMilliseconds = Double(period) * 1000 / Double(rate)
         periodFrames = period
         bufferFrames = buffer
@@ -157,6 +162,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         stopFadeFrames = Int64((LivePlayback.stopFadeSeconds * Double(rate)).rounded())
         leadIn = .allocate(capacity: leadInCapacity * channels)
         leadIn.initialize(repeating: 0, count: leadInCapacity * channels)
+        silence = .allocate(capacity: max(availMin, period) * channels)
+        silence.initialize(repeating: 0)
         loop = .allocate(capacity: 1)
         loop.initialize(to: LoopState())
         results = .allocate(capacity: 1)
@@ -186,6 +193,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         floats.deallocate()
         history.deallocate()
         leadIn.deallocate()
+        silence.deallocate()
         loop.deallocate()
         results.deinitialize(count: 1)
         results.deallocate()
@@ -350,7 +358,8 @@ public final class PlaybackEngine: @unchecked Sendable {
                 // the session's end by the wall clock (exit 74, as for a hang before the tail).
                 let queued = device.pointee.queuedFrames() ?? device.pointee.bufferFrames
                 let limit = queued * 1000 / rate + 250
-                if !device.pointee.finish(wakeup: abandonAsked.load(ordering: .acquiring) ? -1 : wakeup, limitMilliseconds: limit) {
+                let wakeup = abandonAsked.load(ordering: .acquiring) ? -1 : self.wakeup
+                if !device.pointee.finish(wakeup: wakeup, limitMilliseconds: limit, silence: UnsafeBufferPointer(silence)) {
                     if abandonAsked.load(ordering: .acquiring) {
                         results.pointee.abandoned = true
                     } else if !stopAsked.load(ordering: .acquiring) {
@@ -548,8 +557,11 @@ public final class PlaybackEngine: @unchecked Sendable {
         let loop = self.loop
         let channels = self.channels
         let reconnecting = options.reconnectSeconds > 0
-        // Half a second without room: say the device is not responding (and keep waiting).
-        let stall: Int32 = 500
+        // Half a second without room: say the device is not responding (and keep waiting). A
+        // sound server hands frames on in bursts and may pause a stream for a moment (moving
+        // it to another sink, a Bluetooth headset switching profiles): two seconds, or four
+        // buffers, before it is said not to respond.
+        let stall: Int32 = throughServer ? Int32(max(2_000, 4 * device.pointee.bufferFrames * 1000 / rate)) : 500
         // Within this many frames of the session's end, waits for room are bounded by that
         // end by the wall clock (see `sessionEnd`).
         let nearEnd = Int64(rate / 2)
@@ -664,7 +676,9 @@ public final class PlaybackEngine: @unchecked Sendable {
         let loop = self.loop
         let ahead = Int64(device.pointee.bufferFrames) + Int64(loop.pointee.leadInLeft)
             + (loop.pointee.rendered - loop.pointee.sent) + left
-        return loop.pointee.tookFramesAt + ahead * 1_000_000_000 / Int64(rate) + 30_000_000
+        // A server may sit on a burst for longer than a card's clock ever drifts.
+        let slack: Int64 = throughServer ? 1_000_000_000 : 30_000_000
+        return loop.pointee.tookFramesAt + ahead * 1_000_000_000 / Int64(rate) + slack
     }
 
     /// Times the first frame of a new tempo's first step once it has been handed to ALSA.
