@@ -11,7 +11,7 @@ TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-
 BROWSER_VENV   = .build/browser-venv
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
 
-.PHONY: all build demo test bench deps test-deps bench-deps install install-files golden clean
+.PHONY: all build demo test check-swift bench deps test-deps bench-deps install install-files golden clean
 
 all: build
 
@@ -61,7 +61,15 @@ demo: deps
 	if [ $$status = 69 ]; then echo "(no sound card answered: bum-kicks.wav is ready to copy to a phone)"; \
 	elif [ $$status != 0 ]; then exit $$status; fi
 
-test: test-deps
+# The toolchain the tree is built and tested with is pinned in .swift-version: the real-time code
+# leans on underscored compiler features (@_noAllocation, @_noLocks, _withUnsafeGuaranteedRef) that
+# may change meaning between releases, so the tests (and CI, which runs them) refuse another one.
+check-swift:
+	@want=$$(cat .swift-version); \
+	have=$$($(SWIFT) --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9.]*\).*/\1/p' | head -n 1); \
+	[ "$$have" = "$$want" ] || { echo "stridecue: this tree is built with Swift $$want (.swift-version); $(SWIFT) --version says $${have:-nothing}" >&2; exit 1; }
+
+test: test-deps check-swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-install.sh .build/debug/stridecue
