@@ -51,9 +51,9 @@ build: deps
 
 # Renders the bum-kicks drill to bum-kicks.wav and plays it when a sound card answers.
 # It builds only the `stridecue` product, and in debug. The demo never starts stridecue-remote,
-# whose Hummingbird and SwiftNIO in release made a fresh clone's first run take 8 minutes. A debug
-# build of stridecue alone takes 42 s of CPU where the release build with the static runtime takes
-# 116 s (docs/benchmarks.md); it renders the same bytes (in about a second instead of 50 ms), and it
+# whose Hummingbird and SwiftNIO in release made a fresh clone's first run take 8 minutes. On a
+# fresh clone, `make demo` with a debug build of stridecue used 58 s of CPU, with the release build
+# and the static runtime 116 s (docs/benchmarks.md); the debug build renders the same bytes (in about a second instead of 50 ms), and it
 # is the build `make test` goes on from. `make` and `make install` build both programs, in release.
 DEBUG_BIN = .build/debug/stridecue
 demo: deps
