@@ -53,8 +53,9 @@ build: deps
 # It builds only the `stridecue` product, and in debug. The demo never starts stridecue-remote,
 # whose Hummingbird and SwiftNIO in release made a fresh clone's first run take 8 minutes. On a
 # fresh clone, `make demo` with a debug build of stridecue used 58 s of CPU, with the release build
-# and the static runtime 116 s (docs/benchmarks.md); the debug build renders the same bytes (in about a second instead of 50 ms), and it
-# is the build `make test` goes on from. `make` and `make install` build both programs, in release.
+# and the static runtime 116 s (docs/benchmarks.md). The debug build renders the same bytes
+# (in about a second instead of 50 ms), and it is the build `make test` goes on from.
+# `make` and `make install` build both programs, in release.
 DEBUG_BIN = .build/debug/stridecue
 demo: deps
 	$(SWIFT) build --product stridecue
