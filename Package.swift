@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+// StrideCue: cadence click tracks with spoken cues for runners. GPL-3.0-or-later (see LICENSE).
 import PackageDescription
 
 // Arrows point down only:

@@ -17,6 +17,7 @@ public struct StrideCue: ParsableCommand {
               stridecue render bum-kicks -o bum-kicks.wav
               stridecue render --spm 172.5 --duration 20m -o easy.wav
             """,
+        version: StrideCueVersion.current,
         subcommands: [Render.self, Export.self, Play.self, Coach.self, Devices.self, Say.self, Voices.self, Presets.self, PresetCommand.self]
     )
 
