@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops a real sound server, PulseAudio or PipeWire, with a null sink called `run`, in a
+# Starts or stops a real sound server, PulseAudio or PipeWire, with a sink called `run` that plays
+# into nothing on the system clock (PulseAudio's pipe sink, PipeWire's null sink), in a
 # private folder, so that ALSA's `default` goes through the server's ALSA plugin as on a desktop
 # while nothing touches the machine's own audio. For the tests and `make bench`.
 #
@@ -35,13 +36,15 @@ environment() {
   return 0
 }
 
-# Runs a command with the server's environment.
+# Runs a command with the server's environment. A simple command, so that `in_env … &` leaves in
+# $! the command's own PID (env and chrt exec it), which `stop` ends.
 in_env() {
-  local dir=$1; shift
-  local vars=()
+  local dir=$1 vars=() line; shift
   while IFS= read -r line; do vars+=("$line"); done < <(environment "$dir")
-  env "${vars[@]}" "$@"
+  exec env "${vars[@]}" "$@"
 }
+# The same in the foreground, in a subshell (in_env replaces the shell it runs in).
+run_env() { (in_env "$@"); }
 
 start_pulse() {
   local dir=$1
@@ -52,12 +55,12 @@ pcm.!default { type pulse }
 ctl.!default { type pulse }
 EOF
   in_env "$dir" pulseaudio -n --daemonize=no --exit-idle-time=-1 --use-pid-file=no --disable-shm=yes \
-    --load="module-null-sink sink_name=run rate=48000 channels=2" \
+    --load="module-pipe-sink sink_name=run file=$dir/run.fifo format=s16le rate=48000 channels=2 use_system_clock_for_timing=yes" \
     --load="module-native-protocol-unix auth-anonymous=1 socket=$dir/run/pulse/native" \
     --load="module-always-sink" >"$dir/server.log" 2>&1 &
   echo $! >> "$dir/pids"
-  wait_for in_env "$dir" pactl info || { cat "$dir/server.log" >&2; die "PulseAudio did not answer within 10 s"; }
-  in_env "$dir" pactl set-default-sink run >/dev/null
+  wait_for run_env "$dir" pactl info || { cat "$dir/server.log" >&2; die "PulseAudio did not answer within 10 s"; }
+  run_env "$dir" pactl set-default-sink run >/dev/null
 }
 
 pipewire_plugin() {
@@ -65,6 +68,9 @@ pipewire_plugin() {
   [ -r "$so" ] || die "PipeWire's ALSA plugin is not at $so (make test-deps unpacks it)"
   echo "$so"
 }
+
+has_node() { run_env "$1" pw-cli ls Node | grep -q 'node.name = "run"'; }
+is_default_sink() { run_env "$1" wpctl status | grep -q '\*.*run'; }
 
 start_pipewire() {
   local dir=$1 plugin
@@ -92,21 +98,26 @@ ctl.!default { type pipewire }
 EOF
   in_env "$dir" pipewire -c "$dir/home/.config/pipewire/pipewire.conf" >"$dir/server.log" 2>&1 &
   echo $! >> "$dir/pids"
-  wait_for in_env "$dir" pw-cli info 0 || { cat "$dir/server.log" >&2; die "PipeWire did not answer within 10 s"; }
+  wait_for run_env "$dir" pw-cli info 0 || { cat "$dir/server.log" >&2; die "PipeWire did not answer within 10 s"; }
   in_env "$dir" wireplumber >"$dir/wireplumber.log" 2>&1 &
   echo $! >> "$dir/pids"
-  wait_for sh -c "$(printf '%q ' env $(environment "$dir") pw-cli ls Node) | grep -q 'node.name = \"run\"'" \
+  wait_for has_node "$dir" \
     || { cat "$dir/server.log" "$dir/wireplumber.log" >&2; die "PipeWire's sink 'run' did not appear within 10 s"; }
   # WirePlumber links new streams to the default sink once it has chosen one.
-  wait_for sh -c "$(printf '%q ' env $(environment "$dir") wpctl status) | grep -q '\\*.*run'" || true
+  wait_for is_default_sink "$dir" || true
 }
 
 record() {
-  local dir=$1 file=$2
+  local dir=$1 file=$2 rt=()
+  # Above ordinary processes (a test's busy loops), below the player's SCHED_FIFO 20: a recorder
+  # that falls behind loses frames, which would read as the player's fault.
+  chrt -f 10 true 2>/dev/null && rt=(chrt -f 10)
   if [ -f "$dir/pulse-server" ]; then
-    in_env "$dir" parec --device=run.monitor --format=s16le --rate=48000 --channels=2 --latency-msec=20 --raw > "$file" 2>>"$dir/record.log" &
+    # The sink is module-pipe-sink on the system clock: the server itself writes what it plays
+    # into a FIFO (and drops it while nobody reads), so no client of the server can fall behind.
+    "${rt[@]}" cat "$dir/run.fifo" > "$file" 2>>"$dir/record.log" &
   else
-    in_env "$dir" pw-record --target run --rate 48000 --channels 2 --format s16 - > "$file" 2>>"$dir/record.log" &
+    in_env "$dir" "${rt[@]}" pw-record --target run --rate 48000 --channels 2 --format s16 - > "$file" 2>>"$dir/record.log" &
   fi
   echo $! >> "$dir/pids"
   echo $!

@@ -304,12 +304,13 @@ public struct PCMDevice: ~Copyable {
         precondition(configuration.rate > 0 && configuration.channels > 0, "PCMConfiguration needs a positive rate and channel count")
         precondition(configuration.latencyMilliseconds > 0 && configuration.periodMilliseconds > 0, "PCMConfiguration needs positive lengths")
         let pcm = try PCMDevice.openPlayback(name)
+        let route = PCMRoute.of(pcm)
         var refused: String? = nil
         let period: Int, buffer: Int, software: (start: Int, stop: Int, availMin: Int)
         let polled: (UnsafeMutablePointer<pollfd>, Int)
         do throws(ALSAError) {
             (period, buffer) = try PCMDevice.configureHardware(pcm, configuration, refused: &refused)
-            software = try PCMDevice.configureSoftware(pcm, periodFrames: period, bufferFrames: buffer)
+            software = try PCMDevice.configureSoftware(pcm, periodFrames: period, bufferFrames: buffer, route: route)
             polled = try PCMDevice.pollDescriptors(pcm)
         } catch {
             snd_pcm_close(pcm)
@@ -325,7 +326,7 @@ public struct PCMDevice: ~Copyable {
         self.stopThreshold = software.stop
         self.availMin = software.availMin
         (self.descriptors, self.descriptorCount) = polled
-        self.route = PCMRoute.of(pcm)
+        self.route = route
     }
 
     deinit {
@@ -632,7 +633,7 @@ public struct PCMDevice: ~Copyable {
             rate: rate, channels: channels,
             periodMilliseconds: Double(periodFrames) * 1000 / Double(rate), latencyMilliseconds: latencyMilliseconds)
         let (period, buffer) = try PCMDevice.configureHardware(handle, configuration, refused: &refused)
-        let software = try PCMDevice.configureSoftware(handle, periodFrames: period, bufferFrames: buffer)
+        let software = try PCMDevice.configureSoftware(handle, periodFrames: period, bufferFrames: buffer, route: route)
         periodFrames = period
         bufferFrames = buffer
         startThreshold = software.start
@@ -764,8 +765,15 @@ public struct PCMDevice: ~Copyable {
     /// margin: 10 ms in the default 20 ms buffer of 5 ms periods. A wake-up costs far more
     /// than the few microseconds of rendering it is for, so this halves playback's CPU time
     /// against waking every period, and a longer --latency costs less still.
-    public static func wakeFrames(periodFrames: Int, bufferFrames: Int) -> Int {
-        max(1, bufferFrames / 2 / periodFrames) * periodFrames
+    ///
+    /// Through PulseAudio it is one period, as `aplay` does: there the buffer is the server's
+    /// queue for the stream, which the server drains on its own schedule, and the frames
+    /// reach it through the plugin's own thread, an ordinary one that a busy machine can hold
+    /// up. Topped up every period, the queue keeps nearly the whole buffer as margin against
+    /// that; refilled half at a time it keeps half.
+    public static func wakeFrames(periodFrames: Int, bufferFrames: Int, route: PCMRoute = .card) -> Int {
+        if route == .pulseAudio { return periodFrames }
+        return max(1, bufferFrames / 2 / periodFrames) * periodFrames
     }
 
     /// Start when the buffer is full (so playback begins with a whole buffer of margin), stop
@@ -773,7 +781,7 @@ public struct PCMDevice: ~Copyable {
     /// writer when half the buffer has room (`wakeFrames`).
     /// - Returns: the thresholds as the device installed them.
     private static func configureSoftware(
-        _ pcm: OpaquePointer, periodFrames: Int, bufferFrames: Int
+        _ pcm: OpaquePointer, periodFrames: Int, bufferFrames: Int, route: PCMRoute
     ) throws(ALSAError) -> (start: Int, stop: Int, availMin: Int) {
         try withUnsafeTemporaryAllocation(byteCount: snd_pcm_sw_params_sizeof(), alignment: 16) {
             (raw: UnsafeMutableRawBufferPointer) throws(ALSAError) -> (start: Int, stop: Int, availMin: Int) in
@@ -788,7 +796,7 @@ public struct PCMDevice: ~Copyable {
                 "snd_pcm_sw_params_set_stop_threshold")
             try alsaCheck(
                 snd_pcm_sw_params_set_avail_min(
-                    pcm, params, snd_pcm_uframes_t(wakeFrames(periodFrames: periodFrames, bufferFrames: bufferFrames))),
+                    pcm, params, snd_pcm_uframes_t(wakeFrames(periodFrames: periodFrames, bufferFrames: bufferFrames, route: route))),
                 "snd_pcm_sw_params_set_avail_min")
             try alsaCheck(snd_pcm_sw_params(pcm, params), "snd_pcm_sw_params")
             try alsaCheck(snd_pcm_sw_params_current(pcm, params), "snd_pcm_sw_params_current")

@@ -12,8 +12,10 @@ struct Devices: ParsableCommand {
         abstract: "List the ALSA devices you can pass to --device.",
         discussion: """
             Lists the playback PCMs ALSA's configuration advertises (* marks the default, \
-            used when --device is not given; [direct hardware] marks hw: and plughw: devices, \
-            which reach the card without a sound server), then the sound cards ALSA can see.
+            used when --device is not given, with whether it opens now and what it plays \
+            through: a sound card, PulseAudio or PipeWire; [direct hardware] marks hw: and \
+            plughw: devices, which reach the card without a sound server), then the sound \
+            cards ALSA can see.
             """
     )
 
@@ -29,32 +31,32 @@ struct Devices: ParsableCommand {
             } catch {
                 throw Failure("cannot list ALSA devices (\(error))", exitCode: ExitStatus.unavailable)
             }
-            for line in Devices.lines(pcms: pcms, cards: cards, defaultProblem: Devices.defaultProblem(pcms)) {
+            for line in Devices.lines(pcms: pcms, cards: cards, defaultDevice: Devices.probeDefault()) {
                 print(line)
             }
         }
     }
 
-    /// Why `default` cannot be used, when ALSA does not advertise it; nil when it can.
-    static func defaultProblem(_ pcms: [PCMHint]) -> String? {
-        if pcms.contains(where: \.isDefault) { return nil }
-        do {
-            try PCMDevice.probe("default")
-            return nil
-        } catch {
-            return error.reason
-        }
+    /// Whether `default` opens now, and what it goes through: a card, PulseAudio or PipeWire
+    /// (read from the PCM itself, not from its name or the configuration's description).
+    static func probeDefault() -> Result<PCMRoute, PCMOpenError> {
+        Result { () throws(PCMOpenError) in try PCMDevice.probe("default") }
     }
 
     /// The listing, one line per PCM and per card.
-    static func lines(pcms: [PCMHint], cards: [SoundCard], defaultProblem: String?) -> [String] {
+    static func lines(pcms: [PCMHint], cards: [SoundCard], defaultDevice: Result<PCMRoute, PCMOpenError>) -> [String] {
         var rows: [(mark: String, name: String, about: String)] = []
+        let defaultAbout: String
+        switch defaultDevice {
+        case .success(let route): defaultAbout = "opens now; plays through \(route.description)"
+        case .failure(let error): defaultAbout = "does not open now (ALSA: \(error.reason))"
+        }
         if !pcms.contains(where: \.isDefault) {
-            let about = defaultProblem.map { "not available here (ALSA: \($0))" } ?? "the default PCM"
-            rows.append(("*", "default", about))
+            rows.append(("*", "default", defaultAbout))
         }
         for pcm in pcms {
-            let about = oneLine(pcm.description)
+            var about = oneLine(pcm.description)
+            if pcm.isDefault { about = about.isEmpty ? defaultAbout : about + "; " + defaultAbout }
             rows.append((pcm.isDefault ? "*" : " ", pcm.name,
                          pcm.isDirectHardware ? "[direct hardware] " + about : about))
         }
@@ -64,11 +66,16 @@ struct Devices: ParsableCommand {
             let padding = String(repeating: " ", count: max(1, width - row.name.count + 2))
             lines.append("\(row.mark) \(row.name)\(row.about.isEmpty ? "" : padding + row.about)")
         }
-        lines.append("[direct hardware]: straight to the card, where live playback's timing holds; others go")
-        lines.append("  through a plugin or sound server (PulseAudio, PipeWire) with its own locks and buffers.")
+        lines.append("[direct hardware]: straight to the card; others go through a plugin or a sound server")
+        lines.append("  (PulseAudio, PipeWire), which StrideCue plays through as steadily, with the server's delay added.")
         if cards.isEmpty {
-            lines.append("Sound cards: none. ALSA sees no sound card on this machine, so only software")
-            lines.append("  devices such as 'null' will open; 'stridecue render' writes a file instead.")
+            if case .success(let route) = defaultDevice, route.isSoundServer {
+                lines.append("Sound cards: none that ALSA sees itself; 'default' plays through \(route.description),")
+                lines.append("  which owns the sound hardware (Bluetooth headphones, USB or HDMI audio).")
+            } else {
+                lines.append("Sound cards: none. ALSA sees no sound card and no sound server answers, so only software")
+                lines.append("  devices such as 'null' will open; 'stridecue render' writes a file instead.")
+            }
         } else {
             lines.append("Sound cards:")
             for card in cards {

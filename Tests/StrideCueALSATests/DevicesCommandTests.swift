@@ -36,7 +36,7 @@ extension ALSATests {
             if !FileManager.default.fileExists(atPath: "/dev/snd") {
                 // No cards (as in CI): said plainly, and `default` is shown as unusable.
                 #expect(lines.contains { $0.hasPrefix("Sound cards: none.") })
-                #expect(lines.contains { $0.hasPrefix("* default") && $0.contains("not available here (ALSA: No such file or directory)") })
+                #expect(lines.contains { $0.hasPrefix("* default") && $0.contains("does not open now (ALSA: No such file or directory)") })
             }
         }
     }

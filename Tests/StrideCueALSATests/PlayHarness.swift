@@ -71,8 +71,11 @@ final class TerminalSession {
     private(set) var screen = ""
     let started: Double
 
-    /// - Parameter columns: the terminal's width, when the test sets one.
-    init(_ arguments: [String], _ environment: ALSATestEnvironment, columns: Int? = nil) throws {
+    /// - Parameters:
+    ///   - columns: the terminal's width, when the test sets one.
+    ///   - extraEnvironment: set for the program on top of the test's own (a sound server's HOME…).
+    init(_ arguments: [String], _ environment: ALSATestEnvironment, columns: Int? = nil,
+         extraEnvironment: [String: String] = [:]) throws {
         master = PTY.openMaster(O_RDWR | O_NOCTTY)
         guard master >= 0, PTY.grant(master) == 0, PTY.unlock(master) == 0, let name = PTY.slaveName(master) else {
             throw ALSATestEnvironment.SetupFailure(description: "no pseudo-terminal: errno \(errno)")
@@ -90,6 +93,7 @@ final class TerminalSession {
         var env = ProcessInfo.processInfo.environment
         env["STRIDECUE_DATA"] = playPackageRoot
         env["TERM"] = "xterm"
+        for (key, value) in extraEnvironment { env[key] = value }
         process.environment = env
         let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
         process.standardInput = terminal

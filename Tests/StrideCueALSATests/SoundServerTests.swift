@@ -1,0 +1,87 @@
+import Foundation
+import Glibc
+import StrideCueTestSupport
+import Testing
+
+extension ALSATests {
+    /// `stridecue play` through the sound servers most runners have, started for real by each test
+    /// (scripts/sound-server.sh): ALSA's `default` goes through the server's own ALSA plugin, as on
+    /// a desktop, and the server's sink is recorded to see what a runner would have heard.
+    @Suite("Through a sound server")
+    struct SoundServerTests {
+        @Test("60 s with both cores busy: on time, no dropout, never 'not responding', every click on the rendered grid",
+              arguments: SoundServer.Kind.allCases)
+        func steadyUnderLoad(_ kind: SoundServer.Kind) throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let server = try SoundServer(kind)
+            let recording = folder.file("heard.raw")
+            try server.record(to: recording)
+            var busy: BusyCores? = try BusyCores()
+            let session = try TerminalSession(["play", "--spm", "180", "--duration", "60s"], environment,
+                                              extraEnvironment: server.environment)
+            let (status, exited, _) = session.finish(timeout: 75)
+            let took = monotonicNow() - session.started
+            busy = nil
+            server.stopRecording()
+            #expect(exited && status == 0, "\(session.screen)")
+            #expect(!session.screen.contains("NOT RESPONDING"), "\(session.screen)")
+            #expect(!session.screen.contains("underrun") && !session.screen.contains("dropout"), "\(session.screen)")
+            // The last frame is heard, then the session ends: the server's own latency is small here.
+            #expect(took >= 60 && took < 60.6, "60 s took \(took) s")
+
+            let rendered = folder.file("rendered.wav")
+            let render = try runStridecue(["render", "--spm", "180", "--duration", "60s", "--bits", "16", "--quiet", "-o", rendered], environment)
+            #expect(render.status == 0)
+            let expected = clickOnsets(leftChannel(try wavData(rendered)))
+            let heard = clickOnsets(leftChannel(try #require(readBytes(recording))))
+            try #require(expected.count == 180)
+            try #require(heard.count >= 1, "nothing was heard")
+            let offset = heard[0] - expected[0]
+            let late = zip(heard, expected).enumerated().first { $0.element.0 - $0.element.1 != offset }
+            #expect(late == nil, "step \(late.map { $0.offset + 1 } ?? 0) is \(late.map { $0.element.0 - $0.element.1 - offset } ?? 0) frames off the grid")
+            #expect(heard.count == expected.count, "\(heard.count) clicks heard of \(expected.count)")
+        }
+
+        @Test("a tempo key, a pause and 'q' act through the server as on a card", arguments: SoundServer.Kind.allCases)
+        func keys(_ kind: SoundServer.Kind) throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let server = try SoundServer(kind)
+            let recording = folder.file("heard.raw")
+            try server.record(to: recording)
+            let session = try TerminalSession(["play", "--spm", "180"], environment, extraEnvironment: server.environment)
+            #expect(session.wait(seconds: 5) { $0.contains("step 4 ") })
+            session.type("+")
+            #expect(session.wait(seconds: 5) { $0.contains("181 spm") })
+            #expect(session.wait(seconds: 5) { $0.contains("step 9 ") })
+            session.type(" ")
+            #expect(session.wait(seconds: 5) { $0.contains("PAUSED") })
+            usleep(1_000_000)
+            session.type(" ")
+            #expect(session.wait(seconds: 5) { _ in !session.lastStatus.contains("PAUSED") })
+            usleep(1_500_000)  // a few steps after the pause
+            let quit = monotonicNow()
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            let stopping = monotonicNow() - quit
+            server.stopRecording()
+            #expect(exited && status == 0)
+            #expect(session.isCooked)
+            #expect(stopping < 0.3, "'q' took \(stopping) s to end playback")
+            #expect(!session.screen.contains("NOT RESPONDING") && !session.screen.contains("underrun"), "\(session.screen)")
+
+            // Through the server, as on the card: an exact 180 spm grid, then an exact 181 spm
+            // grid from a step after the key, one longer gap for the pause, and 181 spm again.
+            let heard = clickOnsets(leftChannel(try #require(readBytes(recording))))
+            try #require(heard.count > 12, "\(heard)")
+            let gaps = zip(heard.dropFirst(), heard).map { $0 - $1 }
+            let changed = try #require(gaps.firstIndex { $0 != 16_000 }, "no change heard: \(gaps)")
+            #expect(changed >= 3, "the key was typed after step 4: \(gaps)")
+            let after = gaps[changed...]
+            let paused = after.filter { $0 > 20_000 }
+            #expect(paused.count == 1 && (paused.first ?? 0) >= 48_000, "one pause of a second or more: \(gaps)")
+            #expect(after.filter { $0 <= 20_000 }.allSatisfy { $0 == 15_911 || $0 == 15_912 }, "181 spm is 15 911.6 frames a step: \(gaps)")
+        }
+    }
+}
