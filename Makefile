@@ -6,10 +6,15 @@ RELEASE_BIN = .build/release/stridecue
 # Debian packages the build and the tests need (headers and the tools tests drive).
 BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev \
                  libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
-TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv
+TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv $(SERVER_PACKAGES)
+# Real sound servers for the live tests and benchmarks (scripts/sound-server.sh starts them).
+# Debian 12's pipewire-alsa conflicts with pulseaudio, so PipeWire's ALSA plugin is unpacked from
+# its package file into .build/pipewire-alsa instead of installed.
+SERVER_PACKAGES = pulseaudio pulseaudio-utils libasound2-plugins pipewire pipewire-bin wireplumber dbus
+PIPEWIRE_ALSA   = .build/pipewire-alsa
 # Selenium (PyPI) drives Chromium for the coach's page test; it lives in a venv under .build.
 BROWSER_VENV   = .build/browser-venv
-BENCH_PACKAGES = klick time bc alsa-utils ffmpeg
+BENCH_PACKAGES = klick time bc alsa-utils ffmpeg $(SERVER_PACKAGES)
 
 .PHONY: all build demo test check-swift bench deps test-deps bench-deps install install-files golden clean
 
@@ -37,6 +42,15 @@ test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
 	@$(BROWSER_VENV)/bin/python -c "import selenium" 2>/dev/null || { \
 	  python3 -m venv $(BROWSER_VENV) && $(BROWSER_VENV)/bin/pip install -q selenium; }
+	@$(MAKE) --no-print-directory $(PIPEWIRE_ALSA)/.unpacked
+
+$(PIPEWIRE_ALSA)/.unpacked:
+	@rm -rf $(PIPEWIRE_ALSA) && mkdir -p $(PIPEWIRE_ALSA)/deb
+	@cd $(PIPEWIRE_ALSA)/deb && { apt-get download pipewire-alsa >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get download pipewire-alsa >/dev/null; } } \
+	  || { echo "stridecue: could not download pipewire-alsa (PipeWire's ALSA plugin) for the tests" >&2; exit 1; }
+	dpkg -x $(PIPEWIRE_ALSA)/deb/pipewire-alsa_*.deb $(PIPEWIRE_ALSA)
+	@touch $@
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))

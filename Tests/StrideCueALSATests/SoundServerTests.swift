@@ -43,6 +43,21 @@ extension ALSATests {
             #expect(heard.count == expected.count, "\(heard.count) clicks heard of \(expected.count)")
         }
 
+        @Test("'devices' says that default opens and which server it plays through", arguments: SoundServer.Kind.allCases)
+        func devicesNameTheServer(_ kind: SoundServer.Kind) throws {
+            let environment = try ALSATestEnvironment.ready()
+            let server = try SoundServer(kind)
+            let run = try runStridecue(["devices"], environment, extraEnvironment: server.environment)
+            #expect(run.status == 0 && run.stderr.isEmpty, "\(run.stderr)")
+            let name = kind == .pulse ? "the PulseAudio sound server" : "the PipeWire sound server"
+            let lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.contains { $0.hasPrefix("* default") && $0.hasSuffix("opens now; plays through \(name)") }, "\(run.stdout)")
+            #expect(!run.stdout.contains("will open"), "\(run.stdout)")
+            if !FileManager.default.fileExists(atPath: "/dev/snd") {
+                #expect(lines.contains("Sound cards: none that ALSA sees itself; 'default' plays through \(name),"), "\(run.stdout)")
+            }
+        }
+
         @Test("a tempo key, a pause and 'q' act through the server as on a card", arguments: SoundServer.Kind.allCases)
         func keys(_ kind: SoundServer.Kind) throws {
             let environment = try ALSATestEnvironment.ready()
