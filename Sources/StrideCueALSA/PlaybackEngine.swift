@@ -98,6 +98,9 @@ public final class PlaybackEngine: @unchecked Sendable {
         /// Tempo keys whose first step at the new tempo has been handed to ALSA (the first
         /// `tempoStepCapacity` are timed in `tempoStepTimes`).
         public var tempoSteps = 0
+        /// The device's delay, in frames, as seen while playing: least and most (−1 unseen).
+        public var leastDelay = -1
+        public var mostDelay = -1
     }
 
     /// Key-to-sound measurements kept: when the first frame of each new tempo's first step
@@ -128,6 +131,10 @@ public final class PlaybackEngine: @unchecked Sendable {
         var tookFramesAt: Int64 = 0
         /// The last write handed over a whole wake-up's worth to a running stream.
         var filledLast = false
+        /// The device's delay (frames handed over and not yet heard) at the last look, and
+        /// `sent` then; -1 before the first.
+        var delay = -1
+        var delayAskedAtSent: Int64 = 0
     }
 
     public convenience init(live: LivePlayback, device: consuming PCMDevice) {
@@ -228,6 +235,10 @@ public final class PlaybackEngine: @unchecked Sendable {
     public var finalBufferFrames: Int { results.pointee.bufferFrames }
     public var bufferGrowths: Int { results.pointee.bufferGrowths }
     public var reconnects: Int { results.pointee.reconnects }
+    /// The device's delay while playing, least and most, in frames; nil when never seen.
+    public var delayRange: (least: Int, most: Int)? {
+        results.pointee.mostDelay < 0 ? nil : (results.pointee.leastDelay, results.pointee.mostDelay)
+    }
     /// When the first frame of the first step at each new tempo was handed to ALSA, as
     /// CLOCK_REALTIME seconds (`"1796494485.931079803"`), one per tempo key (or burst of keys
     /// before that step), at most `tempoStepCapacity`. For measuring key-to-sound time.
@@ -630,12 +641,15 @@ public final class PlaybackEngine: @unchecked Sendable {
             }
             switch stop {
             case .done:
-                // Where the card is, for resuming after it goes away: asked about once a
-                // second (a system call each time); the time since is added at the loss.
-                if reconnecting, loop.pointee.sent - loop.pointee.playedAtCheck > Int64(rate),
-                   let queued = device.pointee.queuedFrames() {
-                    loop.pointee.playedAtCheck = max(loop.pointee.resumeFloor, loop.pointee.sent - Int64(queued))
-                    loop.pointee.checkedAt = RealTimeClock.nanoseconds()
+                // What the runner hears now: the device's delay, asked every 20 ms of frames
+                // (a system call, or the server's latency estimate). For the status and the
+                // remote (the step heard, not the step written) and for resuming after the
+                // device goes away (the time since the last look is added at the loss).
+                if loop.pointee.sent - loop.pointee.delayAskedAtSent >= Int64(rate / 50) {
+                    loop.pointee.delayAskedAtSent = loop.pointee.sent
+                    if let queued = device.pointee.queuedFrames() {
+                        noteDelay(queued)
+                    }
                 }
             case .woken:
                 RealTimeClock.drain(wakeup)
@@ -700,8 +714,24 @@ public final class PlaybackEngine: @unchecked Sendable {
         let results = self.results
         liveRef._withUnsafeGuaranteedRef({
             $0.publish(underruns: underruns, device: loop.pointee.device, reconnectSecondsLeft: loop.pointee.reconnectSecondsLeft,
-                       bufferFrames: results.pointee.bufferFrames, bufferGrowths: results.pointee.bufferGrowths)
+                       bufferFrames: results.pointee.bufferFrames, bufferGrowths: results.pointee.bufferGrowths,
+                       heardOutputFrame: loop.pointee.delay < 0 ? Int64.max : loop.pointee.sent - Int64(loop.pointee.delay))
         })
+    }
+
+    /// Keeps the device's delay: where playback is heard, and its range for `--verbose`.
+    @_noAllocation @_noLocks
+    private func noteDelay(_ queued: Int) {
+        let loop = self.loop
+        let results = self.results
+        loop.pointee.delay = queued
+        loop.pointee.playedAtCheck = max(loop.pointee.resumeFloor, loop.pointee.sent - Int64(queued))
+        loop.pointee.checkedAt = RealTimeClock.nanoseconds()
+        // Only once the stream runs: before, the delay is the buffer being filled.
+        if loop.pointee.sent > Int64(results.pointee.bufferFrames) {
+            if results.pointee.leastDelay < 0 || queued < results.pointee.leastDelay { results.pointee.leastDelay = queued }
+            if queued > results.pointee.mostDelay { results.pointee.mostDelay = queued }
+        }
     }
 
     /// Quantizes the rendered block into the history ring, at the output frame it belongs to.

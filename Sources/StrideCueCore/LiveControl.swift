@@ -414,6 +414,9 @@ public final class LivePlayback: @unchecked Sendable {
     private let statusRef: Unmanaged<LiveStatusBoard>
     /// Output frames of the last `clickMemory` clicks rendered, a ring (`LiveState.clicksSeen`).
     private let clicks: UnsafeMutablePointer<Int64>
+    /// The same clicks' events and step intervals, for a status that follows what is heard.
+    private let clickEvents: UnsafeMutablePointer<ClickEvent>
+    private let clickIntervals: UnsafeMutablePointer<Double>
 
     /// - Parameters:
     ///   - renderer: a renderer nothing has rendered from yet.
@@ -436,6 +439,10 @@ public final class LivePlayback: @unchecked Sendable {
         state.pointee.sayLead = Int64((CueBalance.duckAttackSeconds * Double(rate)).rounded(.up))
         clicks = .allocate(capacity: Self.clickMemory)
         clicks.initialize(repeating: 0, count: Self.clickMemory)
+        clickEvents = .allocate(capacity: Self.clickMemory)
+        clickEvents.initialize(repeating: ClickEvent(frame: 0, time: 0, level: .step, set: 0, step: 0), count: Self.clickMemory)
+        clickIntervals = .allocate(capacity: Self.clickMemory)
+        clickIntervals.initialize(repeating: 1, count: Self.clickMemory)
         let p = renderer.position()
         status = LiveStatusBoard(LiveStatus(
             cadence: 60 / shadow.currentStepInterval, targetCadence: p.cadence, set: p.set, sets: p.sets,
@@ -450,6 +457,8 @@ public final class LivePlayback: @unchecked Sendable {
         state.deinitialize(count: 1)
         state.deallocate()
         clicks.deallocate()
+        clickEvents.deallocate()
+        clickIntervals.deallocate()
     }
 
     /// The phase the audio thread left the player in. Audio thread only (or with it stopped);
@@ -605,25 +614,46 @@ public final class LivePlayback: @unchecked Sendable {
 
     /// Publishes where playback is, with what the device is doing. Audio thread only.
     ///
-    /// The set, step and tempo are those of the last click rendered (what is being heard,
-    /// give or take the device's buffer), so the last step of a set is still that set's.
+    /// The set, step and tempo are those of the last click heard: the last one rendered at or
+    /// before `heardOutputFrame`, the output frame the device is playing now (what was handed
+    /// to it less its delay, which through a sound server or a Bluetooth headset is 100–300 ms:
+    /// a step or more). So the last step of a set is still that set's, and a rest begins once
+    /// the set's last click has been heard. `Int64.max` (the default) publishes what was
+    /// rendered, for a device whose delay is not known.
     ///
     /// Real-time safety: allocates nothing, takes no lock, makes no system call.
     @_noAllocation @_noLocks
     public func publish(underruns: Int, device: LiveDeviceState, reconnectSecondsLeft: Int, bufferFrames: Int,
-                        bufferGrowths: Int) {
+                        bufferGrowths: Int, heardOutputFrame: Int64 = Int64.max) {
         let p = rendererRef._withUnsafeGuaranteedRef({ $0.position() })
         followRenderer()
         let t = state.pointee.shadow
+        let seen = state.pointee.clicksSeen
+        // Frames handed over or rendered and not heard yet.
+        let lag = heardOutputFrame == Int64.max ? 0 : max(0, state.pointee.outputFrames - heardOutputFrame)
+        // The last click heard, among the remembered ones (all of them but after a long stall).
+        // (No `&&` on what reads `self`: its autoclosure would retain it.)
+        let memory = Self.clickMemory
+        let clicks = self.clicks
+        var heard = seen - 1
+        let oldest = max(0, seen - memory)
+        while heard >= oldest {
+            if clicks[heard % memory] <= heardOutputFrame { break }
+            heard -= 1
+        }
+        if heard < oldest, seen > memory { heard = oldest }
         var set = p.set
         var step = 0
         var countIn = 0
         var caution = false
         var cadence = 60 / t.currentStepInterval
-        if state.pointee.clicksSeen > 0 {
-            let last = state.pointee.lastClick
-            cadence = 60 / state.pointee.lastClickInterval
-            if p.restFramesLeft == nil {
+        // A rest is heard once the set's last click has been; until then the set goes on.
+        var rest = p.restFramesLeft.map { $0 + lag }
+        if rest != nil, heard != seen - 1 { rest = nil }
+        if heard >= 0 {
+            let last = clickEvents[heard % memory]
+            cadence = 60 / clickIntervals[heard % memory]
+            if rest == nil {
                 set = last.set
                 if last.step < 0 {
                     countIn = t.countInLength + last.step + 1
@@ -634,14 +664,14 @@ public final class LivePlayback: @unchecked Sendable {
         } else {
             caution = state.pointee.hasCaution
         }
-        if p.restFramesLeft != nil { cadence = state.pointee.targetCadence }
+        if rest != nil { cadence = state.pointee.targetCadence }
         // 60 / (60 / x) is not always x again: round to a thousandth of a step per minute.
         cadence = Double(roundedToInt64(cadence * 1000)) / 1000
         let snapshot = LiveStatus(
-            frame: p.frame, outputFrames: state.pointee.outputFrames, cadence: cadence,
+            frame: max(0, p.frame - lag), outputFrames: state.pointee.outputFrames, cadence: cadence,
             targetCadence: state.pointee.targetCadence, set: set, sets: p.sets, step: step,
             countIn: countIn, countInLength: t.countInLength,
-            restFramesLeft: p.restFramesLeft, phase: state.pointee.phase, underruns: underruns,
+            restFramesLeft: rest, phase: state.pointee.phase, underruns: underruns,
             caution: caution, pauseAfterCue: state.pointee.pauseAfterCue, device: device,
             reconnectSecondsLeft: reconnectSecondsLeft, bufferFrames: bufferFrames, bufferGrowths: bufferGrowths)
         statusRef._withUnsafeGuaranteedRef({ $0.publish(snapshot) })
@@ -814,6 +844,8 @@ public final class LivePlayback: @unchecked Sendable {
             state.pointee.lastClick = event
             state.pointee.lastClickInterval = state.pointee.shadow.currentStepInterval
             clicks[state.pointee.clicksSeen % Self.clickMemory] = event.frame + offset
+            clickEvents[state.pointee.clicksSeen % Self.clickMemory] = event
+            clickIntervals[state.pointee.clicksSeen % Self.clickMemory] = state.pointee.lastClickInterval
             state.pointee.clicksSeen += 1
             state.pointee.shadow.advance()
         }

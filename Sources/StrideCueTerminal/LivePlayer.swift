@@ -125,6 +125,12 @@ public struct LivePlayer {
                 printError(what + "a longer --latency (now \(format(buffer)) ms) helps on a busy machine")
             }
         }
+        if verbose, let delay = engine.delayRange {
+            let ms = { (frames: Int) in format((Double(frames) * 1000 / Double(hz)).rounded()) }
+            let range = delay.least == delay.most ? "\(ms(delay.most)) ms" : "\(ms(delay.least))–\(ms(delay.most)) ms"
+            printError("stridecue: the device's delay, from a frame handed over to its being heard, was \(range); "
+                + "the status line follows what is heard")
+        }
         if engine.reconnects > 0 && verbose {
             printError("stridecue: the sound device went away and came back \(engine.reconnects) time\(engine.reconnects == 1 ? "" : "s")")
         }
@@ -181,7 +187,7 @@ public struct LivePlayer {
 
     private func describe(_ pcm: borrowing PCMDevice) -> String {
         func ms(_ frames: Int) -> String { format(Double((Double(frames) * 10_000 / Double(pcm.rate)).rounded()) / 10) }
-        return "playing on '\(pcm.name)' at \(pcm.rate) Hz, \(pcm.channels) channels, "
+        return "playing on '\(pcm.name)' (\(pcm.route.description)) at \(pcm.rate) Hz, \(pcm.channels) channels, "
             + "\(pcm.periodFrames)-frame periods (\(ms(pcm.periodFrames)) ms) in a "
             + "\(pcm.bufferFrames)-frame buffer (\(ms(pcm.bufferFrames)) ms), refilled \(ms(pcm.availMin)) ms at a time"
     }

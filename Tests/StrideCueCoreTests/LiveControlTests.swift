@@ -429,6 +429,37 @@ struct LivePlaybackTests {
         #expect(status(after: 80_001).step == 4)
     }
 
+    /// Through a sound server or a headset, the device's delay is a step or more: the status
+    /// shows the step heard, and a rest once the set's last click has been heard.
+    @Test func statusFollowsWhatIsHeard() {
+        let plan = SessionPlan(cadence: 180, sets: 2, setLength: .steps(3), rest: 5)
+        let live = Self.makeLive(plan)
+        var buffer = [Float](repeating: 0, count: 240)
+        func render(until frames: Int64) {
+            while live.renderer.framesRendered < frames {
+                _ = buffer.withUnsafeMutableBufferPointer { live.render(into: $0) }
+            }
+        }
+        func heard(at frame: Int64) -> LiveStatus {
+            live.publish(underruns: 0, device: .playing, reconnectSecondsLeft: 0, bufferFrames: 0, bufferGrowths: 0,
+                         heardOutputFrame: frame)
+            return live.status.read()
+        }
+        // Steps at 0, 16 000 and 32 000; the rest from 48 000 to 48 000 + 240 000.
+        render(until: 40_000)
+        #expect(heard(at: Int64.max).step == 3)
+        #expect(heard(at: 31_999).step == 2, "the third step is written, not heard")
+        #expect(heard(at: 15_000).step == 1)
+        #expect(heard(at: 15_000).frame == 15_000)
+        render(until: 60_000)
+        #expect(heard(at: Int64.max).restFramesLeft == Int64(240_000 - 12_000))
+        let before = heard(at: 31_000)
+        #expect(before.restFramesLeft == nil && before.set == 0 && before.step == 2, "\(before)")
+        let resting = heard(at: 50_000)
+        #expect(resting.restFramesLeft == Int64(240_000 - 2_000), "\(resting)")
+        #expect(resting.set == 1 && resting.step == 0)
+    }
+
     @Test func statusFollowsTheSession() {
         let plan = SessionPlan(cadence: 180, sets: 2, setLength: .steps(3), rest: 5)
         let live = Self.makeLive(plan)
