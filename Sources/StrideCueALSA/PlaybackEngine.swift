@@ -98,6 +98,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         /// Tempo keys whose first step at the new tempo has been handed to ALSA (the first
         /// `tempoStepCapacity` are timed in `tempoStepTimes`).
         public var tempoSteps = 0
+        /// Times the device was shown as not responding (no room for the stall time).
+        public var notResponding = 0
         /// The device's delay, in frames, as seen while playing: least and most (−1 unseen).
         public var leastDelay = -1
         public var mostDelay = -1
@@ -235,6 +237,8 @@ public final class PlaybackEngine: @unchecked Sendable {
     public var finalBufferFrames: Int { results.pointee.bufferFrames }
     public var bufferGrowths: Int { results.pointee.bufferGrowths }
     public var reconnects: Int { results.pointee.reconnects }
+    /// Times the device stopped taking frames for the stall time and was shown as not responding.
+    public var notRespondingEpisodes: Int { results.pointee.notResponding }
     /// The device's delay while playing, least and most, in frames; nil when never seen.
     public var delayRange: (least: Int, most: Int)? {
         results.pointee.mostDelay < 0 ? nil : (results.pointee.leastDelay, results.pointee.mostDelay)
@@ -663,6 +667,7 @@ public final class PlaybackEngine: @unchecked Sendable {
                 if endAt != Int64.max && RealTimeClock.nanoseconds() >= endAt { return .hungAtEnd }
                 if loop.pointee.device != .notResponding {
                     loop.pointee.device = .notResponding
+                    results.pointee.notResponding += 1
                     publishFromLoop()
                 }
             case .underrun:

@@ -105,7 +105,8 @@ public struct LivePlayer {
             printError("stridecue: timing: first frame handed to ALSA at epoch \(first.epoch) s, "
                 + "\(milliseconds(first.monotonic - started)) ms after the command started; "
                 + "\(format3(played)) s of frames played in \(format3(engine.playingSeconds)) s; "
-                + "CPU \(format3(processCPUSeconds())) s; underruns \(engine.underruns)")
+                + "CPU \(format3(processCPUSeconds())) s; not responding \(engine.notRespondingEpisodes) times; "
+                + "underruns \(engine.underruns)")
         }
         if let error = engine.failure {
             let waited = reconnect.seconds > 0 && error.isDeviceLost ? " and did not come back within \(reconnect.text) s" : ""
