@@ -32,6 +32,9 @@ extension ALSATests {
             #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 480) == 240)
             #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 96_000) == 48_000)
             #expect(PCMDevice.wakeFrames(periodFrames: 1_000, bufferFrames: 1_500) == 1_000)
+            // A server's queue is topped up every period.
+            #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 4_800, route: .pulseAudio) == 240)
+            #expect(PCMDevice.wakeFrames(periodFrames: 240, bufferFrames: 4_800, route: .pipeWire) == 240)
         }
 
         @Test("an undefined PCM is a typed error naming the device, with ALSA's ENOENT text")
