@@ -54,6 +54,7 @@ $(PIPEWIRE_ALSA)/.unpacked:
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
+	@$(MAKE) --no-print-directory $(PIPEWIRE_ALSA)/.unpacked
 
 # The Swift runtime is linked in: `make install` copies one binary that runs without a Swift
 # toolchain on the machine (a Raspberry Pi at the track), and it starts about 5 ms sooner.
@@ -109,6 +110,7 @@ fuzz: test-deps
 bench: bench-deps build
 	scripts/bench.sh $(RELEASE_BIN)
 	scripts/bench-play.sh $(RELEASE_BIN)
+	scripts/bench-servers.sh $(RELEASE_BIN)
 	scripts/bench-play-music.sh $(RELEASE_BIN)
 	scripts/bench-cues.sh $(RELEASE_BIN)
 	scripts/bench-export.sh $(RELEASE_BIN)
