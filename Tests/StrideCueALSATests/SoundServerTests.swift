@@ -84,6 +84,7 @@ extension ALSATests {
             #expect(exited && status == 0)
             #expect(session.isCooked)
             #expect(stopping < 0.3, "'q' took \(stopping) s to end playback")
+            print("sound-server keys: q ended playback in \(stopping) s through \(kind.testDescription)")
             #expect(!session.screen.contains("NOT RESPONDING") && !session.screen.contains("underrun"), "\(session.screen)")
 
             // Through the server, as on the card: an exact 180 spm grid, then an exact 181 spm
