@@ -42,7 +42,7 @@ def cadence(k, gap):
     for i in range(k):
         body = json.dumps({"delta": 1 if i % 2 == 0 else -1}).encode()
         s = socket.create_connection((host, port))
-        s.sendall(b"POST /api/cadence HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode()
+        s.sendall(("POST /api/cadence HTTP/1.1\r\nHost: %s:%d\r\n" % (host, port)).encode() + b"Authorization: Bearer " + token.encode()
                   + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         s.recv(4096)
         s.close()
