@@ -278,35 +278,65 @@ func interfaceAddresses() -> Set<String> {
     return found
 }
 
-/// Open connections, in all and per source address. Past either limit a new connection is
-/// answered 503 and closed; a connection that sends no request within
-/// `firstRequestSeconds` is closed.
+/// Open connections, in all and per source address. Past the limit per address a new
+/// connection is answered 503 and closed. At the limit in all, the oldest connection that has
+/// not yet sent a whole request head makes room (a flood of idle or half-open connections
+/// cannot keep the coach's phone out); when every one has spoken, the new one gets 503. A
+/// connection that sends no request head within `firstRequestSeconds` is closed.
 final class ConnectionCounter: Sendable {
     /// At most this many connections at once, and this many from one address (a phone opens
     /// about 6 and a WebSocket).
     let total: Int
     static let perSource = 64
     static let firstRequestSeconds: Int64 = 10
-    private let open = Mutex<(all: Int, by: [String: Int])>((0, [:]))
+
+    private struct Table {
+        var all = 0
+        var by: [String: Int] = [:]
+        var next = 0
+        /// Admitted connections that have not sent a request head yet, oldest first (ids rise).
+        var silent: [Int: @Sendable () -> Void] = [:]
+    }
+    private let open = Mutex(Table())
 
     init(total: Int) { self.total = total }
 
-    /// Counts a new connection from `peer`; nil when admitted, else why not.
-    func admit(_ peer: String) -> String? {
-        open.withLock { o in
-            if o.all >= total { return "too many connections to the coach's remote (\(total)); try again in a moment" }
+    /// Counts a new connection from `peer`: its id, or why it is refused. `close` closes it,
+    /// should it be the oldest silent one when room is needed.
+    func admit(_ peer: String, close: @escaping @Sendable () -> Void) -> Result<Int, Refusal> {
+        var evicted: (@Sendable () -> Void)? = nil
+        let result = open.withLock { o -> Result<Int, Refusal> in
             if o.by[peer, default: 0] >= Self.perSource {
-                return "too many connections from this address (\(Self.perSource)); close some and try again"
+                return .failure(Refusal(status: .serviceUnavailable,
+                                        message: "too many connections from this address (\(Self.perSource)); close some and try again"))
+            }
+            if o.all >= total {
+                guard let oldest = o.silent.keys.min() else {
+                    return .failure(Refusal(status: .serviceUnavailable,
+                                            message: "too many connections to the coach's remote (\(total)); try again in a moment"))
+                }
+                evicted = o.silent.removeValue(forKey: oldest)
             }
             o.all += 1
             o.by[peer, default: 0] += 1
-            return nil
+            let id = o.next
+            o.next += 1
+            o.silent[id] = close
+            return .success(id)
         }
+        evicted?()
+        return result
     }
 
-    /// An admitted connection from `peer` closed.
-    func closed(_ peer: String) {
+    /// Connection `id` sent its first request head: it is no longer evicted to make room.
+    func spoke(_ id: Int) {
+        open.withLock { _ = $0.silent.removeValue(forKey: id) }
+    }
+
+    /// Admitted connection `id` from `peer` closed.
+    func closed(_ id: Int, _ peer: String) {
         open.withLock { o in
+            o.silent.removeValue(forKey: id)
             o.all -= 1
             let left = o.by[peer, default: 1] - 1
             o.by[peer] = left > 0 ? left : nil
@@ -321,3 +351,4 @@ func monotonicSeconds() -> Double {
     clock_gettime(CLOCK_MONOTONIC, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
+

@@ -19,12 +19,14 @@ struct GatedWebSocketChannel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let remote = self.remote
         let peer = channel.remoteAddress?.ipAddress ?? "?"
-        let full = remote.connections.admit(peer)
-        if full == nil { channel.closeFuture.whenComplete { _ in remote.connections.closed(peer) } }
+        let admitted = remote.connections.admit(peer, close: { channel.close(promise: nil) })
+        if case .success(let id) = admitted {
+            channel.closeFuture.whenComplete { _ in remote.connections.closed(id, peer) }
+        }
         return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let upgrader = try operations.handler(type: NIOTypedHTTPServerUpgradeHandler<HTTP1WebSocketUpgradeChannel.UpgradeResult>.self)
-            try operations.addHandler(ConnectionGate(remote: remote, peer: peer, full: full), position: .before(upgrader))
+            try operations.addHandler(ConnectionGate(remote: remote, peer: peer, admitted: admitted), position: .before(upgrader))
             return value
         }
     }
@@ -50,7 +52,7 @@ extension HTTPServerBuilder {
 }
 
 /// First on every connection, right after the HTTP decoder:
-/// - a connection past the limits (`full`) gets 503 to its first request, then is closed;
+/// - a connection past the limits (`admitted`) gets 503 to its first request, then is closed;
 /// - a connection that sends no request head within `ConnectionCounter.firstRequestSeconds`
 ///   is closed (half-open connections do not pile up);
 /// - a head larger than `RemoteServer.headLimit` gets 431, one the decoder cannot read 431
@@ -64,21 +66,23 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
 
     private let remote: CoachRemote
     private let peer: String
-    private let full: String?
+    /// The connection's id, or why it was refused (answered to its first request).
+    private let admitted: Result<Int, Refusal>
     private var sawHead = false
     private var upgrading = false
     private var closing = false
     private var timeout: Scheduled<Void>?
 
-    init(remote: CoachRemote, peer: String, full: String?) {
+    init(remote: CoachRemote, peer: String, admitted: Result<Int, Refusal>) {
         self.remote = remote
         self.peer = peer
-        self.full = full
+        self.admitted = admitted
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
-        let seconds = full == nil ? ConnectionCounter.firstRequestSeconds : 2
+        var seconds: Int64 = 2
+        if case .success = admitted { seconds = ConnectionCounter.firstRequestSeconds }
         timeout = context.eventLoop.scheduleTask(in: .seconds(seconds)) { channel.close(promise: nil) }
     }
 
@@ -100,9 +104,12 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
         sawHead = true
         timeout?.cancel()
         timeout = nil
-        if let full {
-            answer(context, .serviceUnavailable, full)
+        switch admitted {
+        case .failure(let refused):
+            answer(context, HTTPResponseStatus(statusCode: refused.status.code), refused.message)
             return
+        case .success(let id):
+            if first { remote.connections.spoke(id) }
         }
         let size = head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         if size > RemoteServer.headLimit {
