@@ -143,15 +143,17 @@ extension CoachRemote {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
             found.append(parts[1].drop { $0 == " " })
         }
+        var parameters = 0
         if request.isWebSocket, let query = request.query {
             for pair in query.split(separator: "&") {
                 let name = pair.prefix { $0 != "=" }
                 guard name == "token" else { continue }
                 found.append(pair.dropFirst(name.count + 1))
+                parameters += 1
             }
         }
-        guard let first = found.first, found.allSatisfy({ $0 == first }), found.count <= 2,
-              request.authorizations.count <= 1 else { return nil }
+        guard let first = found.first, found.allSatisfy({ $0 == first }),
+              request.authorizations.count <= 1, parameters <= 1 else { return nil }
         return first
     }
 

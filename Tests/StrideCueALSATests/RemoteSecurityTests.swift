@@ -163,6 +163,8 @@ extension ALSATests {
                                     headers: ["Authorization: Bearer \(run.token)", "Authorization: Bearer x"]).status == 429)
             let twice = try WebSocketClient(port: run.port, path: "/api/events?token=\(run.token)&token=x")
             #expect(!twice.upgraded && twice.answer.status == 429)
+            let sameTwice = try WebSocketClient(port: run.port, path: "/api/events?token=\(run.token)&token=\(run.token)")
+            #expect(!sameTwice.upgraded && sameTwice.answer.status == 429)
             #expect(try run.wait(seconds: 2) { $0["cadence"] as? Double == 181 }["cadence"] as? Double == 181)
             #expect(run.finish().status == 0)
         }
