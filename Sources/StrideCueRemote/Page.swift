@@ -168,7 +168,12 @@ enum Page {
       $("pause").textContent = s.state === "paused" || s.state === "pausing" ? "resume" : "pause";
       if (s.revision !== revision) { revision = s.revision; drillChanged(s); }
       picture(s);
-      const marker = $("marker");
+      placeMarker();
+    }
+    // The "now" marker where the last status puts it, once a picture is there to mark.
+    function placeMarker() {
+      const s = status, marker = $("marker");
+      const drill = s.cadence !== null && s.cadence !== undefined;
       if (drill && typeof s.now === "number" && $("planinner").querySelector("svg")) {
         marker.style.left = (s.now * 100) + "%"; marker.style.display = "block";
         // Keep the marker in view where the picture is wider than the phone.
@@ -194,6 +199,7 @@ enum Page {
           const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
           inner.querySelectorAll("svg").forEach(e => e.remove());
           if (doc.documentElement && doc.documentElement.nodeName === "svg") inner.insertBefore(document.importNode(doc.documentElement, true), $("marker"));
+          placeMarker();
         }).catch(() => {});
     }
 

@@ -86,6 +86,9 @@ def states(url, folder):
             fail("during the caution: step %r, tempo %r" % (text("step"), text("tempo")))
         ok("caution: %r, no step, no tempo" % text("state"))
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#plan svg")) == 1)
+        wait.until(lambda d: marker() is not None)
+        caution_marker = marker()
+        ok("caution marker at %s px" % caution_marker)
         # Readable at 390 px: the picture's smallest text (11 px at its 960 px width) is drawn
         # at 9 px or more; the picture scrolls inside its card, the page never sideways.
         scale = driver.execute_script(
@@ -104,6 +107,8 @@ def states(url, folder):
         wait.until(lambda d: text("state") == "playing")
         wait.until(lambda d: text("step").startswith("step ") and text("tempo").startswith("playing at"))
         playing_marker = marker()
+        if playing_marker is None or playing_marker <= caution_marker:
+            fail("playing: marker at %s px, after the caution's %s px" % (playing_marker, caution_marker))
         ok("playing: %r %r, marker at %s px" % (text("step"), text("tempo"), playing_marker))
         shot("playing")
 
@@ -113,6 +118,8 @@ def states(url, folder):
         if text("tempo") != "" or not text("set").startswith("next: set 2/2") or not text("step").startswith("rest "):
             fail("during the rest: set %r, step %r, tempo %r" % (text("set"), text("step"), text("tempo")))
         rest_marker = marker()
+        if rest_marker is None or rest_marker <= playing_marker:
+            fail("rest: marker at %s px, not past the set's %s px" % (rest_marker, playing_marker))
         ok("rest: %r %r, marker at %s px" % (text("set"), text("step"), rest_marker))
         shot("rest")
 

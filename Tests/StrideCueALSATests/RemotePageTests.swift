@@ -83,7 +83,7 @@ extension ALSATests {
                                     extraEnvironment: ["XDG_CONFIG_HOME": folder.file("config")])
             let (status, printed) = try Self.browse(["states", run.url, shots])
             #expect(status == 0, "\(printed)")
-            for check in ["ok caution", "ok plan picture text", "ok count-in", "ok playing", "ok rest", "ok next skipped the rest",
+            for check in ["ok caution", "ok caution marker", "ok plan picture text", "ok count-in", "ok playing", "ok rest", "ok next skipped the rest",
                           "ok paused", "ok −5 redrew", "ok saved", "ok refused edit beside", "ok refused say kept",
                           "ok no sideways scroll", "ok no console errors"] {
                 #expect(printed.contains(check), "\(check) missing from:\n\(printed)")
