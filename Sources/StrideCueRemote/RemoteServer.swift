@@ -81,9 +81,9 @@ public enum RemoteServer {
             throw Failure("--remote \(host):\(port): cannot listen there (\(error))", exitCode: ExitStatus.unavailable)
         }
         Task.detached { await hub.run(remote) }
-        let listening_ = bound.withLock { $0 } ?? port
-        remote.hostAllowList.listening(port: listening_, printed: reachableHost(listeningOn: host))
-        return listening_
+        let boundPort = bound.withLock { $0 } ?? port
+        remote.hostAllowList.listening(port: boundPort, printed: reachableHost(listeningOn: host))
+        return boundPort
     }
 
     /// Raises the soft limit on open descriptors towards the hard one (at most 4,096), so the
