@@ -42,6 +42,23 @@ cpu() { sed -n 's/.*; CPU \([0-9.]*\) s;.*/\1/p' "$work/$1.err" | tail -1; }
 per_minute() { echo "$(cpu "$1") * 60 / $seconds" | bc -l; }
 underruns() { sed -n 's/.*underruns \([0-9]*\)$/\1/p' "$work/$1.err" | tail -1; }
 
+# The server under load while a plain track plays: RSS and CPU of the server idle, with 50 pages,
+# with 1,000 idle connections (past the limits: refused), during a flood of bad requests and
+# half-open connections, and after it (RSS as a ratio of idle); the track's underruns (target 0).
+# Loopback only, bounded in count and time. BENCH_REMOTE_ONLY=load runs just this part.
+load() {
+  env STRIDECUE_TIMING=1 "$bin" play --spm 180 --duration 75s --device paced --no-keys --remote 0 \
+    </dev/null >"$work/load.out" 2>"$work/load.err" &
+  local pid=$!
+  bench_pids+=("$pid")
+  for _ in $(seq 100); do grep -q '^Coach remote:' "$work/load.out" && break; sleep 0.05; done
+  local url; url=$(sed -n 's/^Coach remote: //p' "$work/load.out")
+  $clients "$url" load "$pid" | sed 's/^load: /remote: load: /'
+  wait "$pid" || { cat "$work/load.err" >&2; exit 1; }
+  printf 'remote: load: underruns of the track played meanwhile: %s (target 0)\n' "$(underruns load)"
+}
+if [ "${BENCH_REMOTE_ONLY:-}" = load ]; then load; exit 0; fi
+
 run alone 0
 run idle 0 remote
 run page 1 remote
@@ -64,6 +81,7 @@ done
 printf 'remote: peak RSS with 50 clients %.1f MiB (target <= 64); playback alone %.1f MiB\n' \
   "$(echo "$(tail -1 "$work/fifty.time") / 1024" | bc -l)" "$(echo "$(tail -1 "$work/alone.time") / 1024" | bc -l)"
 cat "$work/fifty.clients" 2>/dev/null | sed 's/^/remote: 50 clients received: /'
+load
 
 # render never starts the server, and stridecue does not even hold it: its start-up and memory.
 for i in $(seq 7); do

@@ -144,6 +144,8 @@ public final class PlaybackEngine: @unchecked Sendable {
     }
 
     public init(live: LivePlayback, device: consuming PCMDevice, options: PlaybackOptions) {
+        // Debug builds check that only the playback thread renders (LivePlayback's confinement).
+        if AudioThread.current == nil { AudioThread.current = { UInt(pthread_self()) } }
         self.live = live
         self.options = options
         liveRef = .passUnretained(live)
@@ -387,6 +389,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         }
         clock_gettime(CLOCK_MONOTONIC, &results.pointee.drained)
         if deviceOpen { results.pointee.underruns = device.pointee.underruns }
+        live.releaseAudioThread()
         finished.store(true, ordering: .releasing)
         var byte: UInt8 = 1
         _ = Glibc.write(finishedSignal.write, &byte, 1)

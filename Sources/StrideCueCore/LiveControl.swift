@@ -32,19 +32,23 @@ public enum LiveCommand: Sendable, Equatable {
 // MARK: Sounds said live
 
 /// A cue sound to say live: samples at the output rate, already at their level. The memory
-/// belongs to a `SpokenSamples` store, which keeps it for as long as the session lasts; the
-/// audio thread only borrows it.
+/// belongs to the `SpokenSamples` store that made it (`owner`), which keeps it for as long as
+/// that store lives; the audio thread only borrows it. A `LivePlayback` says only samples of
+/// its own store (`LivePlayback.spoken`), so a sample can never outlive what plays it.
 public struct SpokenSample: @unchecked Sendable, Equatable {
     public let samples: UnsafeBufferPointer<Float>
+    /// The store that owns the memory (its identity, as a number: no reference to retain).
+    public let owner: UInt
 
     public static func == (a: SpokenSample, b: SpokenSample) -> Bool {
-        a.samples.baseAddress == b.samples.baseAddress && a.samples.count == b.samples.count
+        a.samples.baseAddress == b.samples.baseAddress && a.samples.count == b.samples.count && a.owner == b.owner
     }
 }
 
 /// Owns the sounds said live during one session, made on a control thread: each is scaled
 /// like a preset's cue (peak `CueBalance.voicePeak` at `level`) and kept until the store is
-/// released, after playback ended, so the audio thread never reads freed memory.
+/// released. Each `LivePlayback` owns one (`spoken`), so the sounds live as long as the
+/// player, which its playback thread holds until it has let go.
 /// The same text said twice reuses its sound. At most `capacity` different sounds.
 public final class SpokenSamples: @unchecked Sendable {
     public static let capacity = 32
@@ -58,25 +62,65 @@ public final class SpokenSamples: @unchecked Sendable {
         }
     }
 
+    /// This store's identity, as `SpokenSample.owner` carries it.
+    public var identity: UInt { UInt(bitPattern: ObjectIdentifier(self)) }
+
     /// The sound kept under `key`, if any.
     public func sample(for key: String) -> SpokenSample? {
-        store.withLock { sounds in sounds[key].map { SpokenSample(samples: UnsafeBufferPointer($0)) } }
+        store.withLock { sounds in sounds[key].map { SpokenSample(samples: UnsafeBufferPointer($0), owner: identity) } }
     }
 
     /// Keeps `samples`, scaled to peak at `CueBalance.voicePeak` lowered by `level` dB, under
     /// `key`. Nil when the store is full.
     public func add(_ samples: [Float], level: Double = 0, for key: String) -> SpokenSample? {
         store.withLock { sounds in
-            if let kept = sounds[key] { return SpokenSample(samples: UnsafeBufferPointer(kept)) }
+            if let kept = sounds[key] { return SpokenSample(samples: UnsafeBufferPointer(kept), owner: identity) }
             guard sounds.count < Self.capacity, !samples.isEmpty else { return nil }
             let peak = samples.reduce(Float(0)) { max($0, abs($1)) }
             let gain = peak > 0 ? CueBalance.voicePeak * Float(_exp(level / 20 * _log(10))) / peak : 0
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: samples.count)
             _ = buffer.initialize(from: samples.lazy.map { $0 * gain })
             sounds[key] = buffer
-            return SpokenSample(samples: UnsafeBufferPointer(buffer))
+            return SpokenSample(samples: UnsafeBufferPointer(buffer), owner: identity)
         }
     }
+}
+
+// MARK: The audio thread, checked
+
+/// The audio thread's own state, as NIO's `NIOLoopBound` is an event loop's: the first thread
+/// that renders claims the player; in a debug build any other thread that renders or
+/// publishes before the claim is given back stops the program with a precondition.
+///
+/// The core imports no C, so it cannot ask which thread it runs on: an adapter that owns
+/// threads installs `AudioThread.current` (the playback engine does, with `pthread_self`).
+/// Without it the check is off.
+public enum AudioThread {
+    /// Returns a number that identifies the calling thread (never 0).
+    nonisolated(unsafe) public static var current: (@convention(c) () -> UInt)? = nil
+}
+
+/// Which thread may use a player's audio-thread-only functions (see `AudioThread`). A value
+/// stored in the player, so the audio thread reaches it without retaining anything.
+struct AudioThreadConfinement: ~Copyable, @unchecked Sendable {
+    private let owner = Atomic<UInt>(0)
+
+    /// Claims the player for the calling thread, or checks that it holds it. Debug builds only.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock (one atomic compare-exchange).
+    @_noAllocation @_noLocks
+    @inline(__always)
+    func check() {
+        #if DEBUG
+        guard let current = AudioThread.current else { return }
+        let me = _unsafePerformance { current() }
+        let (claimed, held) = owner.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing)
+        precondition(claimed || held == me, "an audio-thread-only function of LivePlayback was called from another thread")
+        #endif
+    }
+
+    /// Gives the claim back: the thread that rendered is done (it ends, or hands over).
+    func release() { owner.store(0, ordering: .releasing) }
 }
 
 /// A queue of `LiveCommand`s with a fixed capacity, lock-free on the consumer's side.
@@ -394,6 +438,14 @@ public final class LivePlayback: @unchecked Sendable {
     public let renderer: Renderer
     public let commands: LiveCommandQueue
     public let status: LiveStatusBoard
+    /// The sounds said live in this session (the coach's remote's "say" and cue buttons). The
+    /// player owns them, so they live as long as the player; the playback thread holds the
+    /// player until it has let go. Only samples of this store are said (`LiveCommand.say`).
+    public let spoken = SpokenSamples()
+    /// `spoken.identity`, for the audio thread (reading `spoken` would retain it).
+    private let spokenIdentity: UInt
+    /// Which thread renders (checked in debug builds).
+    let audioThread = AudioThreadConfinement()
     /// A stop fades out over this long: short enough to feel immediate, long enough not to click.
     public static let stopFadeSeconds = 0.020
     /// A pause waits for the next step at most this long; past it (a rest, a spoken caution,
@@ -451,7 +503,12 @@ public final class LivePlayback: @unchecked Sendable {
         rendererRef = .passUnretained(renderer)
         commandsRef = .passUnretained(commands)
         statusRef = .passUnretained(status)
+        spokenIdentity = spoken.identity
     }
+
+    /// The thread that rendered is done with the player: another thread may render from now
+    /// on (checked in debug builds; see `AudioThread`).
+    public func releaseAudioThread() { audioThread.release() }
 
     deinit {
         state.deinitialize(count: 1)
@@ -488,6 +545,7 @@ public final class LivePlayback: @unchecked Sendable {
     /// function is checked where it is written).
     @_noAllocation @_noLocks
     public func render(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
+        audioThread.check()
         guard let stage = state.pointee.stage, let base = buffer.baseAddress else { return renderSession(into: buffer) }
         let frames = buffer.count / state.pointee.channels
         return _unsafePerformance { stage.render(stage.context, base, frames) }
@@ -504,6 +562,7 @@ public final class LivePlayback: @unchecked Sendable {
     /// Real-time safety: allocates nothing, takes no lock, makes no system call.
     @_noAllocation @_noLocks
     public func renderSession(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
+        audioThread.check()
         while let command = commandsRef._withUnsafeGuaranteedRef({ $0.pop() }) {
             apply(command)
         }
@@ -625,6 +684,7 @@ public final class LivePlayback: @unchecked Sendable {
     @_noAllocation @_noLocks
     public func publish(underruns: Int, device: LiveDeviceState, reconnectSecondsLeft: Int, bufferFrames: Int,
                         bufferGrowths: Int, heardOutputFrame: Int64 = Int64.max) {
+        audioThread.check()
         let p = rendererRef._withUnsafeGuaranteedRef({ $0.position() })
         followRenderer()
         let t = state.pointee.shadow
@@ -974,7 +1034,8 @@ extension LivePlayback {
     /// in the way ends). Dropped when no step is left or too many sounds wait.
     @_noAllocation @_noLocks
     private func say(_ sample: SpokenSample) {
-        guard isRunning() else { return }
+        // Another store's sound may be freed while this player plays: never read it.
+        guard sample.owner == spokenIdentity, isRunning() else { return }
         followRenderer()
         let length = Int64(sample.samples.count)
         var from = state.pointee.frame + state.pointee.sayLead

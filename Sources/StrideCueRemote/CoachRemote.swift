@@ -1,4 +1,5 @@
 import Glibc
+import HTTPTypes
 import StrideCueCore
 import StrideCueSession
 import StrideCueTerminal
@@ -14,11 +15,28 @@ public final class RemoteDrill: @unchecked Sendable {
     public let rate: Int
     /// The cue sounds as prepared for the drill (the page's cue buttons say them).
     let cues: CueVoices?
-    /// The plan picture and where its time axis lies, for the "now" marker.
-    let picture: String
-    let layout: PlanLayout
-    /// Sounds said during this drill; kept until the drill is dropped, after playback.
-    let spoken = SpokenSamples()
+    /// The cues as the plan picture lays them out.
+    private let planCueList: [PlanCue]
+    /// The plan picture as the session plays it: the plan at the coach's cadence, with the
+    /// edits saved for this preset since the drill started; redrawn when either changes.
+    private let drawing: Mutex<Drawing>
+
+    struct Drawing {
+        var cadence: Double
+        var saved = PresetEdits()
+        var layout: PlanLayout
+        var svg: String
+        /// Bumped on every redraw, so the page knows to fetch the picture again.
+        var number = 0
+    }
+
+    /// Values saved from the page's edit card (they play from the next start).
+    struct PresetEdits: Equatable {
+        var cadence: Double?
+        var rampFrom: Double?
+        var rampSteps: Int?
+        var rest: Double?
+    }
 
     public init(live: LivePlayback, prepared: PreparedSession, preset: String?) {
         self.live = live
@@ -27,8 +45,58 @@ public final class RemoteDrill: @unchecked Sendable {
         rate = prepared.format.sampleRate
         cues = prepared.cues
         let root = prepared.preset?.preset.root
-        layout = PlanLayout(plan: prepared.plan, cues: root.map { planCues(in: $0) } ?? [])
-        picture = planPicture(layout)
+        planCueList = root.map { planCues(in: $0) } ?? []
+        let layout = PlanLayout(plan: prepared.plan, cues: planCueList)
+        drawing = Mutex(Drawing(cadence: prepared.plan.cadence, layout: layout, svg: planPicture(layout)))
+    }
+
+    /// The picture and its layout for the cadence asked for now (redrawn if it changed).
+    func picture(cadence: Double) -> (layout: PlanLayout, svg: String, number: Int) {
+        drawing.withLock { d in
+            if d.cadence != cadence { redraw(&d, cadence: cadence, saved: d.saved) }
+            return (d.layout, d.svg, d.number)
+        }
+    }
+
+    /// The page saved `edits` to this drill's preset: the picture shows them from now on.
+    func saved(_ edits: PresetEdits) {
+        drawing.withLock { d in
+            var merged = d.saved
+            if let v = edits.cadence { merged.cadence = v }
+            if let v = edits.rampFrom { merged.rampFrom = v }
+            if let v = edits.rampSteps { merged.rampSteps = v }
+            if let v = edits.rest { merged.rest = v }
+            redraw(&d, cadence: d.cadence, saved: merged)
+        }
+    }
+
+    private func redraw(_ d: inout Drawing, cadence: Double, saved: PresetEdits) {
+        var drawn = plan
+        // What plays now: the coach's cadence (a ramp still starts where the plan has it); and
+        // the rest and ramp as saved.
+        drawn.cadence = cadence
+        if let v = saved.rest { drawn.rest = v }
+        if var ramp = drawn.ramp {
+            if let v = saved.rampFrom { ramp.from = v }
+            if let v = saved.rampSteps { ramp.steps = v }
+            drawn.ramp = ramp
+        }
+        var notes: [String] = []
+        if cadence != plan.cadence { notes.append("at the coach's \(jsonNumber(cadence)) spm (the plan: \(jsonNumber(plan.cadence)))") }
+        if saved != PresetEdits() {
+            var what: [String] = []
+            if let v = saved.cadence { what.append("cadence \(jsonNumber(v))") }
+            if let v = saved.rampFrom { what.append("ramp from \(jsonNumber(v))") }
+            if let v = saved.rampSteps { what.append("ramp steps \(v)") }
+            if let v = saved.rest { what.append("rest \(jsonNumber(v)) s") }
+            notes.append("saved: " + what.joined(separator: ", "))
+        }
+        let layout = PlanLayout(plan: drawn, cues: planCueList)
+        d.cadence = cadence
+        d.saved = saved
+        d.layout = layout
+        d.svg = planPicture(layout, subtitle: notes.isEmpty ? nil : notes.joined(separator: "; "))
+        d.number += 1
     }
 
     /// The cue texts the page offers as buttons: a cue's words, or its sound's name.
@@ -57,6 +125,10 @@ public enum CoachRequest: Sendable, Equatable {
 public final class CoachRemote: @unchecked Sendable {
     public let token: RemoteToken
     let limiter = FailureLimiter()
+    /// The names this server answers to (Host, Origin).
+    let hostAllowList = HostAllowList()
+    /// Open connections, limited in all and per address.
+    let connections = ConnectionCounter(total: RemoteServer.connectionLimit)
     private let current = Mutex<RemoteDrill?>(nil)
     private let requests = Mutex<[CoachRequest]>([])
     /// Bumped on every attach, detach and request: a change the page must see at once.
@@ -130,6 +202,31 @@ public final class CoachRemote: @unchecked Sendable {
     func send(_ command: LiveCommand) -> Bool {
         guard let drill else { return false }
         return drill.live.commands.push(command)
+    }
+
+    /// Says `key`'s sound in `drill`, the drill the request saw, made by `make` when the drill
+    /// has not said it before. The sound is kept in that drill's own store and pushed to that
+    /// drill's queue only: the drill that plays it owns its memory, whatever starts meanwhile.
+    func say(_ key: String, in drill: RemoteDrill, level: Double = 0, make: @Sendable () async -> Result<[Float], Refusal>) async -> Refusal? {
+        let store = drill.live.spoken
+        var sample = store.sample(for: key)
+        if sample == nil {
+            switch await make() {
+            case .success(let samples): sample = store.add(samples, level: level, for: key)
+            case .failure(let refusal): return refusal
+            }
+        }
+        guard let sample else {
+            return Refusal(status: .tooManyRequests, message: "\(SpokenSamples.capacity) different sounds said in this drill already")
+        }
+        // Another drill started while the words were made: they were for the one that ended.
+        guard self.drill === drill else {
+            return Refusal(status: .conflict, message: "another drill started meanwhile; nothing was said")
+        }
+        guard drill.live.commands.push(.say(sample)) else {
+            return Refusal(status: .serviceUnavailable, message: "too many commands at once; try again")
+        }
+        return nil
     }
 
     /// Asks the front end to play `preset`, stopping what plays now.

@@ -23,6 +23,7 @@ enum Page {
       <div id="target"></div>
       <div class="row facts"><span id="set"></span><span id="step"></span><span id="clock"></span></div>
       <div id="next"></div>
+      <div id="message" role="status"></div>
     </section>
     <section class="card">
       <div class="row tempo">
@@ -33,19 +34,22 @@ enum Page {
         <button id="pause" class="wide">pause</button><button id="skip" class="wide">next</button>
         <button id="stop" class="wide danger">stop</button>
       </div>
+      <div id="msg-controls" class="msg" role="alert"></div>
     </section>
     <section class="card">
       <h2>Say</h2>
       <div id="cues" class="row wrap"></div>
       <form id="sayform" class="row"><input id="saytext" maxlength="200" placeholder="say now…" autocomplete="off"><button type="submit">say</button></form>
+      <div id="msg-say" class="msg" role="alert"></div>
     </section>
     <section class="card">
       <h2>Plan</h2>
-      <div id="plan"><div id="marker"></div></div>
+      <div id="plan"><div id="planinner"><div id="marker"></div></div></div>
     </section>
     <section class="card">
       <h2>Drill library</h2>
       <div id="library" class="row wrap"></div>
+      <div id="msg-library" class="msg" role="alert"></div>
     </section>
     <section class="card">
       <h2>Edit this drill</h2>
@@ -56,9 +60,8 @@ enum Page {
         <label>rest (s) <input id="e-rest" inputmode="decimal"></label>
         <button type="submit">save</button>
       </form>
-      <div id="saved"></div>
+      <div id="saved" class="msg" role="alert"></div>
     </section>
-    <div id="message" role="status"></div>
     </main>
     </body>
     </html>
@@ -91,13 +94,17 @@ enum Page {
     button.current{background:#1c64d9;color:#fff}
     input{font:inherit;font-size:18px;padding:10px;border:1px solid #c5ccd6;border-radius:8px;min-width:0;width:100%}
     #sayform input{flex:3}
-    #plan{position:relative;width:100%}
+    #plan{width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch}
+    #planinner{position:relative;width:100%;min-width:800px}
     #plan svg{display:block;width:100%;height:auto}
-    #marker{position:absolute;top:0;bottom:0;width:2px;background:#e03131;left:0;display:none;pointer-events:none}
+    #marker{position:absolute;top:0;bottom:0;width:3px;margin-left:-1px;background:#e03131;left:0;display:none;pointer-events:none}
     .grid{display:grid;grid-template-columns:1fr 1fr;gap:8px;align-items:end}
     .grid label{font-size:13px;color:#6b7685;display:flex;flex-direction:column;gap:4px}
-    #message{min-height:1.4em;text-align:center;color:#c92a2a;font-weight:600;overflow-wrap:anywhere}
-    #saved{font-size:13px;color:#2b8a3e;white-space:pre-wrap;overflow-wrap:anywhere}
+    #message{text-align:center;color:#c92a2a;font-weight:600;overflow-wrap:anywhere}
+    .msg{font-size:15px;font-weight:600;white-space:pre-wrap;overflow-wrap:anywhere;color:#2b8a3e}
+    .msg:empty{display:none}
+    .msg.error{color:#c92a2a}
+    #state.caution,#state.resting,#state.paused{color:#e8590c;font-weight:700}
     """
 
     static let script = """
@@ -106,64 +113,106 @@ enum Page {
     const $ = (id) => document.getElementById(id);
     let status = {}, plannedFor = null, revision = -1;
 
-    function say(text) { $("message").textContent = text || ""; }
+    // A message beside the control that caused it; it replaces whatever was there (an old
+    // success included). Errors in red.
+    function note(where, text, error) {
+      const el = $(where); el.textContent = text || ""; el.classList.toggle("error", !!error);
+    }
 
+    // Calls the API; resolves with the answer's JSON, rejects with its error's text.
     async function api(path, body) {
       const init = { method: body === undefined ? "GET" : "POST", headers: { "Authorization": "Bearer " + token } };
       if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
-      const r = await fetch(path, init);
+      let r;
+      try { r = await fetch(path, init); } catch (e) { throw new Error("no answer from the remote: is stridecue still running?"); }
       const text = await r.text();
       let data = {};
       try { data = JSON.parse(text); } catch (e) { data = { error: text }; }
-      if (!r.ok) { say(data.error || r.statusText); throw new Error(data.error); }
-      say("");
+      if (!r.ok) throw new Error(data.error || r.statusText);
       return data;
     }
-    const post = (path, body) => api(path, body || {}).catch(() => {});
+    // A state change from a control: its message (or none) goes to `where`.
+    function act(path, body, where) {
+      return api(path, body || {}).then(d => { note(where, ""); return d; },
+                                        e => { note(where, e.message, true); throw e; });
+    }
+
+    const STATES = { "caution": "caution", "counting-in": "count-in", "playing": "playing", "resting": "rest",
+                     "pausing": "pausing", "paused": "paused", "stopping": "stopping", "finished": "finished",
+                     "idle": "waiting for a drill", "starting": "starting" };
 
     function show(s) {
       status = s;
-      const playing = s.cadence !== null && s.cadence !== undefined;
-      $("state").textContent = s.state + (s.preset && !playing ? " " + s.preset : "");
+      const drill = s.cadence !== null && s.cadence !== undefined;
+      const st = $("state");
+      st.textContent = (STATES[s.state] || s.state) + (s.preset && !drill ? " " + s.preset : "");
+      st.className = s.state;
       $("drill").textContent = s.name || "StrideCue";
-      $("cadence").textContent = playing ? fmt(s.cadence) : "–";
-      $("tempo").textContent = playing ? "playing at " + fmt(s.tempo) + " spm" : "";
-      $("target").textContent = playing && s.target !== s.cadence ? "→ " + fmt(s.target) + " spm from the next step" : "";
-      $("set").textContent = playing ? "set " + s.set + "/" + s.sets : "";
-      $("step").textContent = !playing ? "" : s.rest != null ? "rest " + clock(s.rest)
-        : s.countIn ? "count-in " + s.countIn + "/" + s.countInLength : "step " + s.step;
+      $("cadence").textContent = drill ? fmt(s.cadence) : "–";
+      // The tempo heard only while clicks are heard: not over a rest's, a caution's or a pause's silence.
+      const clicking = s.state === "playing" || s.state === "counting-in" || s.state === "pausing";
+      $("tempo").textContent = drill && clicking ? "playing at " + fmt(s.tempo) + " spm" : "";
+      $("target").textContent = drill && clicking && s.target !== s.tempo ? "→ " + fmt(s.target) + " spm from the next step" : "";
+      let set = "", step = "";
+      if (drill) {
+        if (s.state === "caution") { step = "caution first"; }
+        else if (s.rest != null) { set = "next: set " + s.set + "/" + s.sets; step = "rest " + clock(s.rest); }
+        else if (s.countIn) { set = "set " + s.set + "/" + s.sets; step = "count-in " + s.countIn + "/" + s.countInLength; }
+        else { set = "set " + s.set + "/" + s.sets; step = "step " + s.step; }
+      }
+      $("set").textContent = set;
+      $("step").textContent = step;
       $("clock").textContent = s.clock || "";
       $("next").textContent = s.nextCue ? "next " + s.nextCue : "";
+      $("message").textContent = s.message || "";
       $("pause").textContent = s.state === "paused" || s.state === "pausing" ? "resume" : "pause";
       if (s.revision !== revision) { revision = s.revision; drillChanged(s); }
-      if (typeof s.now === "number") { $("marker").style.left = (s.now * 100) + "%"; $("marker").style.display = "block"; }
-      else { $("marker").style.display = "none"; }
+      picture(s);
+      placeMarker();
+    }
+    // The "now" marker where the last status puts it, once a picture is there to mark.
+    function placeMarker() {
+      const s = status, marker = $("marker");
+      const drill = s.cadence !== null && s.cadence !== undefined;
+      if (drill && typeof s.now === "number" && $("planinner").querySelector("svg")) {
+        marker.style.left = (s.now * 100) + "%"; marker.style.display = "block";
+        // Keep the marker in view where the picture is wider than the phone.
+        const plan = $("plan"), x = s.now * $("planinner").offsetWidth;
+        if (x < plan.scrollLeft + 40 || x > plan.scrollLeft + plan.clientWidth - 40) plan.scrollLeft = Math.max(0, x - plan.clientWidth / 3);
+      } else { marker.style.display = "none"; }
     }
     function fmt(x) { return (Math.round(x * 10) / 10).toString(); }
     function clock(sec) { const m = Math.floor(sec / 60), s = Math.floor(sec % 60); return m + ":" + (s < 10 ? "0" : "") + s; }
+
+    // The plan picture, fetched again whenever the server drew it anew (another drill, the
+    // coach's cadence, a saved edit).
+    function picture(s) {
+      const drill = s.cadence !== null && s.cadence !== undefined;
+      const inner = $("planinner");
+      if (!drill) { inner.querySelectorAll("svg").forEach(e => e.remove()); plannedFor = null; return; }
+      const key = s.preset + "/" + s.name + "/" + s.picture;
+      if (plannedFor === key) return;
+      plannedFor = key;
+      fetch("/api/plan.svg", { headers: { "Authorization": "Bearer " + token } })
+        .then(r => r.ok ? r.text() : "").then(svg => {
+          if (plannedFor !== key) return;
+          const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+          inner.querySelectorAll("svg").forEach(e => e.remove());
+          if (doc.documentElement && doc.documentElement.nodeName === "svg") inner.insertBefore(document.importNode(doc.documentElement, true), $("marker"));
+          placeMarker();
+        }).catch(() => {});
+    }
 
     function drillChanged(s) {
       const cues = $("cues"); cues.textContent = "";
       (s.cues || []).forEach((label, i) => {
         const b = document.createElement("button"); b.textContent = label;
-        b.addEventListener("click", () => post("/api/cue", { cue: i })); cues.appendChild(b);
+        b.addEventListener("click", () => act("/api/cue", { cue: i }, "msg-say").catch(() => {})); cues.appendChild(b);
       });
       document.querySelectorAll("#library button").forEach(b => b.classList.toggle("current", b.dataset.preset === s.preset));
-      if (s.planCadence !== undefined) {
+      if (s.planCadence !== undefined && !document.activeElement.closest("#edit")) {
         $("e-cadence").value = s.planCadence; $("e-from").value = s.rampFrom ?? "";
         $("e-steps").value = s.rampSteps ?? ""; $("e-rest").value = s.planRest;
-      }
-      const key = s.preset + "/" + s.revision;
-      if (s.cadence !== null && s.cadence !== undefined && plannedFor !== key) {
-        plannedFor = key;
-        fetch("/api/plan.svg", { headers: { "Authorization": "Bearer " + token } })
-          .then(r => r.ok ? r.text() : "").then(svg => {
-            const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
-            const plan = $("plan"); plan.querySelectorAll("svg").forEach(e => e.remove());
-            if (doc.documentElement && doc.documentElement.nodeName === "svg") plan.insertBefore(document.importNode(doc.documentElement, true), $("marker"));
-          }).catch(() => {});
-      } else if (s.cadence === null) {
-        $("plan").querySelectorAll("svg").forEach(e => e.remove());
       }
     }
 
@@ -175,31 +224,37 @@ enum Page {
     }
 
     document.addEventListener("DOMContentLoaded", () => {
+      const quiet = () => {};
       document.querySelectorAll("[data-delta]").forEach(b =>
-        b.addEventListener("click", () => post("/api/cadence", { delta: Number(b.dataset.delta) })));
-      $("pause").addEventListener("click", () => post(status.state === "paused" || status.state === "pausing" ? "/api/resume" : "/api/pause"));
-      $("skip").addEventListener("click", () => post("/api/next"));
-      $("stop").addEventListener("click", () => post("/api/stop"));
+        b.addEventListener("click", () => act("/api/cadence", { delta: Number(b.dataset.delta) }, "msg-controls").catch(quiet)));
+      $("pause").addEventListener("click", () =>
+        act(status.state === "paused" || status.state === "pausing" ? "/api/resume" : "/api/pause", {}, "msg-controls").catch(quiet));
+      $("skip").addEventListener("click", () => act("/api/next", {}, "msg-controls").catch(quiet));
+      $("stop").addEventListener("click", () => act("/api/stop", {}, "msg-controls").catch(quiet));
       $("sayform").addEventListener("submit", (e) => {
         e.preventDefault(); const text = $("saytext").value.trim();
-        if (text) post("/api/say", { text }).then(() => { $("saytext").value = ""; });
+        if (!text) return;
+        // The text box is cleared only once the words were taken: a refused "say" keeps them.
+        act("/api/say", { text }, "msg-say").then(() => { $("saytext").value = ""; note("msg-say", "said: " + text); }, quiet);
       });
       $("edit").addEventListener("submit", (e) => {
-        e.preventDefault(); if (!status.preset) { say("no preset is playing"); return; }
+        e.preventDefault();
+        if (!status.preset) { note("saved", "no preset is playing: start one from the library", true); return; }
         const body = { preset: status.preset };
         const num = (id) => $(id).value.trim() === "" ? undefined : Number($(id).value);
         body.cadence = num("e-cadence"); body.rampFrom = num("e-from"); body.rampSteps = num("e-steps"); body.rest = num("e-rest");
-        api("/api/preset", body).then(d => { $("saved").textContent = d.saved; }).catch(() => {});
+        note("saved", "");
+        act("/api/preset", body, "saved").then(d => note("saved", d.saved), quiet);
       });
       api("/api/library").then(d => {
         const lib = $("library");
         d.presets.forEach(name => {
           const b = document.createElement("button"); b.textContent = name; b.dataset.preset = name;
-          b.addEventListener("click", () => post("/api/start", { preset: name })); lib.appendChild(b);
+          b.addEventListener("click", () => act("/api/start", { preset: name }, "msg-library").catch(quiet)); lib.appendChild(b);
         });
         document.querySelectorAll("#library button").forEach(b => b.classList.toggle("current", b.dataset.preset === status.preset));
-      }).catch(() => {});
-      api("/api/status").then(show).catch(() => {});
+      }).catch(e => note("msg-library", e.message, true));
+      api("/api/status").then(show).catch(e => { $("message").textContent = e.message; });
       connect();
     });
     """

@@ -32,6 +32,13 @@ struct RemoteContext: RequestContext, WebSocketRequestContext {
 public enum RemoteServer {
     /// Request bodies larger than this are refused (413).
     static let bodyLimit = 4_096
+    /// A request head (its line and headers) larger than this is refused (431).
+    static let headLimit = 16_384
+    /// Open connections at once (more are answered 503); see `ConnectionCounter` for per address.
+    static let connectionLimit = 512
+    /// The routes anyone may load: the page and what it is made of. Every other route, the
+    /// WebSocket and any path the router does not know need the token.
+    static let publicRoutes: Set<String> = ["/", "/app.js", "/app.css"]
     /// Status pushes: checked this often; sent on a change, and at least once a second.
     static let tickMilliseconds = 40
 
@@ -39,6 +46,7 @@ public enum RemoteServer {
     /// - Returns: the port it listens on.
     /// - Throws: a one-line `Failure` (exit 69) when the address cannot be listened on.
     public static func start(_ remote: CoachRemote, host: String, port: Int) throws -> Int {
+        raiseDescriptorLimit()
         let router = Router(context: RemoteContext.self)
         let hub = Broadcaster()
         routes(router, remote: remote, hub: hub)
@@ -50,7 +58,8 @@ public enum RemoteServer {
             router: router,
             server: .gatedWebSocketUpgrade(
                 webSocketRouter: router,
-                configuration: .init(http1: .init(idleTimeout: .seconds(120)), ws: .init(maxFrameSize: 1 << 12)),
+                configuration: .init(http1: .init(idleTimeout: .seconds(30)),
+                                     ws: .init(maxFrameSize: 1 << 12, autoPing: .enabled(timePeriod: .seconds(20)))),
                 remote: remote),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
@@ -72,13 +81,27 @@ public enum RemoteServer {
             throw Failure("--remote \(host):\(port): cannot listen there (\(error))", exitCode: ExitStatus.unavailable)
         }
         Task.detached { await hub.run(remote) }
-        return bound.withLock { $0 } ?? port
+        let boundPort = bound.withLock { $0 } ?? port
+        remote.hostAllowList.listening(port: boundPort, printed: reachableHost(listeningOn: host))
+        return boundPort
+    }
+
+    /// Raises the soft limit on open descriptors towards the hard one (at most 4,096), so the
+    /// connection limit is reached long before the process runs out of descriptors.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = min(limit.rlim_max, 4_096)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
     }
 
     // MARK: Routes
 
     static func routes(_ router: Router<RemoteContext>, remote: CoachRemote, hub: Broadcaster) {
-        router.add(middleware: Guard(remote: remote))
+        router.add(middleware: Gate(remote: remote))
         router.get("/") { request, _ in
             page(Page.html, type: "text/html; charset=utf-8", csp: contentSecurityPolicy(request))
         }
@@ -93,7 +116,7 @@ public enum RemoteServer {
         }
         router.get("/api/plan.svg") { _, _ in
             guard let drill = remote.drill else { return problem(.notFound, "no drill is playing") }
-            return page(drill.picture, type: "image/svg+xml")
+            return page(drill.picture(cadence: drill.live.status.read().targetCadence).svg, type: "image/svg+xml")
         }
         router.post("/api/cadence") { request, context in
             let body: CadenceBody
@@ -127,23 +150,16 @@ public enum RemoteServer {
             }
             if let problem_ = CueText.problem(with: body.text) { return problem(.badRequest, "text \(problem_)") }
             guard let drill = remote.drill else { return problem(.conflict, "no drill is playing") }
-            let key = "say:" + body.text
-            var sample = drill.spoken.sample(for: key)
-            if sample == nil {
-                let text = body.text
-                let rate = drill.rate
-                let made: Result<[Float], Error> = await onSpeechQueue {
+            let text = body.text
+            let rate = drill.rate
+            let refused = await remote.say("say:" + text, in: drill) {
+                await onSpeechQueue {
                     Result { try SpeechSynthesizer.shared.synthesize(text: text, outputRate: rate).samples }
-                }
-                switch made {
-                case .success(let samples): sample = drill.spoken.add(samples, for: key)
-                case .failure(let error): return problem(.badRequest, "cannot say that: \(explain(error).message)")
+                        .mapError { Refusal(status: .badRequest, message: "cannot say that: \(explain($0).message)") }
                 }
             }
-            guard let sample else {
-                return problem(.tooManyRequests, "\(SpokenSamples.capacity) different texts said in this drill already")
-            }
-            return command_(remote, .say(sample))
+            if let refused { return problem(refused.status, refused.message) }
+            return json("{\"ok\":true}")
         }
         router.post("/api/cue") { request, _ in
             let body: CueBody
@@ -156,10 +172,10 @@ public enum RemoteServer {
                 return problem(.badRequest, "cue must be one of the drill's cues, from 0 to \(drill.plan.cues.count - 1)")
             }
             // The words of a `both` cue (its last sound), or its only sound.
-            guard let sample = drill.spoken.add(last.samples, level: drill.plan.cues[body.cue].level, for: "cue:\(body.cue)") else {
-                return problem(.tooManyRequests, "too many different sounds said in this drill")
-            }
-            return command_(remote, .say(sample))
+            let samples = last.samples
+            let refused = await remote.say("cue:\(body.cue)", in: drill, level: drill.plan.cues[body.cue].level) { .success(samples) }
+            if let refused { return problem(refused.status, refused.message) }
+            return json("{\"ok\":true}")
         }
         router.post("/api/start") { request, _ in
             let body: StartBody
@@ -183,6 +199,8 @@ public enum RemoteServer {
             guard remote.library().contains(body.preset) else {
                 return problem(.badRequest, "preset must be a name from the drill library (GET /api/library)")
             }
+            // Every number in its field's range before anything is written or formatted.
+            if let refused = body.outOfRange() { return problem(.badRequest, refused + ". Nothing was changed.") }
             var changes: [String] = []
             if let v = body.cadence { changes.append("cadence=\(jsonNumber(v))") }
             if let v = body.rampFrom { changes.append("ramp.from=\(jsonNumber(v))") }
@@ -194,6 +212,11 @@ public enum RemoteServer {
             let outcome: Result<String, Error> = await onSpeechQueue { Result { try remote.save(preset, assignments) } }
             switch outcome {
             case .success(let report):
+                // The page's picture of this drill shows what was saved.
+                if let drill = remote.drill, drill.preset == preset {
+                    drill.saved(.init(cadence: body.cadence, rampFrom: body.rampFrom, rampSteps: body.rampSteps, rest: body.rest))
+                    remote.revision.add(1, ordering: .releasing)
+                }
                 var o = JSONObject()
                 o.add("ok", true)
                 o.add("saved", report)
@@ -203,13 +226,11 @@ public enum RemoteServer {
             }
         }
 
-        // Token, origin and the failure limit are checked before the handshake, in
-        // `WebSocketGate`, which answers 401, 403 or 429 as the API does; this only makes sure.
-        router.ws("/api/events") { request, _ in
-            let token = request.uri.queryParameters["token"]
-                ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? $0.dropFirst(7) : nil }
-            guard let token, remote.token.matches(token) else { return .dontUpgrade }
-            return .upgrade([:])
+        // Host, origin, token and the failure limit were checked by the one gate: before the
+        // handshake on the connection (`ConnectionGate`, which answers 401, 403, 421 or 429 as
+        // the API does), and again here by the router's middleware on the route it matched.
+        router.ws("/api/events") { _, _ in
+            .upgrade([:])
         } onUpgrade: { inbound, outbound, _ in
             let (id, stream) = hub.subscribe()
             defer { hub.unsubscribe(id) }
@@ -280,6 +301,15 @@ struct PresetBody: Decodable {
     var rampFrom: Double?
     var rampSteps: Int?
     var rest: Double?
+
+    /// The first field out of its range, as one line; nil when all are in range.
+    func outOfRange() -> String? {
+        if let v = cadence, !PlanLimits.cadence.contains(v) { return "cadence must be from 30 to 300 steps per minute" }
+        if let v = rampFrom, !PlanLimits.cadence.contains(v) { return "rampFrom must be from 30 to 300 steps per minute" }
+        if let v = rampSteps, !PlanLimits.rampSteps.contains(v) { return "rampSteps must be from 1 to 100000" }
+        if let v = rest, !PlanLimits.rest.contains(v) { return "rest must be from 0 to 3600 seconds" }
+        return nil
+    }
 }
 
 /// Reads a JSON body of at most `RemoteServer.bodyLimit` bytes; a bad one becomes a one-line 400
@@ -294,6 +324,10 @@ func decode<T: Decodable>(_ type: T.Type, _ request: Request) async -> Result<T,
     }
     do {
         return .success(try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)))
+    } catch DecodingError.dataCorrupted(let c) where !c.codingPath.isEmpty {
+        // A number too large for its field (1e19 steps): out of range, not a crash.
+        let key = c.codingPath.map(\.stringValue).joined(separator: ".")
+        return .failure(ResponseError(problem(.badRequest, "JSON \"\(key)\" is out of range")))
     } catch DecodingError.keyNotFound(let key, _) {
         return .failure(ResponseError(problem(.badRequest, "JSON is missing \"\(key.stringValue)\"")))
     } catch DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c) {
@@ -346,25 +380,49 @@ func onSpeechQueue<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T 
     }
 }
 
-/// Every API request must carry the token; an address that failed too often is refused first.
-struct Guard: RouterMiddleware {
+/// The one gate, on the route the router matched (`context.endpointPath`, never the raw
+/// path): every request's Host and Origin are checked, and anything but the public page
+/// needs the token. See `CoachRemote.admit`.
+struct Gate: RouterMiddleware {
     typealias Context = RemoteContext
     let remote: CoachRemote
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard path.hasPrefix("/api/") else { return try await next(request, context) }
-        if remote.limiter.isShutOut(context.peer) {
-            return problem(.tooManyRequests, "too many failed attempts from this address; wait a minute")
-        }
-        if path == "/api/events" { return try await next(request, context) }
-        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
-              remote.token.matches(authorization.dropFirst(7)) else {
-            remote.limiter.fail(context.peer)
-            var response = problem(.unauthorized, "missing or wrong token: send Authorization: Bearer TOKEN")
-            response.headers[.wwwAuthenticate] = "Bearer"
+        let isPublic = context.endpointPath.map { RemoteServer.publicRoutes.contains($0) } ?? false
+        if let refused = remote.admit(GateRequest(request, isPublic: isPublic), peer: context.peer) {
+            var response = problem(refused.status, refused.message)
+            if refused.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
             return response
         }
         return try await next(request, context)
     }
+}
+
+extension GateRequest {
+    init(_ request: Request, isPublic: Bool) {
+        let fields = request.headers
+        let target = request.head.path ?? ""
+        self.init(
+            method: request.method.rawValue,
+            // The first Host header is the request's authority; any other stays a field.
+            hosts: (request.head.authority.map { [$0] } ?? []) + fields[values: HTTPField.Name("Host")!],
+            targetAuthority: absoluteFormAuthority(target),
+            origins: fields[values: .origin],
+            authorizations: fields[values: .authorization],
+            contentTypes: fields[values: .contentType],
+            query: target.firstIndex(of: "?").map { target[target.index(after: $0)...] },
+            isWebSocket: fields[values: .upgrade].contains { $0.lowercased() == "websocket" },
+            isPublic: isPublic)
+    }
+}
+
+/// The authority of an absolute-form request target (`http://host:port/path`), else nil.
+func absoluteFormAuthority(_ target: String) -> String? {
+    guard !target.hasPrefix("/") else { return nil }
+    let bytes = Array(target.utf8)
+    guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes.count > colon + 2,
+          bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else { return nil }
+    let rest = bytes[(colon + 3)...]
+    let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+    return String(decoding: rest[..<end], as: UTF8.self)
 }

@@ -31,6 +31,8 @@ struct JSONObject {
 /// A number as JSON: whole numbers without a point, others to three decimals.
 func jsonNumber(_ x: Double) -> String {
     guard x.isFinite else { return "null" }
+    // Past 2^53 there are no thousandths to show (and Int64 would trap past 9.2e18).
+    guard abs(x) < 1e15 else { return "\(x)" }
     let thousandths = (x * 1000).rounded()
     if thousandths == (x).rounded() * 1000 { return String(Int64(x.rounded())) }
     let n = Int64(thousandths)
@@ -55,6 +57,31 @@ struct StatusKey: Equatable {
     var target = 0.0
     var seconds: Int64 = 0
     var underruns = 0
+    var caution = false
+}
+
+/// Seconds into the plan as `layout` draws it at which `s` is: the caution's time, the
+/// count-in click, the step or the point in the rest being heard.
+func planPosition(_ s: LiveStatus, layout: PlanLayout, rate: Double) -> Double {
+    guard !layout.sets.isEmpty else { return 0 }
+    let sets = layout.sets
+    let i = min(max(s.set, 0), sets.count - 1)
+    let t: Double
+    if s.caution {
+        t = min(Double(s.frame) / rate, layout.lead)
+    } else if let left = s.restFramesLeft {
+        // Resting before set i: the rest ends where its count-in starts.
+        let end = sets[i].countInStart
+        let start = i > 0 ? sets[i - 1].end : end
+        t = max(start, end - Double(left) / rate)
+    } else if s.countIn > 0 {
+        t = sets[i].countInStart + layout.countInDuration * Double(s.countIn - 1) / Double(max(s.countInLength, 1))
+    } else if s.step > 0 {
+        t = min(sets[i].start + layout.timeInSet(ofStep: s.step), sets[i].end)
+    } else {
+        t = sets[i].countInStart
+    }
+    return min(max(t, 0), layout.total)
 }
 
 extension CoachRemote {
@@ -72,6 +99,7 @@ extension CoachRemote {
         key.target = s.targetCadence
         key.seconds = s.frame / rate
         key.underruns = s.underruns
+        key.caution = s.caution
         return key
     }
 
@@ -91,7 +119,8 @@ extension CoachRemote {
         let s = drill.live.status.read()
         let state: String
         switch s.phase {
-        case .playing: state = s.restFramesLeft != nil ? "resting" : s.countIn > 0 ? "counting-in" : "playing"
+        case .playing:
+            state = s.caution ? "caution" : s.restFramesLeft != nil ? "resting" : s.countIn > 0 ? "counting-in" : "playing"
         case .pausing: state = "pausing"
         case .paused: state = "paused"
         case .stopping: state = "stopping"
@@ -122,11 +151,12 @@ extension CoachRemote {
         json.add("planRest", drill.plan.rest)
         json.add("revision", revision.load(ordering: .acquiring))
         json.add("elapsed", Double(s.frame) / rate)
-        // Where "now" lies across the plan picture (its time axis, as a fraction of its width):
-        // the plan's own times, so a changed cadence moves the marker only approximately.
-        let total = max(drill.layout.total, 1e-9)
-        let t = min(Double(s.frame) / rate, total)
-        json.add("now", PlanPictureAxis.x(t, total: total))
+        // Where the session is in the plan picture as drawn now (the coach's cadence, saved
+        // edits): from the set, step, count-in or rest heard, so a skipped rest, a pause or a
+        // tempo change moves the marker as they move the session.
+        let drawn = drill.picture(cadence: s.targetCadence)
+        json.add("picture", drawn.number)
+        json.add("now", PlanPictureAxis.x(planPosition(s, layout: drawn.layout, rate: rate), total: drawn.layout.total))
         return json.text
     }
 }

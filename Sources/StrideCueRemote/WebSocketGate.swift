@@ -6,11 +6,11 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The HTTP/1 server with the WebSocket upgrade, and a gate in front of the upgrade: a
-/// handshake to `/api/events` without the session's token, or with a wrong one, is answered
-/// 401 (as any API call would be), from another page's origin 403, from an address shut out
-/// 429, and the connection closed. HummingbirdWebSocket answers every refused upgrade 400
-/// whatever the reason, so the refusal happens here, before it sees the request.
+/// The HTTP/1 server with the WebSocket upgrade, with `ConnectionGate` first on every
+/// connection: it counts the connection against the limits, closes one that sends no request,
+/// answers oversized or malformed heads, and puts a WebSocket handshake through the one gate
+/// before HummingbirdWebSocket sees it (which answers every refused upgrade 400, whatever the
+/// reason: the gate answers 401, 403, 421 or 429 as the API does).
 struct GatedWebSocketChannel: ServerChildChannel {
     typealias Value = HTTP1WebSocketUpgradeChannel.Value
     let inner: HTTP1WebSocketUpgradeChannel
@@ -18,11 +18,15 @@ struct GatedWebSocketChannel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let remote = self.remote
+        let peer = channel.remoteAddress?.ipAddress ?? "?"
+        let admitted = remote.connections.admit(peer, close: { channel.close(promise: nil) })
+        if case .success(let id) = admitted {
+            channel.closeFuture.whenComplete { _ in remote.connections.closed(id, peer) }
+        }
         return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let upgrader = try operations.handler(type: NIOTypedHTTPServerUpgradeHandler<HTTP1WebSocketUpgradeChannel.UpgradeResult>.self)
-            try operations.addHandler(WebSocketGate(remote: remote, peer: channel.remoteAddress?.ipAddress ?? "?"),
-                                      position: .before(upgrader))
+            try operations.addHandler(ConnectionGate(remote: remote, peer: peer, admitted: admitted), position: .before(upgrader))
             return value
         }
     }
@@ -47,67 +51,107 @@ extension HTTPServerBuilder {
     }
 }
 
-/// Looks at the first request's head on a connection: a WebSocket handshake to `/api/events`
-/// passes only with the token (`token` query parameter or `Authorization: Bearer`) and from
-/// the page's own origin (or no browser origin at all). Anything else passes untouched.
-/// Steps out of the pipeline once it let a head through.
-final class WebSocketGate: ChannelInboundHandler, RemovableChannelHandler {
+/// First on every connection, right after the HTTP decoder:
+/// - a connection past the limits (`admitted`) gets 503 to its first request, then is closed;
+/// - a connection that sends no request head within `ConnectionCounter.firstRequestSeconds`
+///   is closed (half-open connections do not pile up);
+/// - a head larger than `RemoteServer.headLimit` gets 431, one the decoder cannot read 431
+///   (headers past its own limit) or 400, and the connection is closed;
+/// - a WebSocket handshake passes only if the one gate (`CoachRemote.admit`) lets it, whatever
+///   its path: no WebSocket is public. Once upgraded, frames pass untouched.
+final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let remote: CoachRemote
     private let peer: String
-    private var refused = false
+    /// The connection's id, or why it was refused (answered to its first request).
+    private let admitted: Result<Int, Refusal>
+    private var sawHead = false
+    private var upgrading = false
+    private var closing = false
+    private var timeout: Scheduled<Void>?
 
-    init(remote: CoachRemote, peer: String) {
+    init(remote: CoachRemote, peer: String, admitted: Result<Int, Refusal>) {
         self.remote = remote
         self.peer = peer
+        self.admitted = admitted
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        var seconds: Int64 = 2
+        if case .success = admitted { seconds = ConnectionCounter.firstRequestSeconds }
+        timeout = context.eventLoop.scheduleTask(in: .seconds(seconds)) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timeout?.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if refused { return }
+        if upgrading {
+            context.fireChannelRead(data)
+            return
+        }
+        if closing { return }
         guard case .head(let head) = unwrapInboundIn(data) else {
             context.fireChannelRead(data)
             return
         }
-        if let (status, message) = refusal(head) {
-            refused = true
-            refuse(context: context, status: status, message: message)
+        let first = !sawHead
+        sawHead = true
+        timeout?.cancel()
+        timeout = nil
+        switch admitted {
+        case .failure(let refused):
+            answer(context, HTTPResponseStatus(statusCode: refused.status.code), refused.message)
+            return
+        case .success(let id):
+            if first { remote.connections.spoke(id) }
+        }
+        let size = head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        if size > RemoteServer.headLimit {
+            answer(context, .requestHeaderFieldsTooLarge, "request line and headers larger than \(RemoteServer.headLimit) bytes")
             return
         }
-        context.fireChannelRead(data)
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-    }
-
-    /// Why this head is refused, or nil to let it through.
-    func refusal(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String)? {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        let upgrade = head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
-        guard upgrade, path == "/api/events" else { return nil }
-        if remote.limiter.isShutOut(peer) {
-            return (.tooManyRequests, "too many failed attempts from this address; wait a minute")
+        // An absolute-form target (`GET http://host/path`) names the server it is for: that
+        // authority must be this server's too (HTTP types keep only its path for the router).
+        if let authority = absoluteFormAuthority(head.uri), !remote.hostAllowList.allows(authority) {
+            answer(context, .misdirectedRequest,
+                   "this server answers only to its own address (\(remote.hostAllowList.printed)); check the URL")
+            return
         }
-        var token: Substring? = nil
-        if let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first {
-            for pair in query.split(separator: "&") where pair.hasPrefix("token=") {
-                token = pair.dropFirst("token=".count)
+        if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+            // Only a connection's first request may upgrade (NIO's upgrader); a later one is plain HTTP.
+            if first {
+                if let refused = remote.admit(GateRequest(webSocket: head), peer: peer) {
+                    answer(context, HTTPResponseStatus(statusCode: refused.status.code), refused.message,
+                           bearer: refused.status == .unauthorized)
+                    return
+                }
+                upgrading = true
             }
         }
-        if token == nil, let authorization = head.headers.first(name: "authorization"), authorization.hasPrefix("Bearer ") {
-            token = Substring(authorization.dropFirst("Bearer ".count))
-        }
-        guard let token, remote.token.matches(token) else {
-            remote.limiter.fail(peer)
-            return (.unauthorized, "missing or wrong token: open /api/events?token=TOKEN")
-        }
-        if let origin = head.headers.first(name: "origin"), origin != "http://" + (head.headers.first(name: "host") ?? "") {
-            return (.forbidden, "WebSocket from another origin")
-        }
-        return nil
+        context.fireChannelRead(data)
     }
 
-    private func refuse(context: ChannelHandlerContext, status: HTTPResponseStatus, message: String) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !upgrading, !closing, let parser = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        if case .headerOverflow = parser {
+            answer(context, .requestHeaderFieldsTooLarge, "request line and headers larger than \(RemoteServer.headLimit) bytes")
+        } else {
+            answer(context, .badRequest, "not an HTTP/1.1 request this server can read")
+        }
+    }
+
+    /// Answers with a one-line JSON error and closes the connection.
+    private func answer(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ message: String, bearer: Bool = false) {
+        closing = true
         var o = JSONObject()
         o.add("error", message)
         let body = context.channel.allocator.buffer(string: o.text + "\n")
@@ -115,12 +159,32 @@ final class WebSocketGate: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "Connection", value: "close")
-        if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
+        headers.add(name: "Cache-Control", value: "no-store")
+        if bearer { headers.add(name: "WWW-Authenticate", value: "Bearer") }
+        if status == .serviceUnavailable { headers.add(name: "Retry-After", value: "5") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         let channel = context.channel
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+extension GateRequest {
+    /// A WebSocket handshake's head, as the connection's first handler sees it.
+    init(webSocket head: HTTPRequestHead) {
+        let uri = head.uri
+        let fields = head.headers
+        self.init(
+            method: head.method.rawValue,
+            hosts: fields["host"],
+            targetAuthority: absoluteFormAuthority(uri),
+            origins: fields["origin"],
+            authorizations: fields["authorization"],
+            contentTypes: fields["content-type"],
+            query: uri.firstIndex(of: "?").map { uri[uri.index(after: $0)...] },
+            isWebSocket: true,
+            isPublic: false)
     }
 }

@@ -168,26 +168,30 @@ public struct Player {
 
     static func milliseconds(_ frames: Int, rate: Int) -> Int { Int((Double(frames) * 1000 / Double(rate)).rounded()) }
 
-    /// A pipe the signal handler writes to while the player sleeps (`signalWakeup`).
+    /// The pipe the signal handler writes to while a player sleeps (`signalWakeup`): one for
+    /// the whole process, made on first use and never closed. A handler that read the
+    /// descriptor just before a player ended never writes to a closed (or reused) one, and
+    /// drill after drill costs no descriptor (`coach` plays hundreds in one run).
+    private static let signalPipe: (read: Int32, write: Int32) = {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return (-1, -1) }  // then the player polls with a timeout, as without keys
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        return (ends[0], ends[1])
+    }()
+
+    /// The process's signal pipe, published for the handler while this player runs.
     private final class SignalWakeup {
         let read: Int32
 
         init() {
-            var ends: [Int32] = [-1, -1]
-            if pipe(&ends) == 0 {
-                for end in ends {
-                    _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-                    _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-                }
-            } else {
-                ends = [-1, -1]  // then the player polls with a timeout, as without keys
-            }
-            read = ends[0]
-            signalWakeup.store(ends[1], ordering: .releasing)
+            read = Player.signalPipe.read
+            drain()  // what an earlier player's signals left
+            signalWakeup.store(Player.signalPipe.write, ordering: .releasing)
         }
 
-        // The pipe stays open until the process ends: a handler that read the descriptor
-        // just before `deinit` must never write to a closed (or reused) one.
         deinit { signalWakeup.store(-1, ordering: .releasing) }
 
         func drain() {

@@ -61,19 +61,20 @@ extension ALSATests {
             #expect(run.finish().status == 0)
         }
 
-        @Test("more than 10 failures a minute from one address get 429, even with the right token")
+        @Test("more than 10 failures a minute from one address get 429; the right token is still served")
         func floodIsRefused() throws {
             let environment = try ALSATestEnvironment.ready()
             let run = try RemoteRun(["play", "--spm", "180", "--duration", "3s", "--device", "paced", "--no-keys", "--remote", "0"], environment)
             for _ in 0..<11 {
                 #expect(try run.request("GET", "/api/status", token: "0123456789abcdef0123456789abcdef").status == 401)
             }
-            #expect(try run.request("GET", "/api/status", token: "0123456789abcdef0123456789abcdef").status == 429)
-            let shutOut = try run.request("GET", "/api/status")
+            let shutOut = try run.request("GET", "/api/status", token: "0123456789abcdef0123456789abcdef")
             #expect(shutOut.status == 429)
             #expect(shutOut.body.hasPrefix("{\"error\":"))
+            #expect(try run.request("GET", "/api/status", token: .some(nil)).status == 429)
+            #expect(try run.request("GET", "/api/status").status == 200)
             let socket = try WebSocketClient(port: run.port, path: "/api/events?token=\(run.token)")
-            #expect(!socket.upgraded && socket.answer.status == 429)
+            #expect(socket.upgraded)
             #expect(run.finish().status == 0)
         }
 

@@ -7,7 +7,7 @@ import Testing
 // server answers is what the test sees).
 
 /// `stridecue play --remote` or `stridecue coach` running in the background, with the URL it printed.
-final class RemoteRun {
+final class RemoteRun: @unchecked Sendable {
     let process = Process()
     private let output = Pipe()
     private let errors = Pipe()
@@ -57,9 +57,10 @@ final class RemoteRun {
         return (process.terminationStatus, String(decoding: complained, as: UTF8.self))
     }
 
+    /// - Parameter source: the loopback address to send from (127.0.0.x: another device).
     func request(_ method: String, _ path: String, json: String? = nil, token: String?? = .none,
-                 headers: [String] = []) throws -> HTTPAnswer {
-        let connection = try HTTPConnection(port: port)
+                 headers: [String] = [], from source: String? = nil) throws -> HTTPAnswer {
+        let connection = try HTTPConnection(port: port, from: source)
         let bearer = token ?? self.token
         return try connection.send(method, path, json: json, headers: headers + (bearer.map { ["Authorization: Bearer \($0)"] } ?? []))
     }
@@ -93,10 +94,22 @@ struct HTTPAnswer {
 /// One TCP connection to the remote on loopback.
 final class HTTPConnection: @unchecked Sendable {
     let socket: Int32
+    let port: UInt16
     private var buffered: [UInt8] = []
 
-    init(port: UInt16) throws {
+    /// - Parameter source: the loopback address to connect from (127.0.0.x: another "device").
+    init(port: UInt16, from source: String? = nil) throws {
+        self.port = port
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw ALSATestEnvironment.SetupFailure(description: "bind \(source): errno \(errno)") }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -110,6 +123,12 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     deinit { close(socket) }
+
+    /// How long a read waits before it gives up (10 s unless set).
+    func setReceiveTimeout(seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
 
     func write(_ bytes: [UInt8]) {
         var sent = 0
@@ -146,9 +165,13 @@ final class HTTPConnection: @unchecked Sendable {
 
     func send(_ method: String, _ path: String, json: String? = nil, headers: [String] = [], rawBody: [UInt8]? = nil) throws -> HTTPAnswer {
         let body = rawBody ?? Array((json ?? "").utf8)
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        let has = { (name: String) in headers.contains { $0.lowercased().hasPrefix(name + ":") } }
+        // The Host a browser sends for the printed URL, unless the test sends its own.
+        var head = "\(method) \(path) HTTP/1.1\r\n" + (has("host") ? "" : "Host: 127.0.0.1:\(port)\r\n")
         for header in headers { head += header + "\r\n" }
-        if json != nil || rawBody != nil { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        // A state change says it is JSON (the gate refuses anything else), unless the test says otherwise.
+        if (json != nil || rawBody != nil || method == "POST") && !has("content-type") { head += "Content-Type: application/json\r\n" }
+        if json != nil || rawBody != nil { head += "Content-Length: \(body.count)\r\n" }
         else if method == "POST" { head += "Content-Length: 0\r\n" }
         head += "\r\n"
         write(Array(head.utf8) + body)
@@ -175,9 +198,10 @@ final class WebSocketClient: @unchecked Sendable {
     let connection: HTTPConnection
     let answer: HTTPAnswer
 
-    init(port: UInt16, path: String, origin: String? = nil, authorization: String? = nil) throws {
-        connection = try HTTPConnection(port: port)
-        var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    init(port: UInt16, path: String, origin: String? = nil, authorization: String? = nil, host: String? = nil,
+         from source: String? = nil) throws {
+        connection = try HTTPConnection(port: port, from: source)
+        var head = "GET \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let origin { head += "Origin: \(origin)\r\n" }
         if let authorization { head += "Authorization: \(authorization)\r\n" }

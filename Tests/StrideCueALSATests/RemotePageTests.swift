@@ -39,5 +39,77 @@ extension ALSATests {
             kill(run.process.processIdentifier, SIGTERM)
             #expect(run.finish().status == 143)
         }
+
+        /// Runs Tests/Browser/remote_truth.py with `arguments`; its printed lines.
+        static func browse(_ arguments: [String]) throws -> (status: Int32, printed: String) {
+            try #require(FileManager.default.isExecutableFile(atPath: python),
+                         "no \(python): run 'make test-deps' (Selenium in a venv, Chromium from Debian)")
+            let browser = Process()
+            browser.executableURL = URL(fileURLWithPath: python)
+            browser.arguments = [playPackageRoot + "/Tests/Browser/remote_truth.py"] + arguments
+            let output = Pipe()
+            browser.standardOutput = output
+            browser.standardError = FileHandle.nullDevice
+            try browser.run()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            browser.waitUntilExit()
+            return (browser.terminationStatus, printed)
+        }
+
+        /// A drill with every state in half a minute: caution, count-in, two short sets, a rest.
+        static let quickPreset = """
+            name: Quick
+            caution: Warm up first.
+            cadence: 180
+            count-in: 4
+            sets: 2
+            set: {steps: 16}
+            rest: 20 s
+            sound: beep
+
+            """
+
+        @Test("caution, count-in, playing, rest and paused are shown as such; the marker follows next and pause; the picture redraws; errors sit beside their control")
+        func pageTellsTheTruth() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let presets = folder.file("config/stridecue/presets")
+            try FileManager.default.createDirectory(atPath: presets, withIntermediateDirectories: true)
+            try Self.quickPreset.write(toFile: presets + "/quick.yaml", atomically: true, encoding: .utf8)
+            // Screenshots stay for a person to look at: STRIDECUE_SCREENSHOTS=folder keeps them there.
+            let shots = ProcessInfo.processInfo.environment["STRIDECUE_SCREENSHOTS"] ?? folder.file("shots")
+            try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+            let run = try RemoteRun(["coach", "--remote", "0", "--device", "paced", "--no-keys"], environment,
+                                    extraEnvironment: ["XDG_CONFIG_HOME": folder.file("config")])
+            let (status, printed) = try Self.browse(["states", run.url, shots])
+            #expect(status == 0, "\(printed)")
+            for check in ["ok caution", "ok caution marker", "ok plan picture text", "ok count-in", "ok playing", "ok rest", "ok next skipped the rest",
+                          "ok paused", "ok −5 redrew", "ok saved", "ok refused edit beside", "ok refused say kept",
+                          "ok no sideways scroll", "ok no console errors"] {
+                #expect(printed.contains(check), "\(check) missing from:\n\(printed)")
+            }
+            for name in ["caution", "count-in", "playing", "rest", "paused", "refused-edit", "refused-say"] {
+                let png = try #require(readBytes(shots + "/\(name).png"), "no \(name).png")
+                #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            }
+            kill(run.process.processIdentifier, SIGINT)
+            #expect(run.finish().status == 130)
+        }
+
+        @Test("a page from another origin posts, forms, WebSockets and wrong tokens at the remote: nothing changes, the coach still steers")
+        func otherOriginsCannotAct() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let run = try RemoteRun(["play", "--spm", "180", "--duration", "90s", "--device", "paced", "--no-keys", "--remote", "0"],
+                                    environment, extraEnvironment: ["XDG_CONFIG_HOME": folder.path])
+            let (status, printed) = try Self.browse(["cross", run.url])
+            #expect(status == 0, "\(printed)")
+            for check in ["ok the other origin's page ran", "ok nothing changed: cadence 180", "ok the coach's page still steers"] {
+                #expect(printed.contains(check), "\(check) missing from:\n\(printed)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: folder.file("stridecue/presets/bum-kicks.yaml")), "no preset written")
+            kill(run.process.processIdentifier, SIGTERM)
+            #expect(run.finish().status == 143)
+        }
     }
 }

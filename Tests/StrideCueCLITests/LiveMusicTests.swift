@@ -41,7 +41,8 @@ struct LiveMusicTests {
         /// The player's output, driven in blocks as the playback thread drives it, with `command`
         /// pushed once the renderer has passed session frame `at`; and where the renderer says
         /// cues sound (asked after each block).
-        func play(withMusic: Bool, command: LiveCommand, at: Int64) -> (samples: [Float], cues: [Range<Int64>]) {
+        /// (`command` is made for the player: a said sound belongs to the player's own store.)
+        func play(withMusic: Bool, command: (LivePlayback) -> LiveCommand, at: Int64) -> (samples: [Float], cues: [Range<Int64>]) {
             let renderer = prepared.makeRenderer()
             let live = LivePlayback(renderer: renderer, plan: prepared.plan)
             if withMusic { LiveMix(live: live, music: music) }
@@ -52,7 +53,7 @@ struct LiveMusicTests {
             var pushed = false
             while true {
                 if !pushed && renderer.framesRendered >= at {
-                    live.commands.push(command)
+                    live.commands.push(command(live))
                     pushed = true
                 }
                 let n = block.withUnsafeMutableBufferPointer { live.render(into: $0) }
@@ -70,6 +71,10 @@ struct LiveMusicTests {
 
         /// The music alone: the output with it, less the output without it.
         func musicPart(command: LiveCommand, at: Int64) throws -> (music: [Float], cues: [Range<Int64>]) {
+            try musicPart(command: { _ in command }, at: at)
+        }
+
+        func musicPart(command: (LivePlayback) -> LiveCommand, at: Int64) throws -> (music: [Float], cues: [Range<Int64>]) {
             let plain = play(withMusic: false, command: command, at: at), mixed = play(withMusic: true, command: command, at: at)
             try #require(mixed.samples.count >= plain.samples.count)
             return ((0..<plain.samples.count).map { mixed.samples[$0] - plain.samples[$0] }, plain.cues)
@@ -113,14 +118,12 @@ struct LiveMusicTests {
     @Test func theMusicDipsUnderWhatTheCoachSays() throws {
         let drill = try Drill()
         defer { drill.remove() }
-        let store = SpokenSamples()
         let tone = (0..<14_400).map { Float(0.5 * sin(2 * Double.pi * 330 * Double($0) / 48_000)) }
         // Quiet enough that the limiter never acts on it with the clicks (what it would take
         // off them would show in the difference as if it were music).
-        let said = try #require(store.add(tone, level: -12, for: "tone"))
         // Said at 1.9 s: it starts on the next step (2.0 s), between the plan's first cue (its
-        // rise done by 1.5 s) and its second (3 s).
-        let (music, cues) = try drill.musicPart(command: .say(said), at: 91_200)
+        // rise done by 1.5 s) and its second (3 s). Kept in the player's own store.
+        let (music, cues) = try drill.musicPart(command: { live in .say(live.spoken.add(tone, level: -12, for: "tone")!) }, at: 91_200)
         let free = rms(music, Int(1.5 * 48_000)..<Int(1.85 * 48_000))
         let saying = try #require(cues.first { $0.lowerBound > 91_200 && $0.lowerBound < Int64(2.5 * 48_000) },
                                   "nothing said between 1.9 s and 2.5 s: \(cues)")
