@@ -146,7 +146,7 @@ enum Page {
       const cues = $("cues"); cues.textContent = "";
       (s.cues || []).forEach((label, i) => {
         const b = document.createElement("button"); b.textContent = label;
-        b.addEventListener("click", () => post("/api/cue", { cue: i })); cues.appendChild(b);
+        b.addEventListener("click", () => post("/api/cue", { cue: i + 1 })); cues.appendChild(b);
       });
       document.querySelectorAll("#library button").forEach(b => b.classList.toggle("current", b.dataset.preset === s.preset));
       if (s.planCadence !== undefined) {

@@ -152,11 +152,13 @@ public enum RemoteServer {
             case .failure(let failed): return failed.response
             }
             guard let drill = remote.drill else { return problem(.conflict, "no drill is playing") }
-            guard let sounds = drill.cues?.cues, sounds.indices.contains(body.cue), let last = sounds[body.cue].last else {
-                return problem(.badRequest, "cue must be one of the drill's cues, from 0 to \(drill.plan.cues.count - 1)")
+            // Cues are counted from 1, as `preset show` and `preset cue` count them.
+            let index = body.cue - 1
+            guard let sounds = drill.cues?.cues, sounds.indices.contains(index), let last = sounds[index].last else {
+                return problem(.badRequest, "cue must be one of the drill's cues, from 1 to \(drill.plan.cues.count)")
             }
             // The words of a `both` cue (its last sound), or its only sound.
-            guard let sample = drill.spoken.add(last.samples, level: drill.plan.cues[body.cue].level, for: "cue:\(body.cue)") else {
+            guard let sample = drill.spoken.add(last.samples, level: drill.plan.cues[index].level, for: "cue:\(body.cue)") else {
                 return problem(.tooManyRequests, "too many different sounds said in this drill")
             }
             return command_(remote, .say(sample))

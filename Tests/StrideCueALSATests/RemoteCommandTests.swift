@@ -204,6 +204,12 @@ extension ALSATests {
             #expect(text.contains("from: 160"))
             #expect(text.contains("rest: 90 s"))
             #expect(text.hasPrefix("# Bum kicks: a drill for the recovery of the swing leg."), "comments kept")
+            // The page sends every field; the report lists only what changed.
+            let again = try run.request("POST", "/api/preset",
+                                        json: "{\"preset\":\"bum-kicks\",\"cadence\":185,\"rampFrom\":160,\"rest\":60}")
+            #expect(again.status == 200, "\(again.body)")
+            #expect(again.body.contains("rest  90 s → 60 s"), "\(again.body)")
+            #expect(!again.body.contains("cadence") && !again.body.contains("ramp.from"), "\(again.body)")
             // A bad value changes nothing and is one line.
             let refused = try run.request("POST", "/api/preset", json: "{\"preset\":\"bum-kicks\",\"cadence\":999}")
             #expect(refused.status == 400)

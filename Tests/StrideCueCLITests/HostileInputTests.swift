@@ -173,7 +173,7 @@ struct HostileInputTests {
             if plan.cadence != Double(cadence) || plan.rest != Double(rest) { break }
         }
         let text = String(decoding: try #require(contents(home.presets + "/drill.yaml")), as: UTF8.self)
-        #expect(text == "# my drill\nname: Drill\ncadence: 199   # fast\nset: {steps: 40}\nrest: 59s\n")
+        #expect(text == "# my drill\nname: Drill\ncadence: 199   # fast\nset: {steps: 40}\nrest: 59 s\n")  // in the file's style
         // The lock is on the folder: nothing is left beside the preset.
         #expect(files(in: home.presets) == ["drill.yaml"])
     }
