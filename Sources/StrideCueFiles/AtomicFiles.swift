@@ -1,5 +1,6 @@
 import Glibc
 import StrideCueCore
+import Synchronization
 
 // Every file StrideCue writes whole (presets, pictures, playlists, cue sheets, sound files)
 // goes through `AtomicFile`: a failure never leaves half a file behind, and a crash leaves no
@@ -41,7 +42,7 @@ public struct FileError: UserFacingError, Equatable, Sendable {
 public func fileCall<T: BinaryInteger>(_ call: StaticString, _ path: String, _ action: String, status: Int32,
                                        _ body: () -> T) throws(FileError) -> T {
     while true {
-        if let injected = injectedFailure("\(call)") {
+        if let injected = injectedFailure("\(call)") ?? injectedFault("\(call)", path) {
             throw FileError(path: path, call: "\(call)", action: action, errno: injected, exitStatus: status)
         }
         let result = body()
@@ -144,8 +145,16 @@ public final class AtomicFile {
 
     /// Flushes the new version to disk and puts it in place of the old; then flushes the
     /// folder, so the change survives a power cut.
-    public func commit() throws(FileError) {
+    /// - Parameter beforeRename: called once the new version is on disk, with its stamp (see
+    ///   `fileStamp`, which the file keeps under its name), before it takes the name: an export
+    ///   records the file it is about to put in place. An error there leaves the old file.
+    public func commit(beforeRename: ((_ stamp: String) throws(FileError) -> Void)? = nil) throws(FileError) {
         try fileCall("fsync", path, "flush", status: ExitStatus.ioError) { fsync(descriptor) }
+        if let beforeRename {
+            var st = stat()
+            try fileCall("fstat", path, "flush", status: ExitStatus.ioError) { fstat(descriptor, &st) }
+            try beforeRename(fileStamp(st))
+        }
         if let temporaryPath {
             try fileCall("rename", path, "replace", status: ExitStatus.cannotCreate) { rename(temporaryPath, path) }
         } else {
@@ -174,7 +183,7 @@ public final class AtomicFile {
 
     /// Removes hidden temporary files of this kind whose writer is no longer running: what a
     /// process killed mid-write left behind on a file system without `O_TMPFILE`.
-    static func removeAbandoned(in folder: String) {
+    public static func removeAbandoned(in folder: String) {
         guard let dir = opendir(folder) else { return }
         defer { closedir(dir) }
         while let entry = readdir(dir) {
@@ -191,6 +200,20 @@ public final class AtomicFile {
             }
         }
     }
+}
+
+/// Size and modification time of a file, as text (`size seconds.nanoseconds`): what an export
+/// folder's manifest records to know a file is still the one StrideCue wrote.
+public func fileStamp(_ st: stat) -> String {
+    "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+}
+
+/// The stamp of `path` itself (a link's own, never its target's, unless `followingLinks`);
+/// `- -` when absent.
+public func fileStamp(_ path: String, followingLinks: Bool = false) -> String {
+    var st = stat()
+    guard (followingLinks ? stat(path, &st) : lstat(path, &st)) == 0 else { return "- -" }
+    return fileStamp(st)
 }
 
 /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY` in Linux's generic ABI, x86-64 and arm64 among
@@ -247,6 +270,33 @@ func injectedFailure(_ call: String) -> Int32? {
     if let asked = getenv("STRIDECUE_FAIL_FILE_CALL"), String(cString: asked) == call {
         return call == "O_TMPFILE" ? EOPNOTSUPP : EIO
     }
+    #endif
+    return nil
+}
+
+#if DEBUG
+/// How many checked file calls this process has made, for `STRIDECUE_FAULT`.
+private let checkedCalls = Atomic<Int>(0)
+#endif
+
+/// In debug builds, `STRIDECUE_FAULT=enospc@N` makes the Nth checked file call of the process
+/// fail as on a full disk, and `kill@N` kills the process with SIGKILL just before it: tests
+/// walk N over every step of an export. `STRIDECUE_FAULT=log` prints each step to standard
+/// error (`fault step N: call path`), so a test knows how many there are.
+func injectedFault(_ call: String, _ path: String) -> Int32? {
+    #if DEBUG
+    guard let asked = getenv("STRIDECUE_FAULT") else { return nil }
+    let fault = String(cString: asked)
+    let n = checkedCalls.add(1, ordering: .relaxed).newValue
+    if fault == "log" {
+        let line = "fault step \(n): \(call) \(path)\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        return nil
+    }
+    let parts = fault.split(separator: "@")
+    guard parts.count == 2, let at = Int(parts[1]), at == n else { return nil }
+    if parts[0] == "kill" { raise(SIGKILL) }
+    if parts[0] == "enospc" { return ENOSPC }
     #endif
     return nil
 }

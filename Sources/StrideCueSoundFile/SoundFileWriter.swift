@@ -213,7 +213,8 @@ public struct SoundFileWriter: ~Copyable {
 
     /// Finishes the stream (the encoder's last frames, the header), closes the file and renames
     /// it onto the destination.
-    public consuming func commit() throws(SoundFileError) {
+    /// - Parameter beforeRename: see `AtomicFile.commit`.
+    public consuming func commit(beforeRename: ((_ stamp: String) throws(FileError) -> Void)? = nil) throws(SoundFileError) {
         guard let handle = file else { return }
         file = nil
         let status = sf_close(handle)
@@ -231,7 +232,7 @@ public struct SoundFileWriter: ~Copyable {
         _ = try systemCheck(ftruncate(fd, st.st_size), "ftruncate", path: path, kind: .io)
         sink.pointee.fd = -1
         do throws(FileError) {
-            try atomic.commit()
+            try atomic.commit(beforeRename: beforeRename)
         } catch {
             throw SoundFileError(kind: error.exitStatus == 73 ? .cannotCreate : .io, path: path, call: error.call,
                                  reason: error.reason ?? String(cString: strerror(error.errno)))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StrideCueMixdown
+import StrideCueFiles
 
 // An export folder as a mirror of the chosen presets, end to end: stable names, one playlist
 // listing every track once, changed presets replaced, presets that are gone removed — never a
