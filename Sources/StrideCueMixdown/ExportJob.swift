@@ -106,10 +106,19 @@ public struct ExportManifest {
     public let existed: Bool
     private let folder: String
 
-    public init(folder: String) {
+    /// Reads the folder's manifest; none is an empty one.
+    /// - Throws: `FileError` when there is one that cannot be read: a folder is never taken
+    ///   for empty because a read failed.
+    public init(folder: String) throws(FileError) {
         self.folder = folder
         path = "\(folder)/\(Self.fileName)"
-        guard let bytes = try? readFile(path, limit: 4 << 20) else { existed = false; return }
+        let bytes: [UInt8]
+        do throws(FileError) {
+            bytes = try readFile(path, limit: 4 << 20)
+        } catch where error.errno == ENOENT {
+            existed = false
+            return
+        }
         existed = true
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
         let first = lines.first.map(String.init)
@@ -226,11 +235,11 @@ public struct ExportManifest {
         entries = ranked.map(\.element)
     }
 
-    /// The file the playlist lists for each track, in order: the track's last file not being removed.
+    /// The file the playlist lists for each track, in order: the track's last file in place.
     public var listed: [Entry] {
         var keys: [String] = []
         var chosen: [String: Entry] = [:]
-        for e in entries where e.state != .removing {
+        for e in entries where e.state == .inPlace || (e.state == .adding && isUnchanged(e)) {
             if chosen[e.key] == nil { keys.append(e.key) }
             chosen[e.key] = e
         }
@@ -357,8 +366,9 @@ public struct Exporter {
 
     private func runLocked(_ references: [String], mirror: Bool, dryRun: Bool, event: (ExportEvent) -> Void,
                            progress: @escaping (_ done: Int64, _ total: Int64) -> Void, cancellation: Cancellation) -> [Int32] {
-        var manifest = ExportManifest(folder: folder)
+        var manifest: ExportManifest
         do {
+            manifest = try ExportManifest(folder: folder)
             try checkOwnFiles(manifest)
             if !dryRun {
                 // What an interrupted export left: hidden temporary files, half-done journal entries.
@@ -431,6 +441,8 @@ public struct Exporter {
                         manifest = next
                     })
                 } catch {
+                    // A file recorded but never put in place is not a track.
+                    manifest.recover()
                     throw journalError ?? error
                 }
                 current[job.key] = job.fileName
@@ -510,12 +522,10 @@ public struct Exporter {
         let playlist = "\(folder)/\(ExportJob.playlistName)"
         guard lstat(playlist, &st) == 0 else { return }
         var ours = (st.st_mode & S_IFMT) == S_IFREG && manifest.existed
-        if ours, let bytes = try? readFile(playlist, limit: 4 << 20) {
-            let text = String(decoding: bytes, as: UTF8.self)
+        if ours {
+            let text = String(decoding: try readFile(playlist, limit: 4 << 20), as: UTF8.self)
             let known = Set(manifest.entries.map(\.file))
             ours = text.hasPrefix("#EXTM3U\n") && text.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || known.contains(String($0)) }
-        } else {
-            ours = false
         }
         if !ours {
             throw Failure("\(playlist): a playlist (or link) StrideCue did not write has this name; it is left alone. "
