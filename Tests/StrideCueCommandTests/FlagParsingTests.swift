@@ -106,8 +106,8 @@ struct FlagParsingTests {
 
     @Test func defaultsAreWhatTheHelpSays() throws {
         let play = try #require(try StrideCue.parseAsRoot(["play"]) as? Play)
-        #expect(play.device.name == "default")
-        #expect(play.rate.hz == 48_000)
+        #expect(play.output.device.name == "default")
+        #expect(play.output.rate.hz == 48_000)
         #expect(play.session.request == SessionRequest())
         #expect(play.remote == nil, "no server unless asked for")
         let coach = try #require(try StrideCue.parseAsRoot(["coach"]) as? Coach)
