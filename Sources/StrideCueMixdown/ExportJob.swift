@@ -15,7 +15,7 @@ public struct ExportJob {
     public static let playlistName = "Drills.m3u8"
     /// Bump when the sound of an export changes (renderer, mixing, encoding), so files made by
     /// an older StrideCue are made again.
-    public static let version = "stridecue-export 3"  // 3: names without a number, no track number tag
+    public static let version = "stridecue-export 4"  // 4: track numbers in playlist order; music versions of their own
 
     /// Which track of the folder this preset is: its file name without `.yaml`.
     public let key: String
@@ -35,18 +35,33 @@ public struct ExportJob {
         return String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
     }
 
+    /// The tags the file gets: its title, and with music an album of its own.
+    public let tags: TrackTags
+
+    /// What sets a track with music apart from the click-only track of the same preset, in
+    /// its key and its file name, so that both versions live in one folder.
+    public static let musicSuffix = "-music"
+
+    /// The track a preset reference is, with music or without.
+    public static func key(for reference: String, music: Bool) -> String {
+        key(for: reference) + (music ? musicSuffix : "")
+    }
+
+    /// - Parameter trackNumber: the track's place in the folder's playlist, from 1.
     public init(reference: String, type: SoundFileType, format: RenderFormat,
-         settings: PhoneSettings, store: PresetLocator) throws {
+         settings: PhoneSettings, store: PresetLocator, trackNumber: Int = 0) throws {
         let loaded = try store.load(reference)
         let path = loaded.path
         let plan = loaded.preset.plan
-        key = Self.key(for: path)
-        fileName = "\(key)-\(StrideCueCore.format(plan.cadence))spm.\(type.rawValue)"
+        let music = settings.music != nil
+        key = Self.key(for: path, music: music)
+        fileName = "\(Self.key(for: path))-\(StrideCueCore.format(plan.cadence))spm\(music ? Self.musicSuffix : "").\(type.rawValue)"
+        tags = trackTags(for: plan, music: music, trackNumber: trackNumber > 0 ? String(trackNumber) : "")
         self.plan = plan
         seconds = Timeline.planDuration(of: plan)
 
         let bytes = (try? readFile(path, limit: PresetLocator.sizeLimit)) ?? []
-        var parts: [[UInt8]] = [Array(Self.version.utf8), bytes, Array(fileName.utf8)]
+        var parts: [[UInt8]] = [Array(Self.version.utf8), bytes, Array(fileName.utf8), Array(tags.trackNumber.utf8)]
         parts.append(Array("\(format.sampleRate) \(format.channels) \(settings.quality.map(String.init) ?? "-")".utf8))
         parts.append(Array("\(settings.loudness.map { "\($0)" } ?? "raw") \(settings.peakCeiling)".utf8))
         if let music = settings.music {
@@ -381,6 +396,15 @@ public struct Exporter {
             event(.failed(error))
             return [explain(error).status]
         }
+        // This version's tracks in the playlist's order after this export, for track numbers
+        // (each version is an album of its own, numbered from 1): with `mirror`, these presets
+        // in this order; else the folder's tracks as they are, then the new ones.
+        let ownKeys = references.map(keyOf)
+        let otherVersions = manifest.listed.map(\.key).filter { !isThisVersion($0) }
+        var playlistOrder = mirror ? ownKeys : manifest.listed.map(\.key).filter(isThisVersion)
+        if !mirror { playlistOrder += ownKeys.filter { !playlistOrder.contains($0) } }
+        // The playlist: the click-only tracks, then those with music.
+        let fullOrder = settings.music == nil ? ownKeys + otherVersions : otherVersions + ownKeys
         var failures: [Int32] = []
         // The file each track should be now; tracks whose preset failed keep what they have.
         var current: [String: String] = [:]
@@ -388,15 +412,16 @@ public struct Exporter {
         var keys: [String] = []
         for reference in references {
             if cancellation.isCancelled { break }
-            let key = ExportJob.key(for: (try? store.path(for: reference)) ?? reference)
+            let key = keyOf(reference)
             keys.append(key)
             do {
-                let job = try ExportJob(reference: reference, type: type, format: format, settings: settings, store: store)
+                let job = try ExportJob(reference: reference, type: type, format: format, settings: settings, store: store,
+                                        trackNumber: (playlistOrder.firstIndex(of: key) ?? playlistOrder.count) + 1)
                 if current[job.key] != nil {
                     throw Failure("\(reference): another preset of the same name, \(job.key), is already in this export",
                                   exitCode: ExitStatus.usage)
                 }
-                let title = trackTags(for: job.plan).title
+                let title = job.tags.title
                 let seconds = Int(job.seconds.rounded())
                 if manifest.isUpToDate(job.fileName, fingerprint: job.fingerprint) {
                     current[job.key] = job.fileName
@@ -431,7 +456,7 @@ public struct Exporter {
                 let report: TrackReport
                 do {
                     report = try writeTrack(makeRenderer: { prepared.makeRenderer() }, to: path,
-                                            settings: settings, tags: trackTags(for: job.plan),
+                                            settings: settings, tags: job.tags,
                                             cues: prepared.spoken, progress: progress, cancellation: cancellation,
                                             beforeRename: { stamp throws(FileError) in
                         var next = manifest
@@ -483,13 +508,13 @@ public struct Exporter {
         for entry in manifest.entries {
             if let file = current[entry.key] {
                 if entry.file != file { removals.append((entry, file)) }
-            } else if mirror, !exported.contains(entry.key), !failedKeys.contains(entry.key) {
+            } else if mirror, !exported.contains(entry.key), !failedKeys.contains(entry.key), isThisVersion(entry.key) {
                 removals.append((entry, nil))
             }
         }
         if dryRun {
             for (entry, _) in removals { manifest.forget(entry.file) }
-            if mirror { manifest.order(keys) }
+            if mirror { manifest.order(fullOrder) }
             for (entry, by) in removals {
                 event(.wouldChange("remove \(entry.file) (\(by == nil ? "no longer exported" : "replaced by \(by!)"))"))
             }
@@ -498,7 +523,7 @@ public struct Exporter {
         }
         do {
             for (entry, _) in removals { manifest.markRemoving(entry.file) }
-            if mirror { manifest.order(keys) }
+            if mirror { manifest.order(fullOrder) }
             try manifest.save()
             try writePlaylist(manifest)
             try remove(removals, from: &manifest, event: event)
@@ -508,6 +533,17 @@ public struct Exporter {
             failures.append(explain(error).status)
         }
         return failures
+    }
+
+    /// The track a reference is in this export (with music or without).
+    private func keyOf(_ reference: String) -> String {
+        ExportJob.key(for: (try? store.path(for: reference)) ?? reference, music: settings.music != nil)
+    }
+
+    /// Whether a track is of the version this export writes: `--all` with music mirrors the
+    /// music tracks and leaves the click-only ones, and the other way round.
+    private func isThisVersion(_ key: String) -> Bool {
+        key.hasSuffix(ExportJob.musicSuffix) == (settings.music != nil)
     }
 
     /// Refuses a folder whose playlist or manifest name is taken by something StrideCue did

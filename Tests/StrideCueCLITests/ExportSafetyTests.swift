@@ -285,3 +285,35 @@ struct ExportSafetyTests {
 private func copyKeepingTimes(_ from: String, _ to: String) throws {
     #expect(try runProgram("/bin/cp", ["-a", from, to]).status == 0)
 }
+
+@Suite("music and click-only versions side by side, numbered in playlist order", .serialized)
+struct ExportVersionsTests {
+    @Test(.enabled(if: ffmpegAvailable, "needs ffmpeg and ffprobe"))
+    func musicAndClickOnlyTracksLiveSideBySideWithTrackNumbers() throws {
+        let phone = try Phone()
+        defer { phone.remove() }
+        try phone.add("aa")
+        try phone.add("bb", cadence: 190)
+        let music = phone.data + "/run.flac"
+        let made = try runTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                                          "sine=frequency=440:sample_rate=44100:duration=4", "-ac", "2", music])
+        #expect(made.status == 0, "\(made.stderr)")
+        let clicks = try phone.run(["export", "--all", "--to", phone.out, "--format", "flac"])
+        #expect(clicks.status == 0, "\(clicks.stderr)")
+        let withMusic = try phone.run(["export", "--all", "--to", phone.out, "--format", "flac", "--music", music])
+        #expect(withMusic.status == 0, "\(withMusic.stderr)")
+        // The click-only export again: up to date, and it leaves the music versions alone.
+        let again = try phone.run(["export", "--all", "--to", phone.out, "--format", "flac"])
+        #expect(again.stdout == "aa-180spm.flac: up to date\nbb-190spm.flac: up to date\n", "\(again.stdout)")
+        let all = ["aa-180spm.flac", "bb-190spm.flac", "aa-180spm-music.flac", "bb-190spm-music.flac"]
+        checkClean(phone.out, tracks: all, userFiles: [:], "both versions")
+        for (index, file) in all.enumerated() {
+            let tags = try probe(phone.out + "/" + file).tags
+            // Each version is an album of its own, numbered from 1 in playlist order.
+            #expect(tags["track"] == String(index % 2 + 1), "\(file): \(tags)")
+            let isMusic = file.contains("-music")
+            #expect(tags["album"] == (isMusic ? "Drills with music" : "Drills"), "\(file): \(tags)")
+            #expect(tags["title"]?.hasSuffix(isMusic ? "spm with music" : "spm") == true, "\(file): \(tags)")
+        }
+    }
+}
