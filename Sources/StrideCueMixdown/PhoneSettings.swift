@@ -52,7 +52,7 @@ public struct PhoneSettings: Equatable {
     public var peakCeiling: Double {
         switch type {
         case .wav, .flac: return -1.3
-        case .ogg, .opus, .mp3: return -2.0
+        case .ogg, .opus, .mp3, .m4a: return -2.0
         }
     }
 }

@@ -37,6 +37,8 @@ public struct SoundFileWriter: ~Copyable {
     /// The new version of the file, put in place by `commit()`; discarded when dropped.
     private let atomic: AtomicFile
     private var file: OpaquePointer?
+    /// The encoder of an M4A, which libsndfile does not write.
+    private var aac: FFmpegTrackEncoder?
     private let sink: UnsafeMutablePointer<FileSink>
     /// Conversion space for one block, allocated once.
     private let int16Block: UnsafeMutableBufferPointer<Int16>
@@ -81,6 +83,27 @@ public struct SoundFileWriter: ~Copyable {
             return error
         }
 
+        if type == .m4a {
+            let encoder: FFmpegTrackEncoder
+            do throws(SoundFileError) {
+                encoder = try FFmpegTrackEncoder(fd: atomic.descriptor, path: path, format: format,
+                                                 bitsPerSecond: aacBitsPerSecond(quality: quality, channels: format.channels),
+                                                 tags: tags)
+            } catch {
+                throw fail(error)
+            }
+            self.path = path
+            self.format = format
+            self.encoding = encoding
+            self.type = type
+            self.atomic = atomic
+            self.file = nil
+            self.aac = encoder
+            self.sink = sink
+            int16Block = .allocate(capacity: 0)
+            int32Block = .allocate(capacity: 0)
+            return
+        }
         if type == .mp3, let tags {
             // The ID3 tag goes first; libsndfile's MP3 stream starts after it (see ID3Tag).
             let tag = ID3Tag.bytes(for: tags)
@@ -142,7 +165,7 @@ public struct SoundFileWriter: ~Copyable {
                                          reason: cleaned(String(cString: sf_strerror(handle))))
                 }
             }
-        case .flac:
+        case .flac, .m4a:
             break
         case .ogg, .opus, .mp3:
             switch CodecSetting.forType(type, quality: quality ?? SoundFileType.defaultQuality) {
@@ -185,6 +208,7 @@ public struct SoundFileWriter: ~Copyable {
     /// (WAV, FLAC) or handed to the encoder as they are (the lossy codecs).
     /// - Throws: `.io` when the disk is full or the write fails.
     public mutating func write(_ samples: UnsafeBufferPointer<Float>) throws(SoundFileError) {
+        if let aac { return try aac.write(samples) }
         guard let file else { return }
         var offset = 0
         while offset < samples.count {
@@ -215,14 +239,19 @@ public struct SoundFileWriter: ~Copyable {
     /// it onto the destination.
     /// - Parameter beforeRename: see `AtomicFile.commit`.
     public consuming func commit(beforeRename: ((_ stamp: String) throws(FileError) -> Void)? = nil) throws(SoundFileError) {
-        guard let handle = file else { return }
-        file = nil
-        let status = sf_close(handle)
-        if sink.pointee.error != 0 {
-            throw SoundFileError(kind: .io, path: path, call: "write", reason: String(cString: strerror(sink.pointee.error)))
-        }
-        if status != 0 {
-            throw SoundFileError(kind: .io, path: path, call: "sf_close", reason: cleaned(String(cString: sf_error_number(status))))
+        if let aac {
+            try aac.finish()
+            self.aac = nil
+        } else {
+            guard let handle = file else { return }
+            file = nil
+            let status = sf_close(handle)
+            if sink.pointee.error != 0 {
+                throw SoundFileError(kind: .io, path: path, call: "write", reason: String(cString: strerror(sink.pointee.error)))
+            }
+            if status != 0 {
+                throw SoundFileError(kind: .io, path: path, call: "sf_close", reason: cleaned(String(cString: sf_error_number(status))))
+            }
         }
         let fd = sink.pointee.fd
         // Give back space reserved past the end (`reserveSpace` reckoned on a header that

@@ -317,3 +317,54 @@ struct ExportVersionsTests {
         }
     }
 }
+
+@Suite("M4A/AAC tracks through FFmpeg's libraries", .serialized)
+struct ExportM4ATests {
+    /// What an iPhone plays as its own: AAC in M4A, with the tags ffprobe reads and the same
+    /// loudness target as every other format, its true peak under the ceiling.
+    @Test(.enabled(if: ffmpegAvailable, "needs ffmpeg and ffprobe"))
+    func anM4ATrackHasItsTagsAndItsLoudnessOnTarget() throws {
+        let phone = try Phone()
+        defer { phone.remove() }
+        try phone.home.add("knees", "name: Knees\ncadence: 180\nsets: 2\nset: {duration: 20 s}\nrest: 5 s\n"
+                           + "cues:\n  - say: knees up\n    every: 16\n    offset: 3\n")
+        let run = try phone.run(["export", "knees", "--to", phone.out, "--format", "m4a"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("knees-180spm.m4a: written, -16.0 LUFS"), "\(run.stdout)")
+        let file = phone.out + "/knees-180spm.m4a"
+        let codec = try runTool("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name,channels,sample_rate",
+                                            "-of", "default=noprint_wrappers=1", file])
+        #expect(codec.stdout == "codec_name=aac\nsample_rate=48000\nchannels=2\n", "\(codec.stdout)")
+        let (duration, tags) = try probe(file)
+        #expect(abs(duration - 45) < 0.05, "\(duration)")
+        #expect(tags["title"] == "Knees — 180 spm")
+        #expect(tags["artist"] == "StrideCue")
+        #expect(tags["album"] == "Drills")
+        #expect(tags["track"] == "1")
+        #expect(tags["date"] == today())
+        #expect(tags["comment"]?.hasPrefix("2 sets of 20 s") == true, "\(tags)")
+        let loudness = try ffmpegLoudness(file)
+        #expect(abs(loudness.integrated + 16) <= 0.5, "\(loudness.integrated) LUFS")
+        #expect(loudness.truePeak <= -1, "\(loudness.truePeak) dBTP")
+        checkClean(phone.out, tracks: ["knees-180spm.m4a"], userFiles: [:], "after an m4a export")
+        // Exported again: up to date, nothing written.
+        let again = try phone.run(["export", "knees", "--to", phone.out, "--format", "m4a"])
+        #expect(again.stdout == "knees-180spm.m4a: up to date\n")
+    }
+
+    /// A full disk while the M4A is written leaves no file and says so.
+    @Test(.enabled(if: getuid() == 0 && ffmpegAvailable, "mounting a tmpfs needs root"))
+    func aFullDiskWhileWritingAnM4ALeavesNothing() throws {
+        let phone = try Phone()
+        defer { phone.remove() }
+        let mount = phone.data + "/small"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        #expect(try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mount]).status == 0)
+        defer { _ = try? runProgram("/bin/umount", [mount]) }
+        try phone.add("big", cadence: 190, seconds: 120)
+        let full = try phone.run(["export", "big", "--to", mount, "--format", "m4a"])
+        #expect(full.status == 74, "\(full.stderr)")
+        #expect(full.stderr.contains("big-190spm.m4a") && full.stderr.contains("No space left on device"), "\(full.stderr)")
+        #expect(files(in: mount).isEmpty, "\(files(in: mount))")
+    }
+}
