@@ -1,6 +1,7 @@
 import Glibc
 import StrideCueCore
 import Synchronization
+import CFileSync
 
 // Every file StrideCue writes whole (presets, pictures, playlists, cue sheets, sound files)
 // goes through `AtomicFile`: a failure never leaves half a file behind, and a crash leaves no
@@ -310,5 +311,51 @@ public func removeFile(_ path: String) throws(FileError) {
     if folderFD >= 0 {
         fsync(folderFD)
         close(folderFD)
+    }
+}
+
+/// Writes a growing file back to disk while it is still being written, so that the `fsync`
+/// before its rename (`AtomicFile.commit`) finds little left to do: a durable track then costs
+/// about what writing its bytes costs, not that plus a disk flush at the end.
+///
+/// Every `chunk` bytes, the chunk just written is handed to the disk (`SYNC_FILE_RANGE_WRITE`,
+/// which does not wait), and the chunk before it is waited for: the pages still dirty stay
+/// under two chunks however long the track, and the waiting is done by the thread that
+/// writes (the encoder's), while the renderer goes on. The corresponding C call is
+/// `sync_file_range`, through `fileCall`.
+public struct WriteBehind {
+    public let descriptor: Int32
+    public let path: String
+    /// Bytes from the start handed to the disk so far.
+    private var started: Int64 = 0
+
+    /// 8 MiB: large enough that the disk sees long sequential writes, small enough that the
+    /// last chunk, flushed by `fsync`, takes a few tens of milliseconds.
+    public static let chunk: Int64 = 8 << 20
+
+    public init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Tells it the file now holds `end` bytes (writes go forward; a header rewritten at the
+    /// start later is left to `fsync`).
+    /// - Throws: `FileError` (74) naming `sync_file_range` when the disk reports an error.
+    public mutating func wrote(upTo end: Int64) throws(FileError) {
+        while end - started >= Self.chunk {
+            let start = started
+            let fd = descriptor
+            try fileCall("sync_file_range", path, "write", status: ExitStatus.ioError) {
+                sync_file_range(fd, start, Self.chunk, UInt32(STRIDECUE_SYNC_FILE_RANGE_WRITE))
+            }
+            if start >= Self.chunk {
+                let flags = STRIDECUE_SYNC_FILE_RANGE_WAIT_BEFORE | STRIDECUE_SYNC_FILE_RANGE_WRITE
+                    | STRIDECUE_SYNC_FILE_RANGE_WAIT_AFTER
+                try fileCall("sync_file_range", path, "write", status: ExitStatus.ioError) {
+                    sync_file_range(fd, start - Self.chunk, Self.chunk, UInt32(flags))
+                }
+            }
+            started += Self.chunk
+        }
     }
 }

@@ -76,7 +76,7 @@ public struct SoundFileWriter: ~Copyable {
                                  reason: error.reason ?? String(cString: strerror(error.errno)))
         }
         let sink = UnsafeMutablePointer<FileSink>.allocate(capacity: 1)
-        sink.initialize(to: FileSink(fd: atomic.descriptor))
+        sink.initialize(to: FileSink(fd: atomic.descriptor, behind: WriteBehind(descriptor: atomic.descriptor, path: path)))
         func fail(_ error: SoundFileError, closing handle: OpaquePointer? = nil) -> SoundFileError {
             if let handle { sf_close(handle) }
             sink.deallocate()
@@ -353,6 +353,8 @@ public struct SoundFileWriter: ~Copyable {
 /// the file offset the next write goes to.
 struct FileSink {
     var fd: Int32
+    /// Hands what is written to the disk as the file grows (see `WriteBehind`).
+    var behind: WriteBehind?
     var base: Int64 = 0
     var error: Int32 = 0
     var position: Int64 = 0
@@ -371,6 +373,14 @@ struct FileSink {
             done += n
         }
         sink.pointee.position += Int64(done)
+        if sink.pointee.behind != nil && sink.pointee.error == 0 {
+            do throws(FileError) {
+                try sink.pointee.behind!.wrote(upTo: sink.pointee.position)
+            } catch {
+                sink.pointee.error = error.errno
+                return 0
+            }
+        }
         return done
     }
 

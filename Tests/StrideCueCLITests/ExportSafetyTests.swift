@@ -368,3 +368,29 @@ struct ExportM4ATests {
         #expect(files(in: mount).isEmpty, "\(files(in: mount))")
     }
 }
+
+@Suite("a track written back to disk as it grows")
+struct WriteBehindTests {
+    /// The disk's error while a long track is written back (an injected ENOSPC on the first
+    /// sync_file_range) fails the render with one line and exit 74, and leaves no file.
+    @Test func anErrorWritingBackFailsTheRenderAndLeavesNothing() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let arguments = ["render", "--spm", "180", "--duration", "200s", "--channels", "1", "-o", dir + "/long.wav", "--quiet"]
+        let log = try stridecue(arguments, environment: ["STRIDECUE_FAULT": "log"])
+        #expect(log.status == 0, "\(log.stderr)")
+        let steps = log.stderr.split(separator: "\n").filter { $0.contains(": sync_file_range ") }
+        // 200 s of 48 kHz mono 16-bit is 19.2 MB: two 8 MiB chunks handed to the disk, the first waited for.
+        #expect(steps.count == 3, "\(log.stderr)")
+        let first = try #require(steps.first.flatMap { Int($0.split(separator: " ")[2].dropLast()) })
+        let intact = try readBack(dir + "/long.wav")
+        #expect(intact.frameCount == 200 * 48_000)
+        try FileManager.default.removeItem(atPath: dir + "/long.wav")
+
+        let failed = try stridecue(arguments, environment: ["STRIDECUE_FAULT": "enospc@\(first)"])
+        #expect(failed.status == 74, "\(failed.stderr)")
+        #expect(failed.stderr.hasPrefix("stridecue: ") && failed.stderr.contains("No space left on device"), "\(failed.stderr)")
+        #expect(failed.stderr.split(separator: "\n").count == 1, "\(failed.stderr)")
+        #expect(files(in: dir).isEmpty, "\(files(in: dir))")
+    }
+}
