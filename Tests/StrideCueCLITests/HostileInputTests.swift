@@ -139,8 +139,9 @@ struct HostileInputTests {
         #expect(mkfifo(fifo, 0o644) == 0)
         let run = try runWithDeadline(arguments, environment: environment)
         #expect(run.status == 66, "\(position): \(run.stderr)")
-        // A cue's recording is named with the place in the preset that names it.
-        let place = position == "cue sound" ? "\(preset):4:13: " : ""
+        // A cue's recording, or the click sound, is named with the place in the preset that names it.
+        let place = position == "cue sound" ? "\(preset):4:13: "
+            : position.hasPrefix("click") ? "\(preset):3:8: sound: " : ""
         #expect(run.stderr == "stridecue: \(place)\(fifo): not a regular file (a FIFO, device or socket)\n", "\(position)")
         #expect(!files(in: dir).contains { $0.hasPrefix("o.") || $0.hasPrefix(".o.") })
 
