@@ -109,8 +109,12 @@ let package = Package(
             dependencies: ["CEBUR128", "StrideCueCore"]
         ),
 
-        // Adapter: the file system — atomic replacement of whole files, reads that never block.
-        .target(name: "StrideCueFiles", dependencies: ["StrideCueCore"]),
+        // sync_file_range, which Glibc's module leaves out (it needs _GNU_SOURCE): a declaration only.
+        .systemLibrary(name: "CFileSync"),
+
+        // Adapter: the file system — atomic replacement of whole files, reads that never block,
+        // writing back to disk while a track is still being written.
+        .target(name: "StrideCueFiles", dependencies: ["StrideCueCore", "CFileSync"]),
 
         // A session from a preset and options: the preset store, plan resolution, click sounds,
         // cue preparation, and the one preflight every command and front end runs.

@@ -1,7 +1,8 @@
 #ifndef STRIDECUE_CFFMPEG_SHIM_H
 #define STRIDECUE_CFFMPEG_SHIM_H
 // FFmpeg's demuxers, decoders and sample-format converter: music files libsndfile cannot
-// read (M4A/AAC above all). Only StrideCueSoundFile's FFmpegMusic.swift calls into them, and
+// read (M4A/AAC above all); and its AAC encoder and M4A muxer, for tracks an iPhone plays as
+// its own. Only StrideCueSoundFile's FFmpegMusic.swift and FFmpegTrack.swift call into them, and
 // only through pointers FFmpegLibrary.swift finds with dlsym: nothing here links against
 // FFmpeg, so its libraries (and the hundred codec libraries they pull in) are loaded only
 // when a music file needs them.
@@ -68,6 +69,19 @@ STRIDECUE_FN(swr_init)
 STRIDECUE_FN(swr_get_out_samples)
 STRIDECUE_FN(swr_convert)
 STRIDECUE_FN(swr_free)
+STRIDECUE_FN(avcodec_find_encoder_by_name)
+STRIDECUE_FN(avformat_alloc_output_context2)
+STRIDECUE_FN(avformat_new_stream)
+STRIDECUE_FN(avformat_free_context)
+STRIDECUE_FN(avcodec_parameters_from_context)
+STRIDECUE_FN(avformat_write_header)
+STRIDECUE_FN(av_interleaved_write_frame)
+STRIDECUE_FN(av_write_trailer)
+STRIDECUE_FN(avcodec_send_frame)
+STRIDECUE_FN(avcodec_receive_packet)
+STRIDECUE_FN(av_frame_get_buffer)
+STRIDECUE_FN(av_frame_make_writable)
+STRIDECUE_FN(av_packet_rescale_ts)
 #undef STRIDECUE_FN
 
 // The I/O callbacks of an AVIOContext over a file descriptor StrideCue opened and checked
@@ -93,5 +107,25 @@ static inline int64_t stridecue_av_seek(void *opaque, int64_t offset, int whence
     }
     off_t at = lseek(fd, (off_t)offset, whence & ~AVSEEK_FORCE);
     return at < 0 ? AVERROR(errno) : (int64_t)at;
+}
+// The write callback of an AVIOContext over the descriptor of the unnamed file a track is
+// written into (StrideCue's AtomicFile): FFmpeg never opens or names the file itself.
+// FFmpeg 7 made the buffer const.
+#if defined(FF_API_AVIO_WRITE_NONCONST) && !FF_API_AVIO_WRITE_NONCONST
+#define STRIDECUE_AVIO_WRITE_CONST const
+#else
+#define STRIDECUE_AVIO_WRITE_CONST
+#endif
+static inline int stridecue_av_write(void *opaque, STRIDECUE_AVIO_WRITE_CONST uint8_t *buffer, int size) {
+    int fd = (int)(intptr_t)opaque;
+    int done = 0;
+    while (done < size) {
+        ssize_t n = write(fd, buffer + done, (size_t)(size - done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return AVERROR(errno);
+        if (n == 0) return AVERROR(ENOSPC);
+        done += (int)n;
+    }
+    return size;
 }
 #endif

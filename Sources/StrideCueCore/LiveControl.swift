@@ -14,7 +14,7 @@ public enum LiveCommand: Sendable, Equatable {
     case changeCadence(by: Double)
     /// Pause on the next step boundary, or resume; while a pause is pending, cancel it.
     case togglePause
-    /// End the current rest now (the next set's count-in starts at once). Does nothing in a set.
+    /// End the current rest now (the next set's count-in starts at once), or the current set (its rest starts).
     case skip
     /// Fade out over `LivePlayback.stopFadeSeconds` and end (at once, when paused).
     case stop

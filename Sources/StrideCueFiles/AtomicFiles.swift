@@ -1,5 +1,7 @@
 import Glibc
 import StrideCueCore
+import Synchronization
+import CFileSync
 
 // Every file StrideCue writes whole (presets, pictures, playlists, cue sheets, sound files)
 // goes through `AtomicFile`: a failure never leaves half a file behind, and a crash leaves no
@@ -41,7 +43,7 @@ public struct FileError: UserFacingError, Equatable, Sendable {
 public func fileCall<T: BinaryInteger>(_ call: StaticString, _ path: String, _ action: String, status: Int32,
                                        _ body: () -> T) throws(FileError) -> T {
     while true {
-        if let injected = injectedFailure("\(call)") {
+        if let injected = injectedFailure("\(call)") ?? injectedFault("\(call)", path) {
             throw FileError(path: path, call: "\(call)", action: action, errno: injected, exitStatus: status)
         }
         let result = body()
@@ -144,8 +146,16 @@ public final class AtomicFile {
 
     /// Flushes the new version to disk and puts it in place of the old; then flushes the
     /// folder, so the change survives a power cut.
-    public func commit() throws(FileError) {
+    /// - Parameter beforeRename: called once the new version is on disk, with its stamp (see
+    ///   `fileStamp`, which the file keeps under its name), before it takes the name: an export
+    ///   records the file it is about to put in place. An error there leaves the old file.
+    public func commit(beforeRename: ((_ stamp: String) throws(FileError) -> Void)? = nil) throws(FileError) {
         try fileCall("fsync", path, "flush", status: ExitStatus.ioError) { fsync(descriptor) }
+        if let beforeRename {
+            var st = stat()
+            try fileCall("fstat", path, "flush", status: ExitStatus.ioError) { fstat(descriptor, &st) }
+            try beforeRename(fileStamp(st))
+        }
         if let temporaryPath {
             try fileCall("rename", path, "replace", status: ExitStatus.cannotCreate) { rename(temporaryPath, path) }
         } else {
@@ -174,7 +184,7 @@ public final class AtomicFile {
 
     /// Removes hidden temporary files of this kind whose writer is no longer running: what a
     /// process killed mid-write left behind on a file system without `O_TMPFILE`.
-    static func removeAbandoned(in folder: String) {
+    public static func removeAbandoned(in folder: String) {
         guard let dir = opendir(folder) else { return }
         defer { closedir(dir) }
         while let entry = readdir(dir) {
@@ -191,6 +201,20 @@ public final class AtomicFile {
             }
         }
     }
+}
+
+/// Size and modification time of a file, as text (`size seconds.nanoseconds`): what an export
+/// folder's manifest records to know a file is still the one StrideCue wrote.
+public func fileStamp(_ st: stat) -> String {
+    "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+}
+
+/// The stamp of `path` itself (a link's own, never its target's, unless `followingLinks`);
+/// `- -` when absent.
+public func fileStamp(_ path: String, followingLinks: Bool = false) -> String {
+    var st = stat()
+    guard (followingLinks ? stat(path, &st) : lstat(path, &st)) == 0 else { return "- -" }
+    return fileStamp(st)
 }
 
 /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY` in Linux's generic ABI, x86-64 and arm64 among
@@ -251,6 +275,33 @@ func injectedFailure(_ call: String) -> Int32? {
     return nil
 }
 
+#if DEBUG
+/// How many checked file calls this process has made, for `STRIDECUE_FAULT`.
+private let checkedCalls = Atomic<Int>(0)
+#endif
+
+/// In debug builds, `STRIDECUE_FAULT=enospc@N` makes the Nth checked file call of the process
+/// fail as on a full disk, and `kill@N` kills the process with SIGKILL just before it: tests
+/// walk N over every step of an export. `STRIDECUE_FAULT=log` prints each step to standard
+/// error (`fault step N: call path`), so a test knows how many there are.
+func injectedFault(_ call: String, _ path: String) -> Int32? {
+    #if DEBUG
+    guard let asked = getenv("STRIDECUE_FAULT") else { return nil }
+    let fault = String(cString: asked)
+    let n = checkedCalls.add(1, ordering: .relaxed).newValue
+    if fault == "log" {
+        let line = "fault step \(n): \(call) \(path)\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        return nil
+    }
+    let parts = fault.split(separator: "@")
+    guard parts.count == 2, let at = Int(parts[1]), at == n else { return nil }
+    if parts[0] == "kill" { raise(SIGKILL) }
+    if parts[0] == "enospc" { return ENOSPC }
+    #endif
+    return nil
+}
+
 /// Removes a file, and flushes its folder so the removal survives a power cut.
 public func removeFile(_ path: String) throws(FileError) {
     try fileCall("unlink", path, "remove", status: ExitStatus.ioError) { unlink(path) }
@@ -260,5 +311,51 @@ public func removeFile(_ path: String) throws(FileError) {
     if folderFD >= 0 {
         fsync(folderFD)
         close(folderFD)
+    }
+}
+
+/// Writes a growing file back to disk while it is still being written, so that the `fsync`
+/// before its rename (`AtomicFile.commit`) finds little left to do: a durable track then costs
+/// about what writing its bytes costs, not that plus a disk flush at the end.
+///
+/// Every `chunk` bytes, the chunk just written is handed to the disk (`SYNC_FILE_RANGE_WRITE`,
+/// which does not wait), and the chunk before it is waited for: the pages still dirty stay
+/// under two chunks however long the track, and the waiting is done by the thread that
+/// writes (the encoder's), while the renderer goes on. The corresponding C call is
+/// `sync_file_range`, through `fileCall`.
+public struct WriteBehind {
+    public let descriptor: Int32
+    public let path: String
+    /// Bytes from the start handed to the disk so far.
+    private var started: Int64 = 0
+
+    /// 8 MiB: large enough that the disk sees long sequential writes, small enough that the
+    /// last chunk, flushed by `fsync`, takes a few tens of milliseconds.
+    public static let chunk: Int64 = 8 << 20
+
+    public init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Tells it the file now holds `end` bytes (writes go forward; a header rewritten at the
+    /// start later is left to `fsync`).
+    /// - Throws: `FileError` (74) naming `sync_file_range` when the disk reports an error.
+    public mutating func wrote(upTo end: Int64) throws(FileError) {
+        while end - started >= Self.chunk {
+            let start = started
+            let fd = descriptor
+            try fileCall("sync_file_range", path, "write", status: ExitStatus.ioError) {
+                sync_file_range(fd, start, Self.chunk, UInt32(STRIDECUE_SYNC_FILE_RANGE_WRITE))
+            }
+            if start >= Self.chunk {
+                let flags = STRIDECUE_SYNC_FILE_RANGE_WAIT_BEFORE | STRIDECUE_SYNC_FILE_RANGE_WRITE
+                    | STRIDECUE_SYNC_FILE_RANGE_WAIT_AFTER
+                try fileCall("sync_file_range", path, "write", status: ExitStatus.ioError) {
+                    sync_file_range(fd, start - Self.chunk, Self.chunk, UInt32(flags))
+                }
+            }
+            started += Self.chunk
+        }
     }
 }

@@ -21,10 +21,19 @@ public struct EditLock: ~Copyable {
     public init(for path: String, cancellation: Cancellation? = nil) throws {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        try self.init(folder: folder, naming: path, patience: Self.patience, cancellation: cancellation,
+                      busy: "another edit of it has been running for \(Int(Self.patience)) s; try again")
+    }
+
+    /// Takes the lock of `folder` itself (an export holds it on its folder for the whole export).
+    /// - Parameters:
+    ///   - naming: the file or folder errors name.
+    ///   - patience: seconds to wait for another holder; then `busy` is the reason given (exit 75).
+    public init(folder: String, naming path: String, patience: Double, cancellation: Cancellation?, busy: String) throws {
         let fd = try fileCall("open", folder, "lock the folder of", status: ExitStatus.cannotCreate) {
             open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
-        let deadline = monotonicSeconds() + Self.patience
+        let deadline = monotonicSeconds() + patience
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             guard code == EWOULDBLOCK || code == EINTR else {
@@ -38,7 +47,7 @@ public struct EditLock: ~Copyable {
             if monotonicSeconds() > deadline {
                 close(fd)
                 throw FileError(path: path, call: "flock", action: "change", errno: code, exitStatus: ExitStatus.busy,
-                                reason: "another edit of it has been running for \(Int(Self.patience)) s; try again")
+                                reason: busy)
             }
             usleep(10_000)
         }

@@ -52,14 +52,17 @@ public struct PhoneSettings: Equatable {
     public var peakCeiling: Double {
         switch type {
         case .wav, .flac: return -1.3
-        case .ogg, .opus, .mp3: return -2.0
+        case .ogg, .opus, .mp3, .m4a: return -2.0
         }
     }
 }
 
 /// Title, artist, album, comment and date for a track of `plan`.
-public func trackTags(for plan: SessionPlan, trackNumber: String = "") -> TrackTags {
-    TrackTags(title: "\(plan.name) — \(format(plan.cadence)) spm", comment: planLine(plan), trackNumber: trackNumber)
+/// With `music`, the title says so and the album is `Drills with music`: a phone then shows
+/// the two versions of a drill apart, each in an album of its own.
+public func trackTags(for plan: SessionPlan, music: Bool = false, trackNumber: String = "") -> TrackTags {
+    TrackTags(title: "\(plan.name) — \(format(plan.cadence)) spm\(music ? " with music" : "")",
+              album: music ? "Drills with music" : "Drills", comment: planLine(plan), trackNumber: trackNumber)
 }
 
 /// The plan in one line, for a file's comment: what a runner will hear.

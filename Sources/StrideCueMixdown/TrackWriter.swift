@@ -70,7 +70,8 @@ public let maximumLimiting = 14.0
 public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: String, settings: PhoneSettings, tags: TrackTags?,
                 cues: [Range<Int64>] = [], progress: @escaping (_ done: Int64, _ total: Int64) -> Void = { _, _ in },
                 cancellation: Cancellation = Cancellation(),
-                stem: RenderStem = .mix, makeStemRenderer: (() throws -> Renderer)? = nil) throws -> TrackReport {
+                stem: RenderStem = .mix, makeStemRenderer: (() throws -> Renderer)? = nil,
+                beforeRename: ((_ stamp: String) throws(FileError) -> Void)? = nil) throws -> TrackReport {
     let first = try makeRenderer()
     let tags = settings.tagged ? tags : nil
     let passes = TrackPasses(makeRenderer: makeRenderer, first: first, settings: settings, cues: cues, path: path,
@@ -82,6 +83,7 @@ public func writeTrack(makeRenderer: @escaping () throws -> Renderer, to path: S
     let total = first.totalFrames
     let plan = ProgressPlan(total: total, report: progress)
     passes.progress = plan
+    passes.beforeRename = beforeRename
 
     guard settings.loudness != nil || settings.music != nil else {
         plan.phases([.write: 1])
@@ -239,6 +241,8 @@ public final class TrackPasses {
     public var stem: (kind: RenderStem, makeRenderer: () throws -> Renderer)?
     /// How far the job is; every block of every pass moves it on.
     public var progress = ProgressPlan(total: 0, report: { _, _ in })
+    /// Told the written file's stamp just before it takes its name (see `AtomicFile.commit`).
+    public var beforeRename: ((_ stamp: String) throws(FileError) -> Void)?
     /// Every `sampleEvery`-th block (from the middle of the first stretch) is in the search's sample.
     public let sampleEvery: Int
     /// Meter only the left channel, as dual mono, while both channels are the same (clicks and
@@ -549,7 +553,7 @@ public final class TrackPasses {
             return (loudness, mix.limiting, false, mix.renderSeconds)
         }
         try cancellation.check(discarding: path)
-        try encoder.finish()
+        try encoder.finish(beforeRename: beforeRename)
         return (loudness, mix.limiting, true, mix.renderSeconds)
     }
 
@@ -1073,7 +1077,9 @@ public final class EncoderThread {
     public func release(_ slot: Int) { worker.submit(slot, count: 0) }
 
     /// Waits for the encoder to write everything, then finishes and renames the file.
-    public func finish() throws(SoundFileError) { try worker.finish() }
+    public func finish(beforeRename: ((_ stamp: String) throws(FileError) -> Void)? = nil) throws(SoundFileError) {
+        try worker.finish(beforeRename: beforeRename)
+    }
 
     /// Stops the encoder and removes the temporary file.
     public func abandon() { worker.abandon() }
@@ -1155,13 +1161,13 @@ private final class EncoderWorker: @unchecked Sendable {
         if running { sem_post(filled) } else { write(slot, count) }
     }
 
-    func finish() throws(SoundFileError) {
+    func finish(beforeRename: ((_ stamp: String) throws(FileError) -> Void)?) throws(SoundFileError) {
         // Both buffers back means every submitted block is written.
         for _ in 0..<2 { while sem_wait(emptied) != 0 {} }
         stopThread()
         if let failure { throw failure }
         guard let finished = writer.take() else { return }
-        try finished.commit()
+        try finished.commit(beforeRename: beforeRename)
     }
 
     func abandon() {

@@ -207,7 +207,7 @@ enum Page {
       const cues = $("cues"); cues.textContent = "";
       (s.cues || []).forEach((label, i) => {
         const b = document.createElement("button"); b.textContent = label;
-        b.addEventListener("click", () => act("/api/cue", { cue: i }, "msg-say").catch(() => {})); cues.appendChild(b);
+        b.addEventListener("click", () => act("/api/cue", { cue: i + 1 }, "msg-say").catch(() => {})); cues.appendChild(b);
       });
       document.querySelectorAll("#library button").forEach(b => b.classList.toggle("current", b.dataset.preset === s.preset));
       if (s.planCadence !== undefined && !document.activeElement.closest("#edit")) {

@@ -168,12 +168,14 @@ public enum RemoteServer {
             case .failure(let failed): return failed.response
             }
             guard let drill = remote.drill else { return problem(.conflict, "no drill is playing") }
-            guard let sounds = drill.cues?.cues, sounds.indices.contains(body.cue), let last = sounds[body.cue].last else {
-                return problem(.badRequest, "cue must be one of the drill's cues, from 0 to \(drill.plan.cues.count - 1)")
+            // Cues are counted from 1, as `preset show` and `preset cue` count them.
+            let index = body.cue > 0 ? body.cue - 1 : -1  // (Int.min - 1 would trap)
+            guard let sounds = drill.cues?.cues, sounds.indices.contains(index), let last = sounds[index].last else {
+                return problem(.badRequest, "cue must be one of the drill's cues, from 1 to \(drill.plan.cues.count)")
             }
             // The words of a `both` cue (its last sound), or its only sound.
             let samples = last.samples
-            let refused = await remote.say("cue:\(body.cue)", in: drill, level: drill.plan.cues[body.cue].level) { .success(samples) }
+            let refused = await remote.say("cue:\(body.cue)", in: drill, level: drill.plan.cues[index].level) { .success(samples) }
             if let refused { return problem(refused.status, refused.message) }
             return json("{\"ok\":true}")
         }

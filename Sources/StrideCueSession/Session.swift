@@ -144,7 +144,7 @@ public func loadSound(_ name: String, flagged: Bool, preset: LoadedPreset?, data
         do throws(SoundFileError) {
             loaded = try ClickSoundFiles.load(file: file, name: name, sampleRate: rate)
         } catch {
-            throw clickSoundError(error, flagged: flagged)
+            throw clickSoundError(error, flagged: flagged, preset: preset)
         }
         if let loaded { return loaded }
     }
@@ -167,11 +167,15 @@ public func loadSound(_ name: String, flagged: Bool, preset: LoadedPreset?, data
 }
 
 /// A click sound file that exists but cannot be read. Named by `--sound` it says so; from a
-/// preset the file's own line is enough (it names the file) and keeps its exit status: a FIFO
-/// or a device is 66 like every other input, NaN audio 65.
-private func clickSoundError(_ error: SoundFileError, flagged: Bool) -> any Error {
+/// preset it names the preset's file, line and column of `sound:` first, as every other
+/// preset error does, then the sound file's own error, and keeps that error's exit status: a
+/// FIFO or a device is 66 like every other input, a file no library reads 65.
+private func clickSoundError(_ error: SoundFileError, flagged: Bool, preset: LoadedPreset?) -> any Error {
     if flagged { return Failure("--sound: \(error)", exitCode: error.exitCode) }
-    return error
+    guard let preset else { return error }
+    let span = preset.preset.root.entry("sound")?.value.span
+    let place = PresetError(file: preset.path, line: span?.line ?? 1, column: span?.column ?? 1, message: "sound: \(error)")
+    return Failure(place.description, exitCode: error.exitCode)
 }
 
 /// A `sound:` that is a path, not a name: it names a folder or an extension.

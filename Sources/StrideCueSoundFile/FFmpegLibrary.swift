@@ -10,7 +10,8 @@ import Glibc
 /// flite is, they cost only a render whose music libsndfile cannot read. The sonames are the
 /// major versions of the headers StrideCue was built with (`libavformat.so.59` on Debian 12).
 ///
-/// Every call into FFmpeg goes through one of these pointers (`FFmpegMusicDecoder`).
+/// Every call into FFmpeg goes through one of these pointers (`FFmpegMusicDecoder`,
+/// `FFmpegTrackEncoder`).
 struct FFmpegLibrary: @unchecked Sendable {
     let av_strerror: stridecue_fn_av_strerror
     let av_log_set_level: stridecue_fn_av_log_set_level
@@ -45,6 +46,19 @@ struct FFmpegLibrary: @unchecked Sendable {
     let swr_get_out_samples: stridecue_fn_swr_get_out_samples
     let swr_convert: stridecue_fn_swr_convert
     let swr_free: stridecue_fn_swr_free
+    let avcodec_find_encoder_by_name: stridecue_fn_avcodec_find_encoder_by_name
+    let avformat_alloc_output_context2: stridecue_fn_avformat_alloc_output_context2
+    let avformat_new_stream: stridecue_fn_avformat_new_stream
+    let avformat_free_context: stridecue_fn_avformat_free_context
+    let avcodec_parameters_from_context: stridecue_fn_avcodec_parameters_from_context
+    let avformat_write_header: stridecue_fn_avformat_write_header
+    let av_interleaved_write_frame: stridecue_fn_av_interleaved_write_frame
+    let av_write_trailer: stridecue_fn_av_write_trailer
+    let avcodec_send_frame: stridecue_fn_avcodec_send_frame
+    let avcodec_receive_packet: stridecue_fn_avcodec_receive_packet
+    let av_frame_get_buffer: stridecue_fn_av_frame_get_buffer
+    let av_frame_make_writable: stridecue_fn_av_frame_make_writable
+    let av_packet_rescale_ts: stridecue_fn_av_packet_rescale_ts
 
     /// The libraries, opened once for the process (a failure is kept and reported again).
     static let shared: Result<FFmpegLibrary, FFmpegLoadError> = Result { () throws(FFmpegLoadError) in try load() }
@@ -89,7 +103,20 @@ struct FFmpegLibrary: @unchecked Sendable {
             av_packet_unref: try find("av_packet_unref"),
             swr_alloc_set_opts2: try find("swr_alloc_set_opts2"), swr_init: try find("swr_init"),
             swr_get_out_samples: try find("swr_get_out_samples"), swr_convert: try find("swr_convert"),
-            swr_free: try find("swr_free"))
+            swr_free: try find("swr_free"),
+            avcodec_find_encoder_by_name: try find("avcodec_find_encoder_by_name"),
+            avformat_alloc_output_context2: try find("avformat_alloc_output_context2"),
+            avformat_new_stream: try find("avformat_new_stream"),
+            avformat_free_context: try find("avformat_free_context"),
+            avcodec_parameters_from_context: try find("avcodec_parameters_from_context"),
+            avformat_write_header: try find("avformat_write_header"),
+            av_interleaved_write_frame: try find("av_interleaved_write_frame"),
+            av_write_trailer: try find("av_write_trailer"),
+            avcodec_send_frame: try find("avcodec_send_frame"),
+            avcodec_receive_packet: try find("avcodec_receive_packet"),
+            av_frame_get_buffer: try find("av_frame_get_buffer"),
+            av_frame_make_writable: try find("av_frame_make_writable"),
+            av_packet_rescale_ts: try find("av_packet_rescale_ts"))
     }
 
     private static func lastError() -> String {

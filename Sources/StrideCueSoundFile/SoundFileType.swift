@@ -2,7 +2,8 @@ import CSndFile
 import Glibc
 import StrideCueCore
 
-/// A container and codec, chosen from a file name's extension. All are written by libsndfile.
+/// A container and codec, chosen from a file name's extension. All are written by libsndfile
+/// but M4A, which FFmpeg's libraries write (`FFmpegTrackEncoder`).
 public enum SoundFileType: String, Sendable, CaseIterable {
     /// RIFF WAVE, PCM or float.
     case wav
@@ -14,6 +15,8 @@ public enum SoundFileType: String, Sendable, CaseIterable {
     case opus
     /// MPEG-1/2 Layer III, encoded by LAME.
     case mp3
+    /// AAC in an MPEG-4 audio file, an iPhone's own format, encoded by FFmpeg.
+    case m4a
 
     /// The type a path's extension names (case-insensitive), or nil.
     public init?(path: String) {
@@ -26,7 +29,7 @@ public enum SoundFileType: String, Sendable, CaseIterable {
     public var isLossy: Bool {
         switch self {
         case .wav, .flac: return false
-        case .ogg, .opus, .mp3: return true
+        case .ogg, .opus, .mp3, .m4a: return true
         }
     }
 
@@ -38,6 +41,7 @@ public enum SoundFileType: String, Sendable, CaseIterable {
         case .wav, .flac, .ogg: return nil
         case .opus: return [8_000, 12_000, 16_000, 24_000, 48_000]
         case .mp3: return [8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000]
+        case .m4a: return FFmpegTrackEncoder.sampleRates
         }
     }
 
@@ -120,6 +124,7 @@ public enum SoundFileType: String, Sendable, CaseIterable {
         case .ogg: return "Ogg Vorbis"
         case .opus: return "Opus"
         case .mp3: return "MP3"
+        case .m4a: return "M4A (AAC)"
         }
     }
 
@@ -147,6 +152,8 @@ public enum SoundFileType: String, Sendable, CaseIterable {
             return Int32(SF_FORMAT_OGG) | Int32(SF_FORMAT_OPUS)
         case .mp3:
             return Int32(SF_FORMAT_MPEG) | Int32(SF_FORMAT_MPEG_LAYER_III)
+        case .m4a:
+            preconditionFailure("M4A is written by FFmpeg, not libsndfile")
         }
     }
 
@@ -176,7 +183,7 @@ enum CodecSetting: Equatable {
     static func forType(_ type: SoundFileType, quality: Int) -> CodecSetting? {
         let q = Double(min(10, max(0, quality)))
         switch type {
-        case .wav, .flac: return nil
+        case .wav, .flac, .m4a: return nil
         case .mp3: return .compressionLevel(1 - q / 10)
         case .ogg: return .vbrQuality(q / 10)
         case .opus:
@@ -184,6 +191,13 @@ enum CodecSetting: Equatable {
             return .compressionLevel(1 - (kbps - 6) / 250)
         }
     }
+}
+
+/// The AAC bit rate for a 0–10 quality, all channels together: 32 + 8·q kbit/s a channel
+/// (7 → 88, so 176 kbit/s stereo, where Apple's own music sits near 256).
+func aacBitsPerSecond(quality: Int?, channels: Int) -> Int {
+    let q = min(10, max(0, quality ?? SoundFileType.defaultQuality))
+    return (32 + 8 * q) * 1_000 * channels
 }
 
 /// "7 h 5 min", for messages about lengths.

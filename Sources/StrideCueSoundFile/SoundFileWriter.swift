@@ -37,6 +37,8 @@ public struct SoundFileWriter: ~Copyable {
     /// The new version of the file, put in place by `commit()`; discarded when dropped.
     private let atomic: AtomicFile
     private var file: OpaquePointer?
+    /// The encoder of an M4A, which libsndfile does not write.
+    private var aac: FFmpegTrackEncoder?
     private let sink: UnsafeMutablePointer<FileSink>
     /// Conversion space for one block, allocated once.
     private let int16Block: UnsafeMutableBufferPointer<Int16>
@@ -74,13 +76,34 @@ public struct SoundFileWriter: ~Copyable {
                                  reason: error.reason ?? String(cString: strerror(error.errno)))
         }
         let sink = UnsafeMutablePointer<FileSink>.allocate(capacity: 1)
-        sink.initialize(to: FileSink(fd: atomic.descriptor))
+        sink.initialize(to: FileSink(fd: atomic.descriptor, behind: WriteBehind(descriptor: atomic.descriptor, path: path)))
         func fail(_ error: SoundFileError, closing handle: OpaquePointer? = nil) -> SoundFileError {
             if let handle { sf_close(handle) }
             sink.deallocate()
             return error
         }
 
+        if type == .m4a {
+            let encoder: FFmpegTrackEncoder
+            do throws(SoundFileError) {
+                encoder = try FFmpegTrackEncoder(fd: atomic.descriptor, path: path, format: format,
+                                                 bitsPerSecond: aacBitsPerSecond(quality: quality, channels: format.channels),
+                                                 tags: tags)
+            } catch {
+                throw fail(error)
+            }
+            self.path = path
+            self.format = format
+            self.encoding = encoding
+            self.type = type
+            self.atomic = atomic
+            self.file = nil
+            self.aac = encoder
+            self.sink = sink
+            int16Block = .allocate(capacity: 0)
+            int32Block = .allocate(capacity: 0)
+            return
+        }
         if type == .mp3, let tags {
             // The ID3 tag goes first; libsndfile's MP3 stream starts after it (see ID3Tag).
             let tag = ID3Tag.bytes(for: tags)
@@ -142,7 +165,7 @@ public struct SoundFileWriter: ~Copyable {
                                          reason: cleaned(String(cString: sf_strerror(handle))))
                 }
             }
-        case .flac:
+        case .flac, .m4a:
             break
         case .ogg, .opus, .mp3:
             switch CodecSetting.forType(type, quality: quality ?? SoundFileType.defaultQuality) {
@@ -185,6 +208,7 @@ public struct SoundFileWriter: ~Copyable {
     /// (WAV, FLAC) or handed to the encoder as they are (the lossy codecs).
     /// - Throws: `.io` when the disk is full or the write fails.
     public mutating func write(_ samples: UnsafeBufferPointer<Float>) throws(SoundFileError) {
+        if let aac { return try aac.write(samples) }
         guard let file else { return }
         var offset = 0
         while offset < samples.count {
@@ -213,15 +237,21 @@ public struct SoundFileWriter: ~Copyable {
 
     /// Finishes the stream (the encoder's last frames, the header), closes the file and renames
     /// it onto the destination.
-    public consuming func commit() throws(SoundFileError) {
-        guard let handle = file else { return }
-        file = nil
-        let status = sf_close(handle)
-        if sink.pointee.error != 0 {
-            throw SoundFileError(kind: .io, path: path, call: "write", reason: String(cString: strerror(sink.pointee.error)))
-        }
-        if status != 0 {
-            throw SoundFileError(kind: .io, path: path, call: "sf_close", reason: cleaned(String(cString: sf_error_number(status))))
+    /// - Parameter beforeRename: see `AtomicFile.commit`.
+    public consuming func commit(beforeRename: ((_ stamp: String) throws(FileError) -> Void)? = nil) throws(SoundFileError) {
+        if let aac {
+            try aac.finish()
+            self.aac = nil
+        } else {
+            guard let handle = file else { return }
+            file = nil
+            let status = sf_close(handle)
+            if sink.pointee.error != 0 {
+                throw SoundFileError(kind: .io, path: path, call: "write", reason: String(cString: strerror(sink.pointee.error)))
+            }
+            if status != 0 {
+                throw SoundFileError(kind: .io, path: path, call: "sf_close", reason: cleaned(String(cString: sf_error_number(status))))
+            }
         }
         let fd = sink.pointee.fd
         // Give back space reserved past the end (`reserveSpace` reckoned on a header that
@@ -231,7 +261,7 @@ public struct SoundFileWriter: ~Copyable {
         _ = try systemCheck(ftruncate(fd, st.st_size), "ftruncate", path: path, kind: .io)
         sink.pointee.fd = -1
         do throws(FileError) {
-            try atomic.commit()
+            try atomic.commit(beforeRename: beforeRename)
         } catch {
             throw SoundFileError(kind: error.exitStatus == 73 ? .cannotCreate : .io, path: path, call: error.call,
                                  reason: error.reason ?? String(cString: strerror(error.errno)))
@@ -323,6 +353,8 @@ public struct SoundFileWriter: ~Copyable {
 /// the file offset the next write goes to.
 struct FileSink {
     var fd: Int32
+    /// Hands what is written to the disk as the file grows (see `WriteBehind`).
+    var behind: WriteBehind?
     var base: Int64 = 0
     var error: Int32 = 0
     var position: Int64 = 0
@@ -341,6 +373,14 @@ struct FileSink {
             done += n
         }
         sink.pointee.position += Int64(done)
+        if sink.pointee.behind != nil && sink.pointee.error == 0 {
+            do throws(FileError) {
+                try sink.pointee.behind!.wrote(upTo: sink.pointee.position)
+            } catch {
+                sink.pointee.error = error.errno
+                return 0
+            }
+        }
         return done
     }
 

@@ -11,10 +11,17 @@ public enum Keys {
     /// Turns bytes read from the terminal into actions. Escape sequences (arrow and function
     /// keys: ESC [ … or ESC O …) are skipped; a lone Esc quits.
     public static func parse(_ bytes: ArraySlice<UInt8>) -> [KeyAction] {
+        scan(bytes, final: true).actions
+    }
+
+    /// The actions of `bytes` and where an unfinished escape sequence at their end starts (when
+    /// not `final`, it is not acted on: its other bytes may come in the next read).
+    static func scan(_ bytes: ArraySlice<UInt8>, final: Bool) -> (actions: [KeyAction], unfinished: Int?) {
         var actions: [KeyAction] = []
         var i = bytes.startIndex
         while i < bytes.endIndex {
             let byte = bytes[i]
+            let start = i
             i += 1
             switch byte {
             case UInt8(ascii: "+"), UInt8(ascii: "="): actions.append(.command(.changeCadence(by: 1)))
@@ -26,11 +33,16 @@ public enum Keys {
             case UInt8(ascii: "q"), UInt8(ascii: "Q"): actions.append(.quit)
             case 0x03: actions.append(.interrupt)
             case 0x1B:
+                if i == bytes.endIndex && !final { return (actions, start) }
                 if i < bytes.endIndex && (bytes[i] == UInt8(ascii: "[") || bytes[i] == UInt8(ascii: "O")) {
                     // Skip to the sequence's final byte (0x40–0x7E).
                     i += 1
                     while i < bytes.endIndex && !(0x40...0x7E).contains(bytes[i]) { i += 1 }
-                    if i < bytes.endIndex { i += 1 }
+                    if i < bytes.endIndex {
+                        i += 1
+                    } else if !final {
+                        return (actions, start)
+                    }
                 } else {
                     actions.append(.quit)
                 }
@@ -38,7 +50,35 @@ public enum Keys {
                 break
             }
         }
+        return (actions, nil)
+    }
+}
+
+/// Keys across reads: an arrow key whose bytes arrive in two reads is still one (skipped)
+/// key, not a lone Esc that quits. A lone Esc at the end of a read is held until more bytes
+/// come or the caller, after a short wait (`escapeWait`), calls `flush`.
+public struct KeyReader {
+    private var pending: [UInt8] = []
+    /// How long a terminal may take to send the rest of an escape sequence.
+    public static let escapeWaitMilliseconds: Int32 = 50
+
+    public init() {}
+
+    /// Whether bytes are held back, waiting for the rest of an escape sequence.
+    public var isWaiting: Bool { !pending.isEmpty }
+
+    /// The actions of the bytes read, after any held back.
+    public mutating func feed(_ bytes: ArraySlice<UInt8>) -> [KeyAction] {
+        let all = pending + bytes
+        let (actions, unfinished) = Keys.scan(all[...], final: false)
+        pending = unfinished.map { Array(all[$0...]) } ?? []
         return actions
+    }
+
+    /// No more bytes came: what is held back is what it is (a lone Esc quits).
+    public mutating func flush() -> [KeyAction] {
+        defer { pending = [] }
+        return Keys.parse(pending[...])
     }
 }
 
@@ -58,7 +98,9 @@ public enum StatusLine {
         case .pausing: parts.append(s.pauseAfterCue ? "pausing after the cue" : "pausing at the next step")
         case .stopping, .finished, .playing: break
         }
-        let spm = s.targetCadence == s.cadence ? "\(format(s.cadence)) spm" : "\(format(s.cadence)) -> \(format(s.targetCadence)) spm"
+        // On the way to a new cadence, whole steps per minute: `153 -> 191 spm`, not `152.563`.
+        let spm = s.targetCadence == s.cadence ? "\(format(s.cadence)) spm"
+            : "\(format(s.cadence.rounded())) -> \(format(s.targetCadence)) spm"
         parts.append(spm)
         if let left = s.restFramesLeft {
             parts.append("rest \(clock(left, rate: rate)), then set \(s.set + 1)/\(s.sets)")

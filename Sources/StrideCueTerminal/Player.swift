@@ -70,6 +70,7 @@ public struct Player {
         var statusShown = false
         var shownLine = ""
         var input = [UInt8](repeating: 0, count: 64)
+        var keys = KeyReader()
         var reading = terminal
         var keyModeOn = terminal
         let wakeup = SignalWakeup()
@@ -107,24 +108,30 @@ public struct Player {
             // Keys alone need no timer: a key, a signal (Ctrl-Z and fg interrupt the poll) or
             // the end wakes the player. In the background it looks again now and then.
             let watching = showStatus || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
-            let ready = poll(&descriptors, 3, stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1)
+            let timeout = keys.isWaiting ? KeyReader.escapeWaitMilliseconds
+                : stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1
+            let ready = poll(&descriptors, 3, timeout)
+            var actions: [KeyAction] = []
             if ready > 0 && descriptors[2].revents != 0 { wakeup.drain() }
             if ready > 0 && listening && descriptors[1].revents != 0 {
                 let n = read(0, &input, input.count)
                 if n > 0 {
-                    for action in Keys.parse(input[0..<n]) {
-                        switch action {
-                        case .command(let command):
-                            _ = engine.send(command)
-                        case .quit:
-                            if stopAsked == nil { stop(&stopAsked) }
-                        case .interrupt:
-                            if outcome.signal == 0 { outcome.signal = SIGINT }
-                            if stopAsked == nil { stop(&stopAsked) }
-                        }
-                    }
+                    actions = keys.feed(input[0..<n])
                 } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
                     reading = false  // the terminal went away; Ctrl-C and SIGTERM still stop
+                }
+            } else if keys.isWaiting && (ready == 0 || descriptors[1].revents == 0) {
+                actions = keys.flush()
+            }
+            for action in actions {
+                switch action {
+                case .command(let command):
+                    _ = engine.send(command)
+                case .quit:
+                    if stopAsked == nil { stop(&stopAsked) }
+                case .interrupt:
+                    if outcome.signal == 0 { outcome.signal = SIGINT }
+                    if stopAsked == nil { stop(&stopAsked) }
                 }
             }
             let now = monotonicSeconds()

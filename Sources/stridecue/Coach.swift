@@ -22,8 +22,7 @@ struct Coach: ParsableCommand {
     @Option(help: ArgumentHelp("Listen on [ADDRESS:]PORT; 127.0.0.1 unless an address is given.", valueName: "[addr:]port"))
     var remote = RemoteAddress(host: "127.0.0.1", port: 8080)
 
-    @Option(help: "The ALSA device (PCM) to play on; 'stridecue devices' lists them.")
-    var device = DeviceName("default")
+    @OptionGroup var output: LiveOutputOptions
 
     @Flag(name: .customLong("no-keys"), help: "Do not read keys from the terminal.")
     var noKeys = false
@@ -31,6 +30,7 @@ struct Coach: ParsableCommand {
     @OptionGroup var musicOptions: MusicOptions
 
     func validate() throws {
+        try output.validate()
         _ = try musicOptions.settings()
     }
 
@@ -43,8 +43,7 @@ struct Coach: ParsableCommand {
             // Music no library reads is refused before the server starts and prints its address.
             if let music { try MusicLoop.checkReadable(music.path) }
             let coach = try host.start(remote)
-            let player = LivePlayer(device: device.name, rate: 48_000, latency: nil, reconnect: (30, "30"),
-                                    keys: !noKeys, verbose: false)
+            let player = output.player(keys: !noKeys, verbose: false)
             while true {
                 let signal = interruptions.signal
                 if signal != 0 { throw ExitCode(128 + signal) }

@@ -27,7 +27,7 @@ public struct CoachRemoteHost: Sendable {
         let coach = try startServer(
             address.host, address.port,
             { PresetLocator(data: DataFolder.locate()).all().presets.map(\.name) },
-            { name, changes in try savePresetValues(name: name, changes: changes).joined(separator: "\n") })
+            { name, changes in try savePresetValues(name: name, changes: changes, cancellation: interruptions).joined(separator: "\n") })
         print("Coach remote: \(coach.url)")
         if isatty(1) == 1 {
             for line in try coach.qrCodeLines() { print(line) }

@@ -38,7 +38,7 @@ struct Export: ParsableCommand {
     @Option(help: "The folder to write into; created when missing.")
     var to: String
 
-    @Option(help: "mp3, opus, ogg, flac or wav.")
+    @Option(help: "mp3, m4a (AAC, for an iPhone), opus, ogg, flac or wav.")
     var format: SoundFileType = .mp3
 
     @OptionGroup var track: TrackFormatOptions
@@ -132,6 +132,6 @@ struct Export: ParsableCommand {
 
 
 extension SoundFileType: FlagValue {
-    static let expectation = "mp3, opus, ogg, flac or wav"
+    static let expectation = "mp3, m4a, opus, ogg, flac or wav"
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
 }

@@ -78,10 +78,12 @@ struct WholeValue: FlagValue {
 }
 
 /// A decimal number in a range that depends on the flag (dB, LUFS, ms).
-struct DecimalValue: FlagValue {
+struct DecimalValue: FlagValue, CustomStringConvertible {
     static let expectation = "a decimal number"
     let text: String
     let value: Double
+    /// What `--help` shows as a default: `30`, not the struct.
+    var description: String { text }
 
     init?(argument: String) {
         guard let value = parseDecimal(argument) else { return nil }

@@ -18,7 +18,7 @@ struct Play: ParsableCommand {
             --bits 16' writes for the same session, rate and channels (stereo).
             Keys, when standard input is a terminal: + and - change the cadence by 1 step per \
             minute, ] and [ by 5 (from the next step on); space pauses and resumes on a step \
-            boundary; n ends a rest; q or Esc quits.
+            boundary; n ends the set or rest being played and goes on to the next; q or Esc quits.
             The status line (cadence, step, set or rest, elapsed time, next cue) is shown when standard \
             error is a terminal. The buffer starts at 100 ms and doubles after a dropout (up to \
             1000 ms); --latency pins it. A device that goes away is opened again every half second \
@@ -39,20 +39,7 @@ struct Play: ParsableCommand {
 
     @OptionGroup var musicOptions: MusicOptions
 
-    @Option(help: "The ALSA device (PCM) to play on; 'stridecue devices' lists them.")
-    var device = DeviceName("default")
-
-    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000 to 192000; the device must play it exactly.")
-    var rate = SampleRateValue(48_000)
-
-    @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Sound card buffer in milliseconds, 10 to 2000 (5 ms periods); pinned. Default: 100, doubled after a dropout.",
-        valueName: "ms"))
-    var latency: DecimalValue?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Seconds to wait for a device that went away, 0 to 3600; 0 stops at once (exit 74).", valueName: "s"))
-    var reconnect = DecimalValue(30)
+    @OptionGroup var output: LiveOutputOptions
 
     @Flag(name: .customLong("no-keys"), help: "Do not read keys from the terminal.")
     var noKeys = false
@@ -61,8 +48,7 @@ struct Play: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        try latency?.validate("--latency", 10...2_000, unit: "ms")
-        try reconnect.validate("--reconnect", 0...3_600, unit: "s")
+        try output.validate()
         _ = try musicOptions.settings()
     }
 
@@ -75,8 +61,7 @@ struct Play: ParsableCommand {
         if remote != nil, CoachRemoteHost.installed == nil { execRemoteFrontEnd() }
         try reportingFailures {
             catchInterrupts()
-            let player = LivePlayer(device: device.name, rate: rate.hz, latency: latency?.value,
-                                    reconnect: (reconnect.value, reconnect.text), keys: !noKeys, verbose: verbose)
+            let player = output.player(keys: !noKeys, verbose: verbose)
             let music = try musicOptions.settings()
             guard let address = remote, let host = CoachRemoteHost.installed else {
                 try player.play(session.request, remote: nil, music: music)
@@ -93,5 +78,33 @@ struct Play: ParsableCommand {
                 request = SessionRequest(preset: preset)
             }
         }
+    }
+}
+
+/// The sound card and how it is driven, for `play` and `coach` alike.
+struct LiveOutputOptions: ParsableArguments {
+    @Option(help: "The ALSA device (PCM) to play on; 'stridecue devices' lists them.")
+    var device = DeviceName("default")
+
+    @Option(parsing: .unconditional, help: "Sample rate in Hz, 8000 to 192000; the device must play it exactly.")
+    var rate = SampleRateValue(48_000)
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Sound card buffer in milliseconds, 10 to 2000 (5 ms periods); pinned. Default: 100, doubled after a dropout.",
+        valueName: "ms"))
+    var latency: DecimalValue?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Seconds to wait for a device that went away, 0 to 3600; 0 stops at once (exit 74).", valueName: "s"))
+    var reconnect = DecimalValue(30)
+
+    func validate() throws {
+        try latency?.validate("--latency", 10...2_000, unit: "ms")
+        try reconnect.validate("--reconnect", 0...3_600, unit: "s")
+    }
+
+    func player(keys: Bool, verbose: Bool) -> LivePlayer {
+        LivePlayer(device: device.name, rate: rate.hz, latency: latency?.value, reconnect: (reconnect.value, reconnect.text),
+                   keys: keys, verbose: verbose)
     }
 }

@@ -23,7 +23,7 @@ struct PresetCommand: ParsableCommand {
             Exit codes: 0 done, 64 bad argument, 65 bad preset or value, 66 no such preset, \
             73 cannot create the file, 74 I/O error.
             """,
-        subcommands: [ShowPreset.self, NewPreset.self, SetPresetValues.self, CheckPresets.self, RemovePreset.self]
+        subcommands: [ShowPreset.self, NewPreset.self, SetPresetValues.self, CueCommand.self, CheckPresets.self, RemovePreset.self]
     )
 }
 
@@ -170,8 +170,9 @@ struct SetPresetValues: ParsableCommand {
         commandName: "set",
         abstract: "Change values of your preset, keeping its comments and layout.",
         discussion: """
-            KEY is a key of the preset, with dots for nested keys and numbers for cues \
-            (cadence, ramp.from, set.steps, rest, cues.2.say). A missing key is added where the \
+            KEY is a key of the preset, with dots for nested keys and numbers for cues, counted \
+            from 1 (cadence, ramp.from, set.steps, rest, cues.2.say; one past the last cue adds \
+            one). A value keeps the file's style (rest=90s over 60 s writes 90 s). A missing key is added where the \
             documentation lists it. Every value is checked before anything is written, and the \
             file is replaced in one step, so a bad value or a failed write leaves it as it was. \
             On a built-in preset, 'set' makes your own copy first.
@@ -194,103 +195,23 @@ struct SetPresetValues: ParsableCommand {
             guard !assignments.isEmpty else {
                 throw Failure("preset set needs at least one KEY=VALUE, such as cadence=185", exitCode: ExitStatus.usage)
             }
-            let changes = try assignments.map { text in
-                guard let assignment = PresetAssignment(parsing: text) else {
-                    throw Failure("'\(quoted(text))' is not KEY=VALUE: a key such as cadence or ramp.from, '=', and the value",
-                                  exitCode: ExitStatus.usage)
-                }
-                return assignment
-            }
-            for line in try savePresetValues(name: name, changes: changes) { print(line) }
+            let changes = try parseAssignments(assignments)
+            for line in try savePresetValues(name: name, changes: changes, cancellation: interruptions) { print(line) }
         }
     }
 }
 
-/// `preset set`'s edit, also what the coach's page saves with: read the preset under its
-/// lock, edit it keeping comments and layout, run the one preflight on the result, and
-/// replace the user's copy in one step.
-/// - Returns: the lines that report the change.
-func savePresetValues(name: String, changes: [PresetAssignment]) throws -> [String] {
-    let data = DataFolder.locate()
-    let locator = PresetLocator(data: data)
-    let target = try locator.userPath(for: name, command: "preset set")
-    // Held from the read to the replace: a second editor waits, then edits this result.
-    try makeFolders(locator.userFolder!)
-    let lock = try EditLock(for: target, cancellation: interruptions)
-    defer { _ = lock }
-    guard let source = locator.find(name) else {
-        throw Failure("no preset named '\(name)'; 'stridecue preset new \(name)' makes one", exitCode: ExitStatus.noInput)
-    }
-    let bytes = try readFile(source.path, limit: PresetLocator.sizeLimit)
-
-    let edited: PresetEditResult
-    do {
-        edited = try editPreset(bytes, file: source.path, assignments: changes)
-    } catch {
-        // editPreset throws only PresetEditFailure (typed throws).
-        throw editFailure(error, changes, name: name)
-    }
-    // The one preflight, on the edited text, before anything is written: what render
-    // would refuse, set refuses.
-    do {
-        let resolved = ResolvedSession(plan: edited.preset.plan, preset: LoadedPreset(path: source.path, preset: edited.preset))
-        _ = try preflight(resolved, data: data, format: checkFormat)
-    } catch let error as PresetError {
-        // A cue that no longer fits is news about the change, not about a line of a file.
-        let who = edited.assignment(atLine: error.line, column: error.column).map { changes[$0].text }
-            ?? changes.map(\.text).joined(separator: " ")
-        throw Failure("\(quoted(who)): \(sentence(error.message)) Nothing was changed.", exitCode: ExitStatus.dataError)
-    } catch {
-        let (message, status) = explain(error)
-        throw Failure("\(sentence(message)) Nothing was changed.", exitCode: status)
-    }
-
-    try makeFolders(locator.userFolder!)
-    try replaceFile(target, with: edited.text)
-
-    var lines = ["Changed \(name):"]
-    let width = changes.map(\.path.description.count).max() ?? 0
-    for (change, result) in zip(changes, edited.changes) {
-        let key = change.path.description + String(repeating: " ", count: width - change.path.description.count)
-        let line = result.old.map { "\(quotedIfNeeded($0)) → \(quotedIfNeeded(change.value))" }
-            ?? "\(quotedIfNeeded(change.value)) (added)"
-        lines.append("  \(key)  \(line)")
-        for (gone, value) in result.removed {
-            lines.append("  \(gone)  \(quotedIfNeeded(value)) (removed: a set ends one way)")
+/// `KEY=VALUE`s as typed; a malformed one is a usage error naming it.
+func parseAssignments(_ texts: [String]) throws -> [PresetAssignment] {
+    try texts.map { text in
+        guard let assignment = PresetAssignment(parsing: text) else {
+            let key = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+            let why = text.contains("=") ? PresetKeyPath.problem(with: key) : nil
+            throw Failure("'\(quoted(text))' is not KEY=VALUE: " + (why ?? "a key such as cadence or ramp.from, '=', and the value"),
+                          exitCode: ExitStatus.usage)
         }
+        return assignment
     }
-    if source.source == .user {
-        lines.append("Saved \(target)")
-    } else {
-        lines.append("Saved your copy \(target)")
-        lines.append("  (made from the \(source.source == .builtIn ? "built-in" : "STRIDECUE_PRESETS") preset; "
-              + "'stridecue preset rm \(name)' goes back to it)")
-    }
-    return lines
-}
-
-/// The one-line error for a change that cannot be made, naming the KEY=VALUE at fault.
-private func editFailure(_ error: PresetEditFailure, _ changes: [PresetAssignment], name: String) -> Error {
-    if error.assignment == nil, let original = error.originalError {
-        // The file was already broken there: point at it so it can be fixed by hand.
-        return Failure("\(sentence(original.description)) Fix this first; nothing was changed.", exitCode: ExitStatus.dataError)
-    }
-    let who = error.assignment.map { changes[$0].text } ?? changes.map(\.text).joined(separator: " ")
-    return Failure("\(who): \(sentence(error.message)) Nothing was changed.",
-                   exitCode: error.isUsageError ? ExitStatus.usage : ExitStatus.dataError)
-}
-
-/// A message ending as a sentence does, so another can follow it.
-private func sentence(_ message: String) -> String {
-    message.hasSuffix("?") || message.hasSuffix(".") || message.hasSuffix("!") ? message : message + "."
-}
-
-/// A value in the summary of changes: quoted when blanks at its ends or emptiness would hide it.
-private func quotedIfNeeded(_ value: String) -> String {
-    var value = value
-    // A `>` or `|` block ends in a line break that is not part of what a person reads.
-    while value.hasSuffix("\n") { value.removeLast() }
-    return value.isEmpty || value.hasPrefix(" ") || value.hasSuffix(" ") || value.contains("\n") ? "\"\(quoted(value))\"" : quoted(value)
 }
 
 // MARK: - check

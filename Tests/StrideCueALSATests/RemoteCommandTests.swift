@@ -205,11 +205,19 @@ extension ALSATests {
             #expect(text.contains("from: 160"))
             #expect(text.contains("rest: 90 s"))
             #expect(text.hasPrefix("# Bum kicks: a drill for the recovery of the swing leg."), "comments kept")
+            // The page sends every field; the report lists only what changed.
+            let again = try run.request("POST", "/api/preset",
+                                        json: "{\"preset\":\"bum-kicks\",\"cadence\":185,\"rampFrom\":160,\"rest\":60}")
+            #expect(again.status == 200, "\(again.body)")
+            #expect(again.body.contains("rest  90 s → 60 s"), "\(again.body)")
+            #expect(!again.body.contains("cadence") && !again.body.contains("ramp.from"), "\(again.body)")
+            let settled = String(decoding: try #require(readBytes(copy)), as: UTF8.self)
+            #expect(settled == text.replacingOccurrences(of: "rest: 90 s", with: "rest: 60 s"))
             // A bad value changes nothing and is one line.
             let refused = try run.request("POST", "/api/preset", json: "{\"preset\":\"bum-kicks\",\"cadence\":999}")
             #expect(refused.status == 400)
             #expect(refused.body.contains("Nothing was changed"), "\(refused.body)")
-            #expect(String(decoding: try #require(readBytes(copy)), as: UTF8.self) == text)
+            #expect(String(decoding: try #require(readBytes(copy)), as: UTF8.self) == settled)
             kill(run.process.processIdentifier, SIGINT)
             #expect(run.finish().status == 130)
         }

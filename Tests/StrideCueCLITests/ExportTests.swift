@@ -185,7 +185,7 @@ struct ExportTests {
         let out = dir + "/music"
         let run = try stridecue(["export", drill, "--to", out, "--format", "flac", "--music", music])
         #expect(run.status == 0, "\(run.stderr)")
-        let file = out + "/drill-180spm.flac"
+        let file = out + "/drill-180spm-music.flac"
         let measured = try ourLoudness(file)
         #expect(abs(measured.integrated + 16) <= 0.5, "\(measured.integrated) LUFS")
         #expect(measured.truePeak <= -1)
@@ -202,7 +202,7 @@ struct ExportTests {
             let run = try stridecue(["export", drill, "--to", raw, "--format", "flac", "--music", music,
                                      "--music-level", level, "--no-normalize"])
             #expect(run.status == 0, "\(run.stderr)")
-            levels.append(try gapLevel(raw + "/drill-180spm.flac"))
+            levels.append(try gapLevel(raw + "/drill-180spm-music.flac"))
         }
         #expect(abs(levels[0] - levels[1] - 14) < 0.2, "\(levels)")
     }

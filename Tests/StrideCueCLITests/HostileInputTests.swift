@@ -139,8 +139,9 @@ struct HostileInputTests {
         #expect(mkfifo(fifo, 0o644) == 0)
         let run = try runWithDeadline(arguments, environment: environment)
         #expect(run.status == 66, "\(position): \(run.stderr)")
-        // A cue's recording is named with the place in the preset that names it.
-        let place = position == "cue sound" ? "\(preset):4:13: " : ""
+        // A cue's recording, or the click sound, is named with the place in the preset that names it.
+        let place = position == "cue sound" ? "\(preset):4:13: "
+            : position.hasPrefix("click") ? "\(preset):3:8: sound: " : ""
         #expect(run.stderr == "stridecue: \(place)\(fifo): not a regular file (a FIFO, device or socket)\n", "\(position)")
         #expect(!files(in: dir).contains { $0.hasPrefix("o.") || $0.hasPrefix(".o.") })
 
@@ -173,7 +174,7 @@ struct HostileInputTests {
             if plan.cadence != Double(cadence) || plan.rest != Double(rest) { break }
         }
         let text = String(decoding: try #require(contents(home.presets + "/drill.yaml")), as: UTF8.self)
-        #expect(text == "# my drill\nname: Drill\ncadence: 199   # fast\nset: {steps: 40}\nrest: 59s\n")
+        #expect(text == "# my drill\nname: Drill\ncadence: 199   # fast\nset: {steps: 40}\nrest: 59 s\n")  // in the file's style
         // The lock is on the folder: nothing is left beside the preset.
         #expect(files(in: home.presets) == ["drill.yaml"])
     }

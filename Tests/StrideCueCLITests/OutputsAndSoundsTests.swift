@@ -100,3 +100,21 @@ struct OutputsAndSoundsTests {
         #expect(files(in: dir) == ["drill.yaml"])
     }
 }
+
+/// A `sound:` path to a file that is not a sound file is reported at the preset's line, like
+/// every other preset error, with the sound file's own reason after it.
+@Suite("a preset's click sound file that no library reads")
+struct PresetSoundFileTests {
+    @Test func aClickFileThatIsNoSoundNamesThePresetLineAndTheFile() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let preset = dir + "/drill.yaml"
+        try "not audio at all\n".write(toFile: dir + "/click.wav", atomically: true, encoding: .utf8)
+        try "cadence: 180\nset: {steps: 8}\nsound: ./click.wav\n".write(toFile: preset, atomically: true, encoding: .utf8)
+        let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("stridecue: \(preset):3:8: sound: \(dir)/./click.wav: "), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(files(in: dir) == ["click.wav", "drill.yaml"])
+    }
+}

@@ -217,7 +217,7 @@ struct PresetCommandTests {
             .replacingOccurrences(of: "\ncadence: 190 ", with: "\ncadence: 185 ")
             .replacingOccurrences(of: "\nramp: {from: 150, steps: 16}\n", with: "\nramp: {from: 160, steps: 16}\n")
             .replacingOccurrences(of: "\nsets: 2\n", with: "\nsets: 3\n")
-            .replacingOccurrences(of: "\nrest: 60 s ", with: "\nrest: 90s ")
+            .replacingOccurrences(of: "\nrest: 60 s ", with: "\nrest: 90 s ")
         #expect(expected != bumKicksFixture)
         #expect(contents(home.presets + "/kicks.yaml") == Data(expected.utf8))
         #expect(run.stdout == """
@@ -225,7 +225,7 @@ struct PresetCommandTests {
               cadence    190 → 185
               ramp.from  150 → 160
               sets       2 → 3
-              rest       60 s → 90s
+              rest       60 s → 90 s
             Saved \(home.presets)/kicks.yaml
 
             """)
@@ -265,11 +265,11 @@ struct PresetCommandTests {
         (["cadance=180"], 65, "cadance=180: unknown key 'cadance'; did you mean 'cadence'? Nothing was changed."),
         (["ramp.from=nan"], 65, "ramp.from=nan: ramp.from must be a finite number of steps per minute, got 'nan'. Nothing was changed."),
         (["set.distance=40 m", "set.step-length=0"], 65,
-         "set.step-length=0: set.step-length must be between 0.1 and 5 metres, got 0. Nothing was changed."),
+         "set.step-length=0: set.step-length must be between 0.1 and 5 metres, got '0 m'. Nothing was changed."),
         (["cadence"], 64, "'cadence' is not KEY=VALUE: a key such as cadence or ramp.from, '=', and the value"),
         (["=180"], 64, "'=180' is not KEY=VALUE: a key such as cadence or ramp.from, '=', and the value"),
         (["ramp=150"], 64, "ramp=150: ramp is a mapping; set one of its keys, like ramp.from. Nothing was changed."),
-        (["cues.9.say=go"], 64, "cues.9.say=go: cues has 3 items; there is no item 9. Nothing was changed."),
+        (["cues.9.say=go"], 64, "cues.9.say=go: cues has 3 items, counted from 1; there is no item 9. Nothing was changed."),
         (["cues.1.say=relax your shoulders and breathe out slowly"], 65, nil),
     ] as [([String], Int32, String?)])
     func aBadValueChangesNothingAndSaysWhy(assignments: [String], status: Int32, message: String?) throws {

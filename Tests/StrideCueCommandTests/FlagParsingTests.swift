@@ -38,7 +38,7 @@ struct FlagParsingTests {
         (["render", "--rate", "1000", "-o", "x.wav"], "--rate must be a sample rate in Hz from 8000 to 192000, such as 48000; got '1000'"),
         (["render", "--channels", "6", "-o", "x.wav"], "--channels must be 1 (mono) or 2 (stereo); got '6'"),
         (["render", "--bits", "12", "-o", "x.wav"], "--bits must be 16, 24 or 32f (32-bit float); got '12'"),
-        (["render", "-o", "x.aiff"], "-o x.aiff: cannot write '.aiff'; use a .wav, .flac, .ogg, .opus or .mp3 name"),
+        (["render", "-o", "x.aiff"], "-o x.aiff: cannot write '.aiff'; use a .wav, .flac, .ogg, .opus, .mp3 or .m4a name"),
         (["render", "--stem", "drums", "-o", "x.wav"], "--stem must be voice, clicks or music; got 'drums'"),
         (["render", "--stem", "mix", "-o", "x.wav"], "--stem must be voice, clicks or music; got 'mix'"),
         (["render", "--cue-sheet", "cues.txt", "-o", "x.wav"], "--cue-sheet cues.txt: use a .csv name, or - for standard output"),
@@ -46,7 +46,7 @@ struct FlagParsingTests {
         // An unknown option is news before a missing -o (which run() reports).
         (["render", "--bogus"], "Unknown option '--bogus'. Did you mean '--bits'?"),
         // export
-        (["export", "x", "--to", "out", "--format", "aac"], "--format must be mp3, opus, ogg, flac or wav; got 'aac'"),
+        (["export", "x", "--to", "out", "--format", "aac"], "--format must be mp3, m4a, opus, ogg, flac or wav; got 'aac'"),
         (["export", "x", "--to", "out", "--format", "opus", "--rate", "44100"],
          "--format opus: Opus supports 8000, 12000, 16000, 24000 or 48000 Hz, not 44100"),
         (["export", "x", "--to", "out", "--rate", "96000"],
@@ -106,8 +106,8 @@ struct FlagParsingTests {
 
     @Test func defaultsAreWhatTheHelpSays() throws {
         let play = try #require(try StrideCue.parseAsRoot(["play"]) as? Play)
-        #expect(play.device.name == "default")
-        #expect(play.rate.hz == 48_000)
+        #expect(play.output.device.name == "default")
+        #expect(play.output.rate.hz == 48_000)
         #expect(play.session.request == SessionRequest())
         #expect(play.remote == nil, "no server unless asked for")
         let coach = try #require(try StrideCue.parseAsRoot(["coach"]) as? Coach)

@@ -205,7 +205,7 @@ private func edit(_ source: String, _ key: String, _ value: String) throws -> (S
         let cases: [(String, String)] = [
             ("cues", "cues is a list; set a key of one of its items, like cues.1.say"),
             ("ramp", "ramp is a mapping; set one of its keys, like ramp.from"),
-            ("cues.3.say", "cues has 2 items; there is no item 3"),
+            ("cues.4.say", "cues has 2 items, counted from 1; there is no item 4"),
             ("cues.say", "cues is a list; name an item by its number, like cues.1"),
             ("ramp.1", "ramp is a mapping, not a list; name one of its keys"),
         ]
@@ -239,7 +239,7 @@ private func edit(_ source: String, _ key: String, _ value: String) throws -> (S
         #expect(result.changes.map(\.old) == ["190", "150", "2", "60 s"])
         let expected = sample.replacingOccurrences("cadence: 190", with: "cadence: 185")
             .replacingOccurrences("from: 150", with: "from: 160").replacingOccurrences("sets: 2", with: "sets: 3")
-            .replacingOccurrences("rest: 60 s", with: "rest: 90s")
+            .replacingOccurrences("rest: 60 s", with: "rest: 90 s")
         #expect(text(result.text) == expected)
     }
 
@@ -345,5 +345,56 @@ extension Substring {
             i = index(after: i)
         }
         return nil
+    }
+}
+
+// MARK: - Values in the file's style, and list items
+
+@Suite("values keep the file's style; list items are added, moved and removed in place")
+struct ValueStyleAndListTests {
+    @Test func aValueTakesTheOldValuesBlankAndUnit() {
+        let rest = PresetKeyPath([.key("rest")])
+        #expect(restyled("90s", like: "60 s", at: rest) == "90 s")
+        #expect(restyled("90", like: "60 s", at: rest) == "90 s")
+        #expect(restyled("2min", like: "60 s", at: rest) == "2 min")
+        #expect(restyled("90 sec", like: "60s", at: rest) == "90s")
+        #expect(restyled("90 seconds", like: "60 sec", at: rest) == "90 sec")
+        #expect(restyled("60s", like: "1 min", at: rest) == "1 min")
+        #expect(restyled("1:30", like: "60 s", at: rest) == "1:30")
+        #expect(restyled("185", like: "180", at: PresetKeyPath([.key("cadence")])) == "185")
+        #expect(restyled("180.0", like: "180", at: PresetKeyPath([.key("cadence")])) == "180")
+        // A distance's `m` is metres, not minutes.
+        #expect(restyled("30m", like: "20 m", at: PresetKeyPath([.key("set"), .key("distance")])) == "30 m")
+        #expect(restyled("60 s", like: "1 m", at: PresetKeyPath([.key("set"), .key("distance")])) == "60 s")
+        // Words are words.
+        #expect(restyled("60s", like: "60 s", at: PresetKeyPath([.key("cues"), .item(1), .key("say")])) == "60s")
+    }
+
+    @Test func itemsAreAddedMovedAndRemovedAsWholeLines() throws {
+        let text = "cadence: 180\ncues:\n  - say: a   # first\n    every: 8\n  - say: b\n    every: 8\n    offset: 4\n"
+        var editor = try PresetEditor(Array(text.utf8), file: file)
+        let cues = PresetKeyPath([.key("cues")])
+        try editor.insertItem([("say", "c"), ("every", "8")], into: cues, at: 2)
+        #expect(String(decoding: editor.text, as: UTF8.self)
+                == "cadence: 180\ncues:\n  - say: a   # first\n    every: 8\n  - say: c\n    every: 8\n  - say: b\n    every: 8\n    offset: 4\n")
+        try editor.moveItem(3, to: 1, of: cues)
+        #expect(String(decoding: editor.text, as: UTF8.self)
+                == "cadence: 180\ncues:\n  - say: b\n    every: 8\n    offset: 4\n  - say: a   # first\n    every: 8\n  - say: c\n    every: 8\n")
+        try editor.removeItem(2, of: cues)
+        try editor.removeItem(2, of: cues)
+        try editor.removeItem(1, of: cues)
+        #expect(String(decoding: editor.text, as: UTF8.self) == "cadence: 180\n")
+    }
+
+    @Test func flowListsStayFlow() throws {
+        let text = "cadence: 180\ncues: [{say: a, every: 8}, {say: b, every: 8, offset: 4}]\n"
+        var editor = try PresetEditor(Array(text.utf8), file: file)
+        let cues = PresetKeyPath([.key("cues")])
+        try editor.insertItem([("say", "yes"), ("every", "8")], into: cues)
+        #expect(String(decoding: editor.text, as: UTF8.self)
+                == "cadence: 180\ncues: [{say: a, every: 8}, {say: b, every: 8, offset: 4}, {say: \"yes\", every: 8}]\n")
+        try editor.moveItem(3, to: 1, of: cues)
+        try editor.removeItem(2, of: cues)
+        #expect(String(decoding: editor.text, as: UTF8.self) == "cadence: 180\ncues: [{say: \"yes\", every: 8}, {say: b, every: 8, offset: 4}]\n")
     }
 }

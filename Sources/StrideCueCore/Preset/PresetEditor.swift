@@ -123,6 +123,10 @@ public struct PresetEditor: Sendable {
                     throw PresetEditError("\(PresetKeyPath(Array(path.components[..<index]))) is a mapping, not a list; name one of its keys")
                 }
                 guard let entry = entries.first(where: { $0.key == key }) else {
+                    // `cues.1.say=…` without cues: the list, with that item.
+                    if rest.count == 2, rest[0] == .item(1), case .key(let itemKey) = rest[1] {
+                        return try insertItem([(itemKey, value)], into: walked, at: 1)
+                    }
                     let valueText = try nestedValue(rest, value, flow: isFlow(node) || !rest.isEmpty, asText: isTextValue(path))
                     return try insertEntry(key, valueText: valueText, into: node, parent: PresetKeyPath(Array(path.components[..<index])))
                 }
@@ -135,9 +139,13 @@ public struct PresetEditor: Sendable {
                     let parent = PresetKeyPath(Array(path.components[..<index]))
                     throw PresetEditError("\(parent) is a list; name an item by its number, like \(parent).1")
                 }
+                let parent = PresetKeyPath(Array(path.components[..<index]))
+                // One past the last item: a new item, as a coach counts (`cues.3.say` with two cues).
+                if n == items.count + 1, rest.count == 1, case .key(let itemKey) = rest[0] {
+                    return try insertItem([(itemKey, value)], into: parent, at: n)
+                }
                 guard n <= items.count else {
-                    let parent = PresetKeyPath(Array(path.components[..<index]))
-                    throw PresetEditError("\(parent) has \(items.count) item\(items.count == 1 ? "" : "s"); there is no item \(n)")
+                    throw PresetEditError("\(parent) has \(items.count) item\(items.count == 1 ? "" : "s"), counted from 1; there is no item \(n)")
                 }
                 if isLast {
                     return try replace(items[n - 1], with: value, path: walked, keyColumn: nil)
@@ -275,12 +283,16 @@ public struct PresetEditor: Sendable {
     /// Adds `key: valueText` to a mapping, after the keys that come before it in the
     /// documentation's order (or at the end, for a key it does not list).
     private mutating func insertEntry(_ key: String, valueText: String, into mapping: YAMLNode, parent: PresetKeyPath) throws(PresetEditError) -> Range<Int> {
+        try insertEntryText(key, "\(keyText(key)): \(valueText)", into: mapping, parent: parent)
+    }
+
+    /// Inserts `entryText` (`key: value`, which may span lines in a block mapping) as `insertEntry` does.
+    mutating func insertEntryText(_ key: String, _ entryText: String, into mapping: YAMLNode, parent: PresetKeyPath) throws(PresetEditError) -> Range<Int> {
         guard case .mapping(let entries, let span) = mapping else { preconditionFailure("not a mapping") }
         let order = canonicalKeyOrder(for: parent)
         let rank = { (k: String) in order.firstIndex(of: k) ?? order.count }
         let newRank = rank(key)
         let previous = entries.lastIndex { rank($0.key) <= newRank }
-        let entryText = "\(keyText(key)): \(valueText)"
 
         if isFlow(mapping) {
             if let previous {
@@ -314,11 +326,16 @@ public struct PresetEditor: Sendable {
         return range
     }
 
+    /// Records `range` of the text as written by a change, for errors to name it.
+    mutating func recordChange(_ range: Range<Int>) {
+        changedRanges.append(range)
+    }
+
     // MARK: The one primitive
 
     /// Replaces `range` of the text with `string`, moves the recorded ranges and re-parses.
     @discardableResult
-    private mutating func splice(_ range: Range<Int>, with string: String, recorded: Bool) throws(PresetEditError) -> Range<Int> {
+    mutating func splice(_ range: Range<Int>, with string: String, recorded: Bool) throws(PresetEditError) -> Range<Int> {
         let bytes = Array(string.utf8)
         var edited = text
         edited.replaceSubrange(range, with: bytes)
@@ -347,20 +364,20 @@ public struct PresetEditor: Sendable {
 
     // MARK: Text positions
 
-    private func startOfLine(_ offset: Int) -> Int {
+    func startOfLine(_ offset: Int) -> Int {
         var i = min(offset, text.count)
         while i > 0 && text[i - 1] != UInt8(ascii: "\n") { i -= 1 }
         return i
     }
 
     /// The offset of the line break (or the end of the text) at or after `offset`.
-    private func endOfLine(_ offset: Int) -> Int {
+    func endOfLine(_ offset: Int) -> Int {
         var i = offset
         while i < text.count && !isLineBreak(text[i]) { i += 1 }
         return i
     }
 
-    private func afterLineBreak(_ offset: Int) -> Int {
+    func afterLineBreak(_ offset: Int) -> Int {
         var i = offset
         if i < text.count && text[i] == UInt8(ascii: "\r") { i += 1 }
         if i < text.count && text[i] == UInt8(ascii: "\n") { i += 1 }
@@ -368,16 +385,16 @@ public struct PresetEditor: Sendable {
     }
 
     /// The file's own line ending: CRLF if it uses it, else LF.
-    private var lineBreak: String {
+    var lineBreak: String {
         text.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && text[$0 - 1] == UInt8(ascii: "\r") } == true ? "\r\n" : "\n"
     }
 
     /// An empty value sits right after its `:`; the new value needs a blank before it.
-    private func needsSpace(before span: SourceSpan) -> Bool {
+    func needsSpace(before span: SourceSpan) -> Bool {
         span.start == span.end && span.start > 0 && text[span.start - 1] == UInt8(ascii: ":")
     }
 
-    private func isFlow(_ node: YAMLNode) -> Bool {
+    func isFlow(_ node: YAMLNode) -> Bool {
         let start = node.span.start
         return start < text.count && (text[start] == UInt8(ascii: "{") || text[start] == UInt8(ascii: "["))
     }
@@ -571,13 +588,17 @@ public struct PresetEditFailure: Error, Sendable, Equatable, CustomStringConvert
 public struct PresetChange: Sendable, Equatable {
     /// The value it replaced; nil when the key was added.
     public var old: String?
+    /// The value as written, in the style of the old one (`90 s` for `90s` over `60 s`).
+    public var new: String = ""
     /// The bytes of the new text it wrote; nil when a later assignment overwrote them.
     public var range: Range<Int>?
     /// Keys the change took out with it, and their values: `set.steps` replaces `set.duration`.
     public var removed: [(key: String, value: String)] = []
+    /// Whether the file already said this, so nothing was written for it.
+    public var isUnchanged: Bool { old == new && removed.isEmpty }
 
     public static func == (a: PresetChange, b: PresetChange) -> Bool {
-        a.old == b.old && a.range == b.range && a.removed.map(\.key) == b.removed.map(\.key) && a.removed.map(\.value) == b.removed.map(\.value)
+        a.old == b.old && a.new == b.new && a.range == b.range && a.removed.map(\.key) == b.removed.map(\.key) && a.removed.map(\.value) == b.removed.map(\.value)
     }
 }
 
@@ -626,15 +647,24 @@ public func editPreset(_ bytes: [UInt8], file: String, assignments: [PresetAssig
     var olds: [String?] = []
     var removed: [[(key: String, value: String)]] = []
     var rangeIndex: [Int] = []
+    var written: [String] = []
     for (index, assignment) in assignments.enumerated() {
         var path = assignment.path
         if path == PresetKeyPath([.key("count-in")]), case .mapping? = editor.node(at: path) {
             path = PresetKeyPath([.key("count-in"), .key("steps")])
         }
-        olds.append(editor.value(at: path))
+        let old = editor.value(at: path)
+        olds.append(old)
         removed.append([])
+        let value = old.map { restyled(assignment.value, like: $0, at: path) } ?? assignment.value
+        written.append(value)
+        if let old, value == old, case .scalar? = editor.node(at: path) {
+            // Already so: the file keeps its bytes, and the change is reported as none.
+            rangeIndex.append(-1)
+            continue
+        }
         do {
-            try editor.set(path, to: assignment.value)
+            try editor.set(path, to: value)
             rangeIndex.append(editor.changedRanges.count - 1)
             if path.components.count == 2, path.components[0] == .key("set"), case .key(let way) = path.components[1],
                ["steps", "duration", "distance"].contains(way) {
@@ -650,7 +680,8 @@ public func editPreset(_ bytes: [UInt8], file: String, assignments: [PresetAssig
         }
     }
     let changes = assignments.indices.map {
-        PresetChange(old: olds[$0], range: editor.changedRanges[rangeIndex[$0]], removed: removed[$0])
+        PresetChange(old: olds[$0], new: written[$0], range: rangeIndex[$0] < 0 ? nil : editor.changedRanges[rangeIndex[$0]],
+                     removed: removed[$0])
     }
     do {
         return PresetEditResult(text: editor.text, preset: try decodePreset(editor.text, file: file), changes: changes)
