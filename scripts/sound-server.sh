@@ -84,15 +84,19 @@ start_pipewire() {
   # virtual machine (its vm.overrides: 1024 frames), which this is, though PipeWire does not always
   # detect it: at 256-frame cycles pw-record lost 128-256 frames at a time on a loaded 2-core VM.
   mkdir -p "$dir/home/.config/pipewire"
-  awk '
+  # The sink is the pipe tunnel: the server itself writes what it plays into a FIFO (and drops
+  # it while nobody reads), on the cycles of PipeWire's own dummy driver (the system clock).
+  awk -v fifo="$dir/run.fifo" '
     /^ *default.clock.min-quantum/ && !quantum { print "    default.clock.min-quantum = 1024"; quantum = 1; next }
-    { print }
-    /^context.objects = \[/ && !done {
-      print "    { factory = adapter args = { factory.name = support.null-audio-sink node.name = run"
-      print "      media.class = Audio/Sink audio.position = [ FL FR ] audio.rate = 48000 object.linger = true"
-      print "      priority.driver = 30000 node.driver = true } }"
-      done = 1
-    }' /usr/share/pipewire/pipewire.conf > "$dir/home/.config/pipewire/pipewire.conf"
+    /^context.modules = \[/ { modules = 1 }
+    /^\]/ && modules {
+      # Last: it connects to the server as a client, over the protocol loaded before it.
+      print "    { name = libpipewire-module-pipe-tunnel args = { tunnel.mode = sink pipe.filename = \"" fifo "\""
+      print "      audio.format = S16LE audio.rate = 48000 audio.channels = 2 audio.position = [ FL FR ]"
+      print "      stream.props = { node.name = run node.description = run priority.session = 3000 } } }"
+      modules = 0
+    }
+    { print }' /usr/share/pipewire/pipewire.conf > "$dir/home/.config/pipewire/pipewire.conf"
   cat > "$dir/home/.asoundrc" <<EOF
 pcm_type.pipewire { lib "$plugin" }
 ctl_type.pipewire { lib "$(dirname "$plugin")/libasound_module_ctl_pipewire.so" }
@@ -120,7 +124,7 @@ record() {
     # into a FIFO (and drops it while nobody reads), so no client of the server can fall behind.
     "${rt[@]}" cat "$dir/run.fifo" > "$file" 2>>"$dir/record.log" &
   else
-    in_env "$dir" "${rt[@]}" pw-record --target run --rate 48000 --channels 2 --format s16 - > "$file" 2>>"$dir/record.log" &
+    "${rt[@]}" cat "$dir/run.fifo" > "$file" 2>>"$dir/record.log" &
   fi
   echo $! >> "$dir/pids"
   echo $!
