@@ -105,6 +105,12 @@ public enum RemoteServer {
         router.get("/") { request, _ in
             page(Page.html, type: "text/html; charset=utf-8", csp: contentSecurityPolicy(request))
         }
+        // HEAD of the page, as a browser or a link checker asks it: the page's headers, no body.
+        router.head("/") { request, _ in
+            var response = page(Page.html, type: "text/html; charset=utf-8", csp: contentSecurityPolicy(request))
+            response.body = .init()
+            return response
+        }
         router.get("/app.js") { _, _ in page(Page.script, type: "text/javascript; charset=utf-8") }
         router.get("/app.css") { _, _ in page(Page.style, type: "text/css; charset=utf-8") }
 

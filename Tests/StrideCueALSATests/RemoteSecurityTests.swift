@@ -227,6 +227,25 @@ extension ALSATests {
             #expect(run.finish().status == 0)
         }
 
+        @Test("HEAD / answers as GET / does, without the body; HEAD of an API route still needs the token")
+        func headOfThePage() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let run = try RemoteRun(["play", "--spm", "180", "--duration", "4s", "--device", "paced", "--no-keys", "--remote", "0"], environment)
+            let page = try run.request("GET", "/", token: .some(nil))
+            #expect(page.status == 200 && !page.body.isEmpty)
+            let connection = try HTTPConnection(port: run.port)
+            connection.write(Array("HEAD / HTTP/1.1\r\nHost: 127.0.0.1:\(run.port)\r\nConnection: close\r\n\r\n".utf8))
+            var lines: [String] = []
+            while let line = connection.readLine() { lines.append(line) }
+            #expect(lines.first == "HTTP/1.1 200 OK", "\(lines)")
+            #expect(lines.contains { $0.lowercased() == "content-type: text/html; charset=utf-8" }, "\(lines)")
+            #expect(lines.last == "", "headers only, no body: \(lines)")
+            let status = try HTTPConnection(port: run.port)
+            status.write(Array("HEAD /api/status HTTP/1.1\r\nHost: 127.0.0.1:\(run.port)\r\nConnection: close\r\n\r\n".utf8))
+            #expect(status.readLine() == "HTTP/1.1 401 Unauthorized")
+            #expect(run.finish().status == 0)
+        }
+
         @Test("connections past the limits are answered 503; silent ones make room for the coach; idle ones are closed; memory is bounded")
         func connectionLimits() throws {
             let environment = try ALSATestEnvironment.ready()
