@@ -81,7 +81,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         public var firstWriteMonotonic = timespec()
         public var drained = timespec()
         public var wroteAny = false
-        /// errno of sched_setscheduler and mlockall; 0 when granted.
+        /// errno of sched_setscheduler and mlockall; 0 when granted; -1 not asked for
+        /// (STRIDECUE_NO_REALTIME), -2 not asked for because a sound server paces playback.
         public var schedulingError: Int32 = 0
         public var schedulingPriority: Int32 = 0
         public var lockingError: Int32 = 0
@@ -341,7 +342,14 @@ public final class PlaybackEngine: @unchecked Sendable {
 
     /// The thread's body.
     private func threadMain() {
-        if getenv("STRIDECUE_NO_REALTIME") == nil {
+        if throughServer {
+            // A sound server paces the stream and buffers behind it; its plugin's own thread,
+            // which carries the frames to it, is an ordinary one. A real-time writer gains
+            // nothing there (it waits on that thread), and with every core busy its preemptions
+            // cost three to four times aplay's CPU; ordinary, as the server's other clients
+            // are, it costs what aplay does, and soaks without a dropout (make bench).
+            results.pointee.schedulingError = -2
+        } else if getenv("STRIDECUE_NO_REALTIME") == nil {
             askForRealTimeScheduling()
         } else {
             // For benchmarks: how playback fares where the system grants neither.

@@ -217,6 +217,11 @@ public struct Player {
         let deadline = monotonicSeconds() + 1
         while !engine.prepared.load(ordering: .acquiring) && monotonicSeconds() < deadline { usleep(1_000) }
         guard engine.prepared.load(ordering: .acquiring) else { return }
+        if engine.schedulingError == -2 {
+            let locking = engine.lockingError == 0 ? "memory locked" : "memory not locked"
+            printError("stridecue: playback thread: ordinary scheduling, as the sound server's other clients; \(locking)")
+            return
+        }
         if engine.schedulingError == -1 {
             printError("stridecue: playback thread: real-time scheduling and memory locking not asked for (STRIDECUE_NO_REALTIME)")
             return

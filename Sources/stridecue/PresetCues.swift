@@ -25,7 +25,7 @@ struct CueCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a cue (by default as the last).")
         @Argument(help: "Your preset's name (or a built-in's, to make your own copy).") var name: String
-        @Argument(help: ArgumentHelp("The cue's keys: say or sound, every or at, offset, steps, style…", valueName: "key=value"))
+        @Argument(help: ArgumentHelp("The cue's keys: say or sound, every or at, offset, steps, style and the rest", valueName: "key=value"))
         var keys: [String] = []
         @Option(help: ArgumentHelp("The new cue's number, from 1.", valueName: "n")) var at: Int?
 
