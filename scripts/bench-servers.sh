@@ -4,7 +4,8 @@
 # going through each one's own ALSA plugin. For each server, with every core kept busy by ordinary
 # processes, `stridecue play` soaks BENCH_SERVER_SECONDS (600: ten minutes) at the default settings
 # while aplay plays as long through the same server with the same buffer and period
-# (--buffer-time=100000 --period-time=5000) beside it. Prints, per server:
+# (--buffer-time=100000 --period-time=5000) beside it; BENCH_SERVERS picks them ("pulse pipewire").
+# Prints, per server:
 #   underruns (target 0), "not responding" episodes (target 0), whether the session ended on time,
 #   the device's delay as --verbose saw it, and CPU seconds per minute played against aplay's
 #   (target <= 1.0x).
@@ -37,7 +38,7 @@ in_background() {
 per_minute() { echo "$(cat "$1") * 60 / $seconds" | bc -l; }
 
 printf '%-9s %9s %15s %9s %11s %14s %12s %6s %15s\n' server underruns "not responding" "ended" "delay ms" "stridecue/min" "aplay/min" ratio "aplay underruns"
-for kind in pulse pipewire; do
+for kind in ${BENCH_SERVERS:-pulse pipewire}; do
   dir="$work/$kind"
   servers+=("$dir")
   mapfile -t vars < <("$root/scripts/sound-server.sh" start "$kind" "$dir")

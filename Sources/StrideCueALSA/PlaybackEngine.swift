@@ -656,11 +656,12 @@ public final class PlaybackEngine: @unchecked Sendable {
             }
             switch stop {
             case .done:
-                // What the runner hears now: the device's delay, asked every 20 ms of frames
-                // (a system call, or the server's latency estimate). For the status and the
-                // remote (the step heard, not the step written) and for resuming after the
-                // device goes away (the time since the last look is added at the loss).
-                if loop.pointee.sent - loop.pointee.delayAskedAtSent >= Int64(rate / 50) {
+                // What the runner hears now: the device's delay, asked every 100 ms of frames,
+                // as often as the status line is drawn (a system call, or through a server its
+                // lock and latency estimate). For the status and the remote (the step heard,
+                // not the step written) and for resuming after the device goes away (the time
+                // since the last look is added at the loss).
+                if loop.pointee.sent - loop.pointee.delayAskedAtSent >= Int64(rate / 10) {
                     loop.pointee.delayAskedAtSent = loop.pointee.sent
                     if let queued = device.pointee.queuedFrames() {
                         noteDelay(queued)
