@@ -115,6 +115,12 @@ private enum RealTimeCalls {
         return (result, events)
     }
 
+    /// The corresponding C function is `snd_pcm_poll_descriptors`.
+    @inline(__always)
+    static func pollDescriptors(_ pcm: OpaquePointer, _ descriptors: UnsafeMutablePointer<pollfd>, _ count: Int) -> Int32 {
+        _unsafePerformance { snd_pcm_poll_descriptors(pcm, descriptors, UInt32(count)) }
+    }
+
     /// The corresponding C function is `snd_pcm_avail_update`.
     @inline(__always)
     static func availUpdate(_ pcm: OpaquePointer) -> Int {
@@ -431,8 +437,9 @@ public struct PCMDevice: ~Copyable {
         // When the wait for room began to count (the first time there was none), in ns.
         var waitingSince: Int64 = -1
         var waiting = waitFirst
-        // The PCM's descriptors said "ready" just now.
+        // The PCM's descriptors said "ready" just now; how often in a row they did for nothing.
         var afterDeviceWake = false
+        var wokenForNothing = 0
         while remaining > 0 {
             let result = waiting ? 0 : RealTimeCalls.writei(handle, next, remaining)
             waiting = false
@@ -441,6 +448,7 @@ public struct PCMDevice: ~Copyable {
                 next += result * channels
                 waitingSince = -1
                 afterDeviceWake = false
+                wokenForNothing = 0
                 continue
             }
             switch result {
@@ -464,16 +472,26 @@ public struct PCMDevice: ~Copyable {
                 var count = 0
                 if afterDeviceWake {
                     afterDeviceWake = false
-                    // PulseAudio's plugin keeps its descriptor readable while one period is
-                    // free, whatever avail_min says: polling it again would return at once and
-                    // spin this (real-time) thread, starving the server it waits on. Sleep
-                    // instead for as long as the device takes to free a wake-up's worth.
+                    wokenForNothing += 1
+                }
+                if wokenForNothing > 1 {
+                    // Still woken with no room: PulseAudio's plugin keeps its descriptor readable
+                    // while one of its periods is free, whatever avail_min says, so polling it
+                    // again would return at once and spin this thread, starving the server it
+                    // waits on. Sleep instead for as long as the device takes to free a wake-up's
+                    // worth.
                     let avail = RealTimeCalls.availUpdate(handle)
                     if avail < 0 { continue }  // the write reports it
                     let missing = max(1, availMin - avail)
                     let sleep = Int32(min(Int64(missing) * 1000 / Int64(rate) + 1, Int64(Int32.max)))
                     timeout = timeout < 0 ? sleep : min(timeout, sleep)
                     count = descriptorCount
+                }
+                if count == 0 {
+                    // Asked again before each poll, as snd_pcm_wait does: it re-arms them (PipeWire's
+                    // plugin clears its eventfd here when there is no room, and leaves it readable
+                    // otherwise).
+                    _ = RealTimeCalls.pollDescriptors(handle, descriptors, descriptorCount)
                 }
                 descriptors[descriptorCount] = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
                 let ready = RealTimeCalls.poll(descriptors + count, descriptorCount + 1 - count, milliseconds: timeout)
