@@ -309,8 +309,10 @@ public struct PCMDevice: ~Copyable {
     public init(name: String, configuration: PCMConfiguration = PCMConfiguration()) throws(PCMOpenError) {
         precondition(configuration.rate > 0 && configuration.channels > 0, "PCMConfiguration needs a positive rate and channel count")
         precondition(configuration.latencyMilliseconds > 0 && configuration.periodMilliseconds > 0, "PCMConfiguration needs positive lengths")
+        let threadsBefore = PCMDevice.threadIDs()
         let pcm = try PCMDevice.openPlayback(name)
         let route = PCMRoute.of(pcm)
+        if route == .pulseAudio { PCMDevice.raisePluginThreads(PCMDevice.threadIDs().subtracting(threadsBefore)) }
         var refused: String? = nil
         let period: Int, buffer: Int, software: (start: Int, stop: Int, availMin: Int)
         let polled: (UnsafeMutablePointer<pollfd>, Int)
@@ -703,6 +705,33 @@ public struct PCMDevice: ~Copyable {
     }
 
     // MARK: Opening and configuring
+
+    /// Puts the threads PulseAudio's plugin started in `snd_pcm_open` at SCHED_FIFO 10, below the
+    /// playback thread's 20, where the system allows.
+    ///
+    /// The plugin's threaded mainloop carries every frame written to the server, and the
+    /// real-time playback thread depends on it. Left ordinary, a busy machine held it up while
+    /// the playback thread had written in time, and the server ran dry: a priority inversion.
+    private static func raisePluginThreads(_ threads: Set<Int32>) {
+        guard !threads.isEmpty, getenv("STRIDECUE_NO_REALTIME") == nil else { return }
+        let resetOnFork: Int32 = 0x4000_0000  // SCHED_RESET_ON_FORK: what they fork starts ordinary
+        for thread in threads where sched_getscheduler(thread) & 0x3 == SCHED_OTHER {
+            var parameters = sched_param(sched_priority: 10)
+            _ = sched_setscheduler(thread, SCHED_FIFO | resetOnFork, &parameters)
+        }
+    }
+
+    /// This process's threads, from /proc/self/task.
+    private static func threadIDs() -> Set<Int32> {
+        guard let folder = opendir("/proc/self/task") else { return [] }
+        defer { closedir(folder) }
+        var threads = Set<Int32>()
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if let thread = Int32(name) { threads.insert(thread) }
+        }
+        return threads
+    }
 
     /// Opens for non-blocking playback.
     ///
