@@ -470,7 +470,8 @@ public struct PCMDevice: ~Copyable {
                    RealTimeCalls.start(handle) == 0 {
                     continue
                 }
-                // Where the wait starts: the PCM's descriptors, or (count 0) the wake-up alone.
+                // Where the wait starts: at 0, the PCM's descriptors and the wake-up; at
+                // descriptorCount, the wake-up alone (a timed sleep).
                 var count = 0
                 if afterDeviceWake {
                     afterDeviceWake = false
