@@ -2,16 +2,18 @@
 // StrideCue: cadence click tracks with spoken cues for runners. GPL-3.0-or-later (see LICENSE).
 import PackageDescription
 
-// Arrows point down only:
-//   stridecue, stridecue-remote (the executables) → stridecue (CLI: commands, flags, exit codes);
+// Arrows point down only (docs/architecture.md draws the graph):
+//   stridecue, stridecue-remote (the executables) → StrideCueCLI (commands, flags, exit codes);
 //   stridecue-remote also → StrideCueRemote (the coach's page, API and WebSocket; Hummingbird)
-//     → StrideCueTerminal (keys, status line, progress bar, signals)
-//     → StrideCueMixdown (track passes, loudness, encoder thread, export jobs)
-//       → StrideCueSession (presets, plan resolution, preflight, cue preparation)
-//         → adapters: StrideCueALSA (device, playback engine), StrideCueSoundFile, StrideCueSpeech,
+//     → StrideCueLive (live playback: commands, status, the playback engine, the terminal player)
+//       → StrideCueMixdown (track passes, loudness, encoder thread, export jobs, the music stage)
+//       → StrideCueTerminal (key mode, signals, progress bar)
+//       → StrideCueSession (preset store, plan resolution, preflight, cue preparation)
+//         → StrideCuePresets (the YAML reader, the preset decoder and editor)
+//         → adapters: StrideCueALSA (the PCM device), StrideCueSoundFile, StrideCueSpeech,
 //           StrideCueLoudness, StrideCueFiles (atomic writes, safe reads)
 //           → StrideCueCore (pure: plan → timeline → voices → mixer; no C, no full Foundation).
-// Every front end (the command line today, the coach's remote next) is a thin client of these.
+// Every front end (the command line, the coach's remote) is a thin client of these.
 let package = Package(
     name: "StrideCue",
     products: [
@@ -82,10 +84,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m")]
         ),
 
+        // Presets: the YAML subset they are written in, the decoder into a session plan, and the
+        // editor that changes a value or a cue in place and keeps the rest of the file.
+        .target(name: "StrideCuePresets", dependencies: ["StrideCueCore"]),
+
         // C that Swift cannot express: alsa-lib's C-variadic error handler.
         .target(name: "CALSAShim", dependencies: ["CALSA"]),
 
-        // Adapter: live playback through alsa-lib.
+        // Adapter: the PCM device through alsa-lib (open, configure, write, drain, devices).
         .target(
             name: "StrideCueALSA",
             dependencies: ["CALSA", "CALSAShim", "StrideCueCore", "StrideCueFiles"]
@@ -120,7 +126,7 @@ let package = Package(
         // cue preparation, and the one preflight every command and front end runs.
         .target(
             name: "StrideCueSession",
-            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueSoundFile", "StrideCueSpeech"]
+            dependencies: ["StrideCueCore", "StrideCuePresets", "StrideCueFiles", "StrideCueSoundFile", "StrideCueSpeech"]
         ),
 
         // Files for a phone: track passes, loudness gain search, limiter, encoder thread, export jobs.
@@ -129,10 +135,19 @@ let package = Package(
             dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSoundFile", "StrideCueLoudness"]
         ),
 
-        // The terminal: key mode, keys, the status line, the progress bar, signals.
+        // The terminal: key mode, the progress bar, signals.
         .target(
             name: "StrideCueTerminal",
-            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA", "StrideCueSession", "StrideCueMixdown"]
+            dependencies: ["StrideCueCore", "StrideCueFiles"]
+        ),
+
+        // Live playback: the runner's commands and the status board, the playback engine on its
+        // thread (render, music stage, write), keys and the status line, and the terminal player
+        // both front ends build on.
+        .target(
+            name: "StrideCueLive",
+            dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA", "StrideCueSession", "StrideCueMixdown",
+                           "StrideCueLoudness", "StrideCueSoundFile", "StrideCueTerminal"]
         ),
 
         // The coach's remote: the page, the API and its WebSocket, a QR code of the URL. A thin
@@ -140,7 +155,7 @@ let package = Package(
         .target(
             name: "StrideCueRemote",
             dependencies: [
-                "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueTerminal", "CQREncode",
+                "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueLive", "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ]
@@ -149,9 +164,11 @@ let package = Package(
         // The commands, flags and exit codes. A library, so that both executables run them;
         // it does not link the remote's server (see CoachRemoteHost).
         .target(
-            name: "stridecue",
+            name: "StrideCueCLI",
             dependencies: [
                 "StrideCueCore",
+                "StrideCuePresets",
+                "StrideCueLive",
                 "StrideCueFiles",
                 "StrideCueSession",
                 "StrideCueMixdown",
@@ -163,12 +180,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "StrideCueMain", dependencies: ["stridecue"]),
-        .executableTarget(name: "StrideCueRemoteMain", dependencies: ["stridecue", "StrideCueRemote", "StrideCueCore", "StrideCueSession", "StrideCueTerminal"]),
+        .executableTarget(name: "StrideCueMain", dependencies: ["StrideCueCLI"]),
+        .executableTarget(name: "StrideCueRemoteMain", dependencies: ["StrideCueCLI", "StrideCueRemote", "StrideCueCore", "StrideCueSession", "StrideCueLive"]),
 
         // A libFuzzer target over the YAML reader, the preset decoder and the editor (`make fuzz`).
         // A plain build gives a replayer of saved inputs; `-DFUZZING -sanitize=fuzzer` gives the fuzzer.
-        .executableTarget(name: "StrideCueFuzz", dependencies: ["StrideCueCore"]),
+        .executableTarget(name: "StrideCueFuzz", dependencies: ["StrideCueCore", "StrideCuePresets"]),
 
         // What the test targets share (finding click onsets in rendered samples).
         .target(
@@ -177,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueCoreTests",
-            dependencies: ["StrideCueCore", "StrideCueTestSupport"]
+            dependencies: ["StrideCueCore", "StrideCuePresets", "StrideCueLive", "StrideCueTestSupport"]
         ),
         // The paced fake sound card (C, ALSA ioplug), built as the dynamic product above.
         // PIC selects alsa-lib's symbol macros for a dlopen'ed plugin.
@@ -189,7 +206,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueALSATests",
-            dependencies: ["StrideCueALSA", "CALSA", "StrideCueTestSupport"]
+            dependencies: ["StrideCueALSA", "StrideCueLive", "CALSA", "StrideCueTestSupport"]
         ),
         .testTarget(
             name: "StrideCueSpeechTests",
@@ -198,14 +215,15 @@ let package = Package(
         .testTarget(
             name: "StrideCueCLITests",
             dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport",
-                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles", "StrideCueRemote"],
+                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles", "StrideCueRemote",
+                           "StrideCuePresets", "StrideCueLive"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
         ),
         // The command line parsed in process: every flag case without launching the binary.
         .testTarget(
             name: "StrideCueCommandTests",
-            dependencies: ["stridecue", "StrideCueCore", "StrideCueSession",
+            dependencies: ["StrideCueCLI", "StrideCueCore", "StrideCuePresets", "StrideCueSession",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // libyaml, for tests only: the oracle the YAML reader is checked against.
@@ -217,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueYAMLTests",
-            dependencies: ["StrideCueCore", "CYAML"]
+            dependencies: ["StrideCueCore", "StrideCuePresets", "CYAML"]
         ),
         .testTarget(
             name: "StrideCueLoudnessTests",

@@ -21,6 +21,15 @@ public struct ClickEvent: Sendable, Equatable {
     public var set: Int
     /// Step within the set, from 0; negative for count-in clicks (−N … −1).
     public var step: Int
+
+    @_noAllocation @_noLocks
+    public init(frame: Int64, time: Double, level: ClickLevel, set: Int, step: Int) {
+        self.frame = frame
+        self.time = time
+        self.level = level
+        self.set = set
+        self.step = step
+    }
 }
 
 /// What the generator is producing next.
@@ -275,14 +284,14 @@ public struct Timeline: Sendable {
         @_noAllocation @_noLocks get { setDuration }
     }
     /// Time and interval of the current step (for a count-in, of the current count-in click).
-    var currentStepStart: Double {
+    public var currentStepStart: Double {
         @_noAllocation @_noLocks get { stepStart }
     }
-    var currentStepInterval: Double {
+    public var currentStepInterval: Double {
         @_noAllocation @_noLocks get { stepInterval }
     }
     /// Count-in clicks before every set.
-    var countInLength: Int {
+    public var countInLength: Int {
         @_noAllocation @_noLocks get { countInClicks }
     }
 

@@ -47,7 +47,7 @@ public func parseDistance(_ text: String) -> Double? {
 }
 
 /// What a YAML number turned out to be.
-enum NumberReading: Equatable {
+public enum NumberReading: Equatable {
     case finite(Double)
     /// `.nan`, `.inf`, `-.inf`, `nan`, `inf`, or a literal too large for a `Double` such as `1e999`.
     case nonFinite
@@ -57,7 +57,7 @@ enum NumberReading: Equatable {
 /// Reads a decimal number with optional sign, fraction and exponent, as YAML writes floats.
 ///
 /// Hexadecimal and other forms `Double(_:)` would accept are refused so presets stay readable.
-func readNumber(_ text: String) -> NumberReading {
+public func readNumber(_ text: String) -> NumberReading {
     let bytes = trimmedBytes(text)
     var body = bytes[...]
     if let first = body.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { body = body.dropFirst() }

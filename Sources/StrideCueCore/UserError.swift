@@ -41,10 +41,6 @@ public struct Failure: UserFacingError, Equatable, Sendable {
     }
 }
 
-extension PresetError: UserFacingError {
-    public var exitStatus: Int32 { ExitStatus.dataError }
-}
-
 /// The message and exit status of any error: a `UserFacingError` as it says; anything else
 /// (a bug: an error nobody wrapped) as its description, status 70 (internal software error).
 public func explain(_ error: any Error) -> (message: String, status: Int32) {

@@ -66,6 +66,7 @@ private func runFuzzerDriver(
 ) -> Int32
 #else
 import FoundationEssentials
+import StrideCuePresets
 #endif
 
 /// With libFuzzer (`-DFUZZING -sanitize=fuzzer`): the fuzzer, taking libFuzzer's flags and corpus

@@ -4,6 +4,8 @@ import StrideCueCore
 import StrideCueSession
 import StrideCueTerminal
 import Synchronization
+import StrideCuePresets
+import StrideCueLive
 
 /// A drill as the remote sees it while it plays: the live player's queue and status board,
 /// and what the page shows about the plan. Made by the front end that plays it.

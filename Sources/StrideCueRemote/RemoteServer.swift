@@ -9,6 +9,8 @@ import NIOCore
 import StrideCueCore
 import StrideCueSpeech
 import Synchronization
+import StrideCuePresets
+import StrideCueLive
 
 /// Per request: the address it came from (for the failed-login limit) and the WebSocket
 /// upgrade's slot.

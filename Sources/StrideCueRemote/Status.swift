@@ -1,5 +1,6 @@
 import StrideCueCore
 import StrideCueTerminal
+import StrideCueLive
 
 /// JSON text, built by hand: a handful of numbers and strings, no encoder needed.
 struct JSONObject {

@@ -1,8 +1,9 @@
-import stridecue
+import StrideCueCLI
 import StrideCueCore
 import StrideCueRemote
 import StrideCueTerminal
 import StrideCueSession
+import StrideCueLive
 
 // `stridecue-remote`: the same commands, with the coach's remote's server linked in.
 // `stridecue play --remote …` and `stridecue coach …` exec it with their arguments.

@@ -3,6 +3,7 @@ import StrideCueCore
 import StrideCueFiles
 import StrideCueSoundFile
 import StrideCueSpeech
+import StrideCuePresets
 
 /// Makes every sound a plan says aloud — its cues, a spoken count-in, the caution — before
 /// rendering starts: speech through flite (cached), recordings through libsndfile, both at

@@ -1,5 +1,6 @@
 import StrideCueCore
 import StrideCueFiles
+import StrideCuePresets
 
 /// A preset edit that was checked and saved.
 public struct SavedPreset {

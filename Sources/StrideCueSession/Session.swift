@@ -2,6 +2,7 @@ import StrideCueCore
 import StrideCueFiles
 import StrideCueSoundFile
 import StrideCueSpeech
+import StrideCuePresets
 
 /// What a front end asks to play or render: a preset (or none, for a plain click track) and
 /// the values that override it. Values arrive checked (the command line's option types, the

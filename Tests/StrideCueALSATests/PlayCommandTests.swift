@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import StrideCueTestSupport
 import Testing
+import StrideCueLive
 
 extension ALSATests {
     /// `stridecue play`, run as a user runs it, against the private ALSA configuration:

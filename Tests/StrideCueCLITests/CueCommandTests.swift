@@ -3,6 +3,7 @@ import StrideCueTestSupport
 import Testing
 import StrideCueCore
 import StrideCueSoundFile
+import StrideCuePresets
 
 /// Writes `source` as `name` in `dir` and returns its path.
 private func writePreset(_ source: String, in dir: String, name: String = "drill.yaml") throws -> String {

@@ -5,6 +5,7 @@ import StrideCueFiles
 import StrideCueMixdown
 import StrideCueSession
 import StrideCueTerminal
+import StrideCueLive
 
 /// The engine's parts that once lived in the command line, tested in process.
 @Suite("Engine parts, in process")

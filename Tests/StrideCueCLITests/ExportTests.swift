@@ -3,6 +3,7 @@ import Testing
 import StrideCueCore
 import StrideCueLoudness
 import StrideCueSoundFile
+import StrideCuePresets
 
 // `stridecue export`, end to end: every format, tags, loudness (checked by libebur128 and by
 // ffmpeg's ebur128 filter), music, skipping files already up to date, and failures that leave

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StrideCueCore
 import StrideCueSoundFile
+import StrideCuePresets
 
 /// Issue 14 on the real binary: what an attacker or an unlucky user feeds StrideCue — audio
 /// that is not numbers, FIFOs, concurrent edits, terminal escapes in files, a SIGKILL mid-write,

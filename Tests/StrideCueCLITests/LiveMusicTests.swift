@@ -3,6 +3,7 @@ import Testing
 import StrideCueCore
 import StrideCueMixdown
 import StrideCueSession
+import StrideCueLive
 
 /// Live music after a tempo key, in process: the player driven block by block as the playback
 /// thread drives it, with the music's stage and without, the same key at the same frame.

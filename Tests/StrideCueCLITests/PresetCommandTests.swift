@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 import StrideCueCore
+import StrideCuePresets
 
 /// This folder: the fixture, the golden files and the malformed corpus live beside the tests.
 let cliTestsFolder = packageRoot + "/Tests/StrideCueCLITests"

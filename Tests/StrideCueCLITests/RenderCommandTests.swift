@@ -3,6 +3,7 @@ import StrideCueTestSupport
 import Testing
 import StrideCueCore
 import StrideCueSoundFile
+import StrideCuePresets
 
 @Suite("stridecue render, end to end", .serialized)
 struct RenderCommandTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StrideCueCore
 import StrideCueTerminal
+import StrideCueLive
 
 // The small rough edges a new user met (issue 23, item 6), each as the user would see it.
 

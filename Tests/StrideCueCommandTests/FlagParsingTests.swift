@@ -2,7 +2,7 @@ import ArgumentParser
 import Testing
 import StrideCueCore
 import StrideCueSession
-@testable import stridecue
+@testable import StrideCueCLI
 
 /// What `stridecue` prints and exits with for a command line that ArgumentParser or a
 /// command's `validate()` refuses: parsed in process, as `StrideCue.main` does.

@@ -1,6 +1,7 @@
 import Glibc
 import StrideCueCore
 import Testing
+import StrideCueLive
 
 /// A player's audio-thread-only functions are used from one thread at a time (debug builds
 /// check it, as NIO's `NIOLoopBound` checks its event loop): a second thread rendering while

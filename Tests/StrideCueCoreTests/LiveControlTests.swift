@@ -3,6 +3,7 @@ import Synchronization
 import StrideCueTestSupport
 import Testing
 @testable import StrideCueCore
+@testable import StrideCueLive
 
 /// Shared between a test and the thread it starts.
 final class Flags: Sendable {

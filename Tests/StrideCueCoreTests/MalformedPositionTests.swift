@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StrideCueCore
+import StrideCuePresets
 
 /// A sample of the malformed-preset corpus (Tests/StrideCueCLITests/Malformed), decoded in
 /// process: each is refused at the exact line and column a coach would look at, with the exact

@@ -1,5 +1,6 @@
 import Testing
 @testable import StrideCueCore
+@testable import StrideCuePresets
 
 private func preset(_ source: String) throws -> Preset {
     try decodePreset(Array(source.utf8), file: "Presets/x.yaml")

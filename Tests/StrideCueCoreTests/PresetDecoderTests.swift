@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StrideCueCore
+@testable import StrideCuePresets
 
 private let file = "Presets/x.yaml"
 

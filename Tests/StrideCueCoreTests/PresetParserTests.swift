@@ -1,5 +1,6 @@
 import Testing
 @testable import StrideCueCore
+@testable import StrideCuePresets
 
 // MARK: Helpers
 

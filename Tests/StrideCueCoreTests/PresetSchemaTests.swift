@@ -1,5 +1,6 @@
 import Testing
 @testable import StrideCueCore
+@testable import StrideCuePresets
 
 /// The one YAML schema presets are read with: YAML 1.2's core schema, and whatever YAML 1.1
 /// readers would read differently refused with a hint, so a preset means the same to every

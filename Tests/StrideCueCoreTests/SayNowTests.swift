@@ -1,6 +1,7 @@
 import StrideCueCore
 import StrideCueTestSupport
 import Testing
+import StrideCueLive
 
 /// The coach's "say it now": a sound handed to the live player starts on the next step on
 /// which no cue sounds, over ducked clicks, and changes nothing before it.

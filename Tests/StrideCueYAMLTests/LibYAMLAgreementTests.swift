@@ -5,6 +5,7 @@ import Glibc
 #endif
 import StrideCueCore
 import Testing
+import StrideCuePresets
 
 /// The preset reader checked against libyaml, the reference C implementation: for every document
 /// in the subset presets are written in, both must build the same tree (keys in order, scalar text

@@ -1,3 +1,5 @@
+import StrideCueCore
+
 /// Where a node's text sits in the preset file.
 ///
 /// Byte offsets let a later edit replace a value in place and keep the rest of the file,

@@ -3,6 +3,7 @@ import StrideCueCore
 import StrideCueSession
 import StrideCueSoundFile
 import StrideCueTerminal
+import StrideCueLive
 /// `stridecue play`: a session live through ALSA, from the same renderer as `render`.
 ///
 /// Three parts: the command (here) checks the flags, builds the renderer and opens the device;

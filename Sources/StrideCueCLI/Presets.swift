@@ -4,6 +4,7 @@ import StrideCueFiles
 import StrideCueMixdown
 import StrideCueSession
 import StrideCueTerminal
+import StrideCuePresets
 /// `stridecue presets`: every preset a name can reach, where it comes from, and its shape.
 struct Presets: ParsableCommand {
     static let configuration = CommandConfiguration(

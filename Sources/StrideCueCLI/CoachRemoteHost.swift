@@ -2,6 +2,8 @@ import Glibc
 import StrideCueCore
 import StrideCueSession
 import StrideCueTerminal
+import StrideCuePresets
+import StrideCueLive
 
 /// Starts the coach's remote's server: set by `stridecue-remote` before it runs the commands.
 public struct CoachRemoteHost: Sendable {

@@ -1,5 +1,6 @@
 import CALSA
 import Glibc
+import StrideCueALSA
 import StrideCueCore
 import Synchronization
 

@@ -1,3 +1,5 @@
+import StrideCueCore
+
 /// A problem with a preset, pinned to the place in the file where it was found.
 ///
 /// Printed as `file:line:column: message`, the form editors and terminals link to.
@@ -27,4 +29,8 @@ public enum PresetLimits {
     public static let maxBytes = 1 << 20
     /// Deepest nesting of mappings and lists accepted.
     public static let maxDepth = 32
+}
+
+extension PresetError: UserFacingError {
+    public var exitStatus: Int32 { ExitStatus.dataError }
 }

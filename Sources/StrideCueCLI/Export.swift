@@ -6,6 +6,7 @@ import StrideCueMixdown
 import StrideCueSession
 import StrideCueSoundFile
 import StrideCueTerminal
+import StrideCuePresets
 /// `stridecue export`: presets as files for a phone, numbered, tagged, normalized, with a
 /// playlist; files already up to date are left alone.
 struct Export: ParsableCommand {

@@ -1,3 +1,4 @@
+import StrideCueCore
 import Synchronization
 
 // Live playback's additions to the renderer: what `stridecue play` needs that a file export
@@ -30,20 +31,6 @@ public enum LiveCommand: Sendable, Equatable {
 }
 
 // MARK: Sounds said live
-
-/// A cue sound to say live: samples at the output rate, already at their level. The memory
-/// belongs to the `SpokenSamples` store that made it (`owner`), which keeps it for as long as
-/// that store lives; the audio thread only borrows it. A `LivePlayback` says only samples of
-/// its own store (`LivePlayback.spoken`), so a sample can never outlive what plays it.
-public struct SpokenSample: @unchecked Sendable, Equatable {
-    public let samples: UnsafeBufferPointer<Float>
-    /// The store that owns the memory (its identity, as a number: no reference to retain).
-    public let owner: UInt
-
-    public static func == (a: SpokenSample, b: SpokenSample) -> Bool {
-        a.samples.baseAddress == b.samples.baseAddress && a.samples.count == b.samples.count && a.owner == b.owner
-    }
-}
 
 /// Owns the sounds said live during one session, made on a control thread: each is scaled
 /// like a preset's cue (peak `CueBalance.voicePeak` at `level`) and kept until the store is
@@ -224,6 +211,12 @@ public enum LiveDeviceState: Int, Sendable, Equatable {
     case notResponding = 1
     /// Gone (unplugged): being opened again every half second until `reconnectDeadline`.
     case reconnecting = 2
+
+    /// Spelled out, so that the playback thread's comparisons are checked real-time safe.
+    @_noAllocation @_noLocks
+    public static func == (a: LiveDeviceState, b: LiveDeviceState) -> Bool { a.rawValue == b.rawValue }
+    @_noAllocation @_noLocks
+    public static func != (a: LiveDeviceState, b: LiveDeviceState) -> Bool { a.rawValue != b.rawValue }
 }
 
 /// Where live playback is, for a status line or a remote: one consistent snapshot.

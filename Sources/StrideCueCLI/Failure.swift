@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrideCueCore
 import StrideCueTerminal
+import StrideCueLive
 
 /// Runs a command body, turning every error into one line on stderr and its sysexits status:
 /// the one mapper, over `UserFacingError` (see `explain`).

@@ -1,5 +1,6 @@
 import StrideCueCore
 import StrideCueLoudness
+import StrideCueMixdown
 import StrideCueSession
 import StrideCueSoundFile
 

@@ -1,3 +1,5 @@
+import StrideCueCore
+
 /// Parses the YAML subset presets are written in into a tree whose every node knows its source span.
 ///
 /// Supported: block mappings and lists, flow `{…}` and `[…]` (on one line or several), plain,

@@ -1,3 +1,5 @@
+import StrideCueCore
+
 /// A decoded preset: the plan to play, and the tree it came from.
 public struct Preset: Sendable, Equatable {
     public var plan: SessionPlan

@@ -1,3 +1,5 @@
+import StrideCueCore
+
 /// One step of a key path: a mapping key, or a list item counted from 1.
 public enum PresetKeyComponent: Sendable, Equatable, Hashable {
     case key(String)
@@ -512,24 +514,6 @@ private func isPlainSafe(_ value: String, flow: Bool) -> Bool {
         if flow && b == UInt8(ascii: ":") && (next == UInt8(ascii: ",") || next == UInt8(ascii: "]") || next == UInt8(ascii: "}")) { return false }
     }
     return true
-}
-
-/// Words of `text` in lines of at most `width` characters (a longer word gets a line of its own).
-func wrap(_ text: String, width: Int) -> [String] {
-    var lines: [String] = []
-    var line = ""
-    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-        if line.isEmpty {
-            line = String(word)
-        } else if line.count + 1 + word.count <= width {
-            line += " " + word
-        } else {
-            lines.append(line)
-            line = String(word)
-        }
-    }
-    if !line.isEmpty { lines.append(line) }
-    return lines
 }
 
 extension String {

@@ -6,6 +6,7 @@ import StrideCueSession
 import StrideCueSoundFile
 import StrideCueSpeech
 import StrideCueTerminal
+import StrideCuePresets
 /// `stridecue preset …`: one preset at a time — read it, draw it, copy it, change it, check it.
 struct PresetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

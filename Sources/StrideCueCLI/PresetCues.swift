@@ -2,6 +2,7 @@ import ArgumentParser
 import StrideCueCore
 import StrideCueSession
 import StrideCueTerminal
+import StrideCuePresets
 
 /// `stridecue preset cue …`: a preset's cues, counted from 1 as everywhere else.
 struct CueCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import StrideCueCore
 import StrideCueFiles
 import StrideCueMixdown
 import StrideCueSession
+import StrideCueTerminal
 
 /// A stop asked for by a signal (Ctrl-C, SIGTERM): no message,
 /// exit 128 + `signal`. Front ends end quietly with that status.

@@ -2,6 +2,8 @@
 // value it replaces: `rest=90s` over `rest: 60 s` writes `90 s`, and a value that means what
 // the file already says leaves the file's text alone.
 
+import StrideCueCore
+
 /// What kind of quantity a key holds, for comparing and restyling its values.
 private enum Quantity {
     case duration, distance, number

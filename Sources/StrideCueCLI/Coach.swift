@@ -3,6 +3,7 @@ import StrideCueCore
 import StrideCueSession
 import StrideCueSoundFile
 import StrideCueTerminal
+import StrideCueLive
 
 /// `stridecue coach`: waits, silent, for the coach to pick a drill on the remote's page and
 /// start it; plays it; waits again. Runs all session on the device at the track.

@@ -1,6 +1,8 @@
 // Adding, removing and moving the items of a list (a preset's `cues`) in the preset's own
 // text: the rest of the file, comments included, stays byte for byte.
 
+import StrideCueCore
+
 extension PresetEditor {
     /// Adds an item, a mapping of `entries` in that order, to the list at `path` as its item
     /// `position` (counted from 1; nil or one past the end appends). A missing list is added
