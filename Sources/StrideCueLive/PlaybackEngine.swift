@@ -45,8 +45,8 @@ public final class PlaybackEngine: @unchecked Sendable {
     private let deviceName: String
     /// The device is a sound server (PulseAudio, PipeWire), not a card: `PCMRoute`.
     private let throughServer: Bool
-    /// PipeWire paces this stream from its own real-time data thread: the writer stays ordinary.
-    private let ordinaryScheduling: Bool
+    /// How the playback thread asks to be scheduled on the device's route.
+    public let scheduling: WriterScheduling
     private let periodMilliseconds: Double
     public let options: PlaybackOptions
     /// One wake-up's worth of float frames (at the largest buffer the device may grow to).
@@ -84,9 +84,10 @@ public final class PlaybackEngine: @unchecked Sendable {
         public var firstWriteMonotonic = timespec()
         public var drained = timespec()
         public var wroteAny = false
-        /// errno of sched_setscheduler and mlockall; 0 when granted; -1 not asked for
-        /// (STRIDECUE_NO_REALTIME), -2 not asked for because a sound server paces playback.
+        /// errno of what `scheduling` asked for (sched_setscheduler, setpriority) and of
+        /// mlockall; 0 when granted or nothing was asked; -1 not asked for (STRIDECUE_NO_REALTIME).
         public var schedulingError: Int32 = 0
+        /// The SCHED_FIFO priority, or the nice level, granted.
         public var schedulingPriority: Int32 = 0
         public var lockingError: Int32 = 0
         /// The buffer the device started with and has now, in frames; times it grew.
@@ -159,7 +160,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         self.rate = rate
         deviceName = device.name
         throughServer = device.route.isSoundServer
-        ordinaryScheduling = device.route == .pipeWire
+        scheduling = device.route.writerScheduling
         periodMilliseconds = Double(period) * 1000 / Double(rate)
         periodFrames = period
         bufferFrames = buffer
@@ -346,19 +347,15 @@ public final class PlaybackEngine: @unchecked Sendable {
 
     /// The thread's body.
     private func threadMain() {
-        if ordinaryScheduling {
-            // PipeWire's plugin is driven by PipeWire's own real-time data thread, which pulls
-            // from the buffer each graph cycle: a real-time writer gains nothing there, and with
-            // every core busy its preemptions cost twice aplay's CPU. Ordinary, as the server's
-            // other clients are, it soaked ten minutes with no dropout at 0.57x aplay's CPU.
-            // Through PulseAudio the writer stays real-time (with the plugin's mainloop thread
-            // raised just under it): ordinary, it dropped out under heavy load where aplay did not.
-            results.pointee.schedulingError = -2
-        } else if getenv("STRIDECUE_NO_REALTIME") == nil {
-            askForRealTimeScheduling()
-        } else {
+        if getenv("STRIDECUE_NO_REALTIME") != nil {
             // For benchmarks: how playback fares where the system grants neither.
             results.pointee.schedulingError = -1
+        } else {
+            switch scheduling {
+            case .realTime: askForRealTimeScheduling()
+            case .raisedNice: askForNiceLevel(WriterScheduling.serverNiceLevel)
+            case .ordinary: break
+            }
         }
         prepared.store(true, ordering: .releasing)
         var ending: Ending
@@ -527,6 +524,17 @@ public final class PlaybackEngine: @unchecked Sendable {
         var parameters = sched_param(sched_priority: priority)
         if sched_setscheduler(0, SCHED_FIFO | resetOnFork, &parameters) == 0 {
             results.pointee.schedulingPriority = priority
+        } else {
+            results.pointee.schedulingError = errno
+        }
+    }
+
+    /// Raises this thread's nice level (SCHED_OTHER stays); carries on without it where the
+    /// system refuses (no CAP_SYS_NICE and an RLIMIT_NICE that does not reach it).
+    private func askForNiceLevel(_ level: Int32) {
+        // On Linux the nice level belongs to each thread, and PRIO_PROCESS with 0 names the calling one.
+        if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, level) == 0 {
+            results.pointee.schedulingPriority = level
         } else {
             results.pointee.schedulingError = errno
         }

@@ -218,22 +218,26 @@ public struct Player {
         let deadline = monotonicSeconds() + 1
         while !engine.prepared.load(ordering: .acquiring) && monotonicSeconds() < deadline { usleep(1_000) }
         guard engine.prepared.load(ordering: .acquiring) else { return }
-        if engine.schedulingError == -2 {
-            let locking = engine.lockingError == 0 ? "memory locked" : "memory not locked"
-            printError("stridecue: playback thread: ordinary scheduling, as the sound server's other clients; \(locking)")
-            return
-        }
         if engine.schedulingError == -1 {
             printError("stridecue: playback thread: real-time scheduling and memory locking not asked for (STRIDECUE_NO_REALTIME)")
             return
         }
-        let scheduling = engine.schedulingError == 0
-            ? "SCHED_FIFO priority \(engine.schedulingPriority)"
-            : "no real-time scheduling (SCHED_FIFO: \(String(cString: strerror(engine.schedulingError))))"
+        let granted = engine.schedulingError == 0
+        let refusal = granted ? "" : String(cString: strerror(engine.schedulingError))
+        let scheduling = switch engine.scheduling {
+        case .realTime:
+            granted ? "SCHED_FIFO priority \(engine.schedulingPriority)" : "no real-time scheduling (SCHED_FIFO: \(refusal))"
+        case .raisedNice:
+            granted
+                ? "nice \(engine.schedulingPriority) with the sound server plugin's thread, as PulseAudio raises itself"
+                : "default nice level (nice \(WriterScheduling.serverNiceLevel): \(refusal))"
+        case .ordinary:
+            "ordinary scheduling, as the sound server's other clients"
+        }
         let locking = engine.lockingError == 0
             ? "memory locked"
             : "memory not locked (mlockall: \(String(cString: strerror(engine.lockingError))))"
-        let advice = engine.schedulingError == 0 && engine.lockingError == 0
+        let advice = granted && engine.lockingError == 0
             ? "" : "; carrying on without (if the sound drops out, try a longer --latency)"
         printError("stridecue: playback thread: \(scheduling), \(locking)\(advice)")
     }

@@ -43,6 +43,29 @@ extension ALSATests {
             #expect(heard.count == expected.count, "\(heard.count) clicks heard of \(expected.count)")
         }
 
+        @Test("--verbose says the route, the period the server is fed in and how the playback thread is scheduled",
+              arguments: SoundServer.Kind.allCases)
+        func verboseSaysHowItPlays(_ kind: SoundServer.Kind) throws {
+            let environment = try ALSATestEnvironment.ready()
+            let server = try SoundServer(kind)
+            let run = try runStridecue(["play", "--spm", "180", "--duration", "1s", "--no-keys", "--verbose"], environment,
+                                       extraEnvironment: server.environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            switch kind {
+            case .pulse:
+                // PulseAudio's plugin makes a period the server's request size: a quarter of the
+                // buffer, so that neither its thread nor the writer wakes 200 times a second.
+                #expect(run.stderr.contains("(the PulseAudio sound server) at 48000 Hz, 2 channels, 1200-frame periods (25 ms) in a 4800-frame buffer (100 ms)"),
+                        "\(run.stderr)")
+                let raised = getuid() == 0 ? "nice -11 with the sound server plugin's thread" : "default nice level (nice -11:"
+                #expect(run.stderr.contains("stridecue: playback thread: \(raised)"), "\(run.stderr)")
+            case .pipewire:
+                #expect(run.stderr.contains("(the PipeWire sound server) at 48000 Hz, 2 channels, 240-frame periods (5 ms)"), "\(run.stderr)")
+                #expect(run.stderr.contains("stridecue: playback thread: ordinary scheduling, as the sound server's other clients"),
+                        "\(run.stderr)")
+            }
+        }
+
         @Test("'devices' says that default opens and which server it plays through", arguments: SoundServer.Kind.allCases)
         func devicesNameTheServer(_ kind: SoundServer.Kind) throws {
             let environment = try ALSATestEnvironment.ready()
