@@ -376,42 +376,6 @@ public final class LiveStatusBoard: @unchecked Sendable {
     }
 }
 
-// MARK: A stage after the renderer
-
-/// What live playback runs its frames through when more than the renderer's own sound plays:
-/// music under the clicks, ducked under the cues, and the true-peak limiter of a file export
-/// (`LiveMix` in StrideCueMixdown, the export's own mixing chain).
-///
-/// The core cannot hold that code (it reads a decoded file and sits beside libebur128), so it
-/// is reached through two C function pointers on a context the stage keeps alive: no class,
-/// no protocol, nothing to retain on the audio thread. Each points at a function marked
-/// `@_noAllocation @_noLocks` on the stage's side, which the compiler checks there; the calls
-/// here are vouched for with `_unsafePerformance`, as calls into C are.
-public struct LiveStage: @unchecked Sendable {
-    /// Fills `frames` frames at the pointer with the next output frames, pulling the session's
-    /// own with `LivePlayback.renderSession(into:)`. Returns frames written, 0 at the end.
-    public typealias Render = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Float>, Int) -> Int
-    /// Mixes into `frames` session frames just rendered (interleaved, at the pointer), the first
-    /// of which is session frame `at`, before a pause's fades: so a pause fades whatever the
-    /// stage added with the clicks. `fadeEnd` and `fadeLength`: a stop's fade (the renderer's
-    /// own, `Renderer.fadeOut`), reaching zero on frame `fadeEnd − 1`; `Int64.max` and 0 for none.
-    /// Then two flags: `endMoved`, a tempo key or a skipped rest moved the session's end (it is
-    /// no longer the renderer's length); `cuesMoved`, cues no longer fall where the plan put
-    /// them (a tempo key, a skipped rest, something said live).
-    public typealias Mix = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Float>, Int, Int64, Int64, Int64,
-                                           Bool, Bool) -> Void
-
-    public let context: UnsafeMutableRawPointer
-    public let render: Render
-    public let mix: Mix
-
-    public init(context: UnsafeMutableRawPointer, render: Render, mix: Mix) {
-        self.context = context
-        self.render = render
-        self.mix = mix
-    }
-}
-
 // MARK: The live player
 
 /// A renderer driven live: applies the runner's commands between blocks, pauses on a step
@@ -515,33 +479,55 @@ public final class LivePlayback: @unchecked Sendable {
     /// other threads read `status.read().phase`.
     public var phase: LivePhase { state.pointee.phase }
 
-    /// Runs every frame through `stage` from now on (music under the clicks). Before playback
-    /// starts, on the thread that made the player.
-    /// - Parameter owner: what keeps the stage's context alive; kept as long as the player.
-    public func attach(_ stage: LiveStage, owner: AnyObject) {
-        precondition(state.pointee.frame == 0 && stageOwner == nil, "one stage, attached before playback starts")
-        stageOwner = owner
-        state.pointee.stage = stage
+    /// Plays `music` under the clicks from now on: the export's own chain (`LiveMix`), which the
+    /// player owns from here. Before playback starts, on the thread that made the player.
+    public func playMusic(_ music: LiveMusic) {
+        precondition(state.pointee.frame == 0 && musicStage == nil, "music is added once, before playback starts")
+        let stage = LiveMix(renderer: renderer, music: music)
+        musicStage = stage
+        state.pointee.music = .passUnretained(stage)
     }
 
-    /// The attached stage's owner (`attach`).
-    public private(set) var stageOwner: AnyObject?
+    /// The music under the clicks (`playMusic`), kept for as long as the player.
+    public private(set) var musicStage: LiveMix?
 
-    /// Fills `buffer` with the next output frames: the session's (`renderSession`), through
-    /// the attached stage when there is one. Audio thread only.
+    /// Fills `buffer` with the next output frames: the session's (`renderSession`), with the
+    /// music and through its limiter when there is music. Audio thread only.
+    ///
+    /// The player drives the music stage, never the other way round: session frames in chunks
+    /// of `LiveMix.chunkFrames` (the ducking looks at the renderer's cues that often), then the
+    /// music's own fade after an end a key moved and the limiter's last frames.
     ///
     /// - Parameter buffer: room for `buffer.count / channels` interleaved frames.
     /// - Returns: frames written: fewer than asked when a pause or the end falls inside the
     ///   block, 0 once playback is over.
     ///
-    /// Real-time safety: allocates nothing, takes no lock, makes no system call (the stage's
-    /// function is checked where it is written).
+    /// Real-time safety: allocates nothing, takes no lock, makes no system call.
     @_noAllocation @_noLocks
     public func render(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
         audioThread.check()
-        guard let stage = state.pointee.stage, let base = buffer.baseAddress else { return renderSession(into: buffer) }
-        let frames = buffer.count / state.pointee.channels
-        return _unsafePerformance { stage.render(stage.context, base, frames) }
+        guard let music = state.pointee.music, let base = buffer.baseAddress else { return renderSession(into: buffer) }
+        let channels = state.pointee.channels
+        let frames = buffer.count / channels
+        let chunkFrames = music._withUnsafeGuaranteedRef { $0.chunkFrames }
+        var out = 0
+        while out < frames {
+            let want = min(frames - out, chunkFrames)
+            let chunk = UnsafeMutableBufferPointer(start: base + out * channels, count: want * channels)
+            var n = 0
+            if !music._withUnsafeGuaranteedRef({ $0.sessionOver }) {
+                n = renderSession(into: chunk)
+                if n == 0 {
+                    music._withUnsafeGuaranteedRef { $0.endSession() }
+                    continue
+                }
+            } else {
+                n = music._withUnsafeGuaranteedRef { $0.renderTail(into: chunk) }
+                if n == 0 { break }
+            }
+            out += music._withUnsafeGuaranteedRef { $0.limit(chunk, frames: n) }
+        }
+        return out
     }
 
     /// Applies waiting commands, then fills `buffer` with the next frames of the session, or
@@ -598,13 +584,17 @@ public final class LivePlayback: @unchecked Sendable {
             return 0
         }
         let first = state.pointee.frame
-        if let stage = state.pointee.stage, let base = block.baseAddress {
+        if let music = state.pointee.music, let base = block.baseAddress {
+            // Before a pause's fades, so that a pause fades the music with the clicks; a stop's
+            // fade (the renderer's own, `Renderer.fadeOut`) reaches zero on frame `stopEnd − 1`.
             let endMoved = state.pointee.diverged
             let cuesMoved = state.pointee.cuesMoved
             let stopping = state.pointee.phase == .stopping
             let fadeEnd = stopping ? state.pointee.stopEnd : Int64.max
             let fadeLength = stopping ? state.pointee.stopFade : 0
-            _unsafePerformance { stage.mix(stage.context, base, done, first, fadeEnd, fadeLength, endMoved, cuesMoved) }
+            music._withUnsafeGuaranteedRef {
+                $0.mix(base, frames: done, at: first, fadeEnd: fadeEnd, fadeLength: fadeLength, endMoved: endMoved, cuesMoved: cuesMoved)
+            }
         }
         state.pointee.frame += Int64(done)
         state.pointee.outputFrames += Int64(done)
@@ -968,7 +958,7 @@ public final class LivePlayback: @unchecked Sendable {
                 // is always mid-sound.
                 // (Not `||`: its autoclosure would capture, and retain, self.)
                 var midSound = !state.pointee.pauseOnStep
-                if state.pointee.stage != nil { midSound = true }
+                if state.pointee.music != nil { midSound = true }
                 if midSound { state.pointee.fadeInLeft = state.pointee.pauseFade }
             case .stopping, .finished:
                 break
@@ -1073,8 +1063,8 @@ struct LiveState {
     var cuesMoved = false
     /// Where a stop's fade ends (`Renderer.fadeOut`), once stopping.
     var stopEnd = Int64.max
-    /// What every frame goes through after the renderer (`LivePlayback.attach`), if anything.
-    var stage: LiveStage?
+    /// The music under the clicks (`LivePlayback.playMusic`), if any; owned by the player.
+    var music: Unmanaged<LiveMix>?
     /// The cadence asked for when the followed timeline last looked (nan before), whether a
     /// step at a newly asked cadence is still to be rendered, the output frame of the first
     /// such step and how many there have been (one per tempo key, or burst of keys).

@@ -57,7 +57,7 @@ public final class LiveMusic {
 
 /// Music under live playback: the export's own chain — the bed at its gain, ducked under the
 /// cues (`MusicUnder`), through the true-peak limiter with its delay taken out
-/// (`LimitedStream`) — attached to a `LivePlayback` as its stage.
+/// (`LimitedStream`) — that a `LivePlayback` drives after the renderer.
 ///
 /// Without keys the frames are, sample for sample, those of `render --music FILE --no-normalize`:
 /// the music follows the session's frames (a pause holds it, with the pause's fades), the
@@ -66,27 +66,26 @@ public final class LiveMusic {
 /// (`CueFollowingDucker`); once the end moves, the music loops on until the session ends, and
 /// then fades out over `LivePlayback.stopFadeSeconds`.
 ///
-/// The player owns it (`LivePlayback.attach(_:owner:)`); the audio thread reaches it through the
-/// stage's function pointers, without retaining it.
+/// The player makes and owns it (`LivePlayback.playMusic`) and drives it from its own render:
+/// the stage never calls back into the player.
 public final class LiveMix: @unchecked Sendable {
     public let music: LiveMusic
     private let state: UnsafeMutablePointer<LiveMixState>
-    // Not retained: the player owns this stage, so it outlives it.
-    private let liveRef: Unmanaged<LivePlayback>
+    // Not retained: the player owns this stage and the renderer, so both outlive the calls.
     private let rendererRef: Unmanaged<Renderer>
 
     /// Session frames rendered at a time: the ducking looks at the renderer's cues this often
     /// (it knows them at least the clicks' duck attack, 10 ms, ahead).
     public static let chunkFrames = 256
+    /// The same, for the audio thread (a static is initialized lazily, behind a lock).
+    let chunkFrames = LiveMix.chunkFrames
 
-    /// Attaches the music to `live`, which must not have started.
-    @discardableResult
-    public init(live: LivePlayback, music: LiveMusic) {
-        precondition(live.renderer.format == music.format, "the music was made ready for another format")
-        precondition(live.renderer.totalFrames == music.totalFrames, "the music was made ready for another session")
+    /// The music's stage for a session that `renderer` plays.
+    init(renderer: Renderer, music: LiveMusic) {
+        precondition(renderer.format == music.format, "the music was made ready for another format")
+        precondition(renderer.totalFrames == music.totalFrames, "the music was made ready for another session")
         self.music = music
-        liveRef = .passUnretained(live)
-        rendererRef = .passUnretained(live.renderer)
+        rendererRef = .passUnretained(renderer)
         let rate = music.format.sampleRate
         let channels = music.format.channels
         let depth = music.settings.duck
@@ -98,18 +97,6 @@ public final class LiveMix: @unchecked Sendable {
             follower: CueFollowingDucker(sampleRate: rate, depth: depth),
             channels: channels,
             tailLength: max(1, Int64((LivePlayback.stopFadeSeconds * Double(rate)).rounded()))))
-        let stage = LiveStage(
-            context: Unmanaged.passUnretained(self).toOpaque(),
-            render: { context, base, frames in
-                Unmanaged<LiveMix>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.render(base, frames: frames) }
-            },
-            mix: { context, base, frames, at, fadeEnd, fadeLength, endMoved, cuesMoved in
-                Unmanaged<LiveMix>.fromOpaque(context)._withUnsafeGuaranteedRef {
-                    $0.mix(base, frames: frames, at: at, fadeEnd: fadeEnd, fadeLength: fadeLength,
-                           endMoved: endMoved, cuesMoved: cuesMoved)
-                }
-            })
-        live.attach(stage, owner: self)
     }
 
     deinit {
@@ -120,48 +107,60 @@ public final class LiveMix: @unchecked Sendable {
     /// The limiter's deepest cut so far, in dB. Once playback is over.
     public var limiting: Double { state.pointee.output.limiting }
 
-    /// The next `frames` output frames: the session's, with the music, limited. Audio thread.
-    /// - Returns: frames written; fewer only at the end, 0 once everything is out.
+    /// The session has given its last frame: from here `renderTail` gives what follows.
+    var sessionOver: Bool {
+        @_noAllocation @_noLocks get { state.pointee.sessionOver }
+    }
+
+    /// Notes the session's end. The plan's end fades the music out; an end a key moved comes
+    /// unannounced: the music fades out after it, alone. Audio thread.
     ///
     /// Real-time safety: allocates nothing, takes no lock.
     @_noAllocation @_noLocks
-    func render(_ base: UnsafeMutablePointer<Float>, frames: Int) -> Int {
+    func endSession() {
         let st = state
-        let channels = st.pointee.channels
-        var out = 0
-        while out < frames {
-            let want = min(frames - out, Self.chunkFrames)
-            let chunk = UnsafeMutableBufferPointer(start: base + out * channels, count: want * channels)
-            var n: Int
-            if !st.pointee.sessionOver {
-                n = liveRef._withUnsafeGuaranteedRef({ $0.renderSession(into: chunk) })
-                if n == 0 {
-                    st.pointee.sessionOver = true
-                    // The plan's end fades the music out; an end a key moved comes unannounced:
-                    // the music fades out after it, alone.
-                    if st.pointee.endOpened && !st.pointee.stopFaded { st.pointee.tailLeft = st.pointee.tailLength }
-                    continue
-                }
-            } else if st.pointee.tailLeft > 0 {
-                n = Int(min(Int64(want), st.pointee.tailLeft))
-                for i in 0..<n * channels { chunk[i] = 0 }
-                let at = st.pointee.nextFrame
-                let fadeEnd = at + st.pointee.tailLeft
-                mix(chunk.baseAddress!, frames: n, at: at, fadeEnd: fadeEnd, fadeLength: st.pointee.tailLength,
-                    endMoved: true, cuesMoved: st.pointee.following)
-                st.pointee.tailLeft -= Int64(n)
-            } else {
-                // Push the limiter's last frames out with silence.
-                n = st.pointee.output.flushFrames(upTo: want)
-                if n == 0 { break }
-                for i in 0..<n * channels { chunk[i] = 0 }
-            }
-            out += st.pointee.output.limit(chunk, alongside: nil, frames: n, channels: channels)
-        }
-        return out
+        st.pointee.sessionOver = true
+        if st.pointee.endOpened && !st.pointee.stopFaded { st.pointee.tailLeft = st.pointee.tailLength }
     }
 
-    /// Adds the music to `frames` session frames from session frame `at` (see `LiveStage.Mix`).
+    /// After the session's end: the music's own fade (after an end a key moved), then silence
+    /// that pushes the limiter's last frames out, into `chunk`. Audio thread.
+    /// - Returns: frames of `chunk` filled; 0 once everything is out.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    func renderTail(into chunk: UnsafeMutableBufferPointer<Float>) -> Int {
+        let st = state
+        let channels = st.pointee.channels
+        let want = chunk.count / channels
+        if st.pointee.tailLeft > 0 {
+            let n = Int(min(Int64(want), st.pointee.tailLeft))
+            for i in 0..<n * channels { chunk[i] = 0 }
+            let at = st.pointee.nextFrame
+            let fadeEnd = at + st.pointee.tailLeft
+            mix(chunk.baseAddress!, frames: n, at: at, fadeEnd: fadeEnd, fadeLength: st.pointee.tailLength,
+                endMoved: true, cuesMoved: st.pointee.following)
+            st.pointee.tailLeft -= Int64(n)
+            return n
+        }
+        let n = st.pointee.output.flushFrames(upTo: want)
+        for i in 0..<n * channels { chunk[i] = 0 }
+        return n
+    }
+
+    /// Puts `frames` frames of `chunk` through the limiter, its delay taken out. Audio thread.
+    /// - Returns: the limited frames written back into `chunk` (fewer while the limiter fills).
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    func limit(_ chunk: UnsafeMutableBufferPointer<Float>, frames: Int) -> Int {
+        state.pointee.output.limit(chunk, alongside: nil, frames: frames, channels: state.pointee.channels)
+    }
+
+    /// Adds the music to `frames` session frames (interleaved, at `base`) from session frame
+    /// `at`, before a pause's fades. `fadeEnd` and `fadeLength`: a stop's fade, reaching zero on
+    /// frame `fadeEnd − 1` (`Int64.max` and 0 for none). `endMoved`: a tempo key or a skipped
+    /// rest moved the session's end; `cuesMoved`: cues no longer fall where the plan put them.
     ///
     /// Real-time safety: allocates nothing, takes no lock.
     @_noAllocation @_noLocks

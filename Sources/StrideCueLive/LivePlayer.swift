@@ -89,7 +89,7 @@ public struct LivePlayer {
 
         let live = LivePlayback(renderer: renderer, plan: plan)
         // The player owns the music's stage from here on.
-        if let liveMusic { LiveMix(live: live, music: liveMusic) }
+        if let liveMusic { live.playMusic(liveMusic) }
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
             reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
         remote?.attach(live: live, prepared: prepared, preset: request.preset)

@@ -46,7 +46,7 @@ struct LiveMusicTests {
         func play(withMusic: Bool, command: (LivePlayback) -> LiveCommand, at: Int64) -> (samples: [Float], cues: [Range<Int64>]) {
             let renderer = prepared.makeRenderer()
             let live = LivePlayback(renderer: renderer, plan: prepared.plan)
-            if withMusic { LiveMix(live: live, music: music) }
+            if withMusic { live.playMusic(music) }
             var samples: [Float] = []
             var cues: [Range<Int64>] = []
             var block = [Float](repeating: 0, count: 256 * 2)
