@@ -223,11 +223,6 @@ public enum WriterScheduling: Sendable, Equatable {
     case realTime
     /// SCHED_OTHER at the default nice level, as the sound server's other clients.
     case ordinary
-    /// SCHED_OTHER at `WriterScheduling.serverNiceLevel`, with the plugin's own threads.
-    case raisedNice
-
-    /// PulseAudio's own daemon asks for nice -11 when it runs without real-time scheduling.
-    public static let serverNiceLevel: Int32 = -11
 }
 
 public enum PCMRoute: Sendable, Equatable {
@@ -248,16 +243,12 @@ public enum PCMRoute: Sendable, Equatable {
     /// A card is paced by its interrupt alone, so the writer is real-time. PipeWire pulls from
     /// the buffer on its own real-time data thread each graph cycle, so an ordinary writer is
     /// enough (soaked 10 min with every core busy, no dropout, 0.57x aplay's CPU). PulseAudio's
-    /// plugin carries every frame on its own mainloop thread, which the writer depends on: both
-    /// are raised the way PulseAudio raises its own daemon, to nice -11, and stay SCHED_OTHER
-    /// (SCHED_FIFO for both cost 2.5x the CPU of the same work at nice -11 with every core busy:
-    /// each real-time wake-up preempts a busy core).
+    /// plugin carries every frame on its own mainloop thread, which the writer depends on: the
+    /// writer is real-time and that thread is raised just under it (`raisePluginThreads`). At
+    /// nice -11 instead, as PulseAudio raises its own daemon, both cost less than half the CPU,
+    /// but dropped out under a heavy load in the 60 s test where SCHED_FIFO held.
     public var writerScheduling: WriterScheduling {
-        switch self {
-        case .card: .realTime
-        case .pipeWire: .ordinary
-        case .pulseAudio: .raisedNice
-        }
+        self == .pipeWire ? .ordinary : .realTime
     }
 
     /// E.g. "the PulseAudio sound server".
@@ -751,16 +742,18 @@ public struct PCMDevice: ~Copyable {
         max(configuration.periodMilliseconds, configuration.latencyMilliseconds / 4)
     }
 
-    /// Raises the threads PulseAudio's plugin started in `snd_pcm_open` to the playback thread's
-    /// nice level (`WriterScheduling.serverNiceLevel`), where the system allows.
+    /// Puts the threads PulseAudio's plugin started in `snd_pcm_open` at SCHED_FIFO 10, below the
+    /// playback thread's 20, where the system allows.
     ///
     /// The plugin's threaded mainloop carries every frame written to the server, and the
-    /// playback thread depends on it: left at the default level while the writer was raised,
-    /// a busy machine held it up and the server ran dry (a priority inversion).
+    /// real-time playback thread depends on it. Left ordinary, a busy machine held it up while
+    /// the playback thread had written in time, and the server ran dry: a priority inversion.
     private static func raisePluginThreads(_ threads: Set<Int32>) {
         guard !threads.isEmpty, getenv("STRIDECUE_NO_REALTIME") == nil else { return }
-        for thread in threads {
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(thread), WriterScheduling.serverNiceLevel)
+        let resetOnFork: Int32 = 0x4000_0000  // SCHED_RESET_ON_FORK: what they fork starts ordinary
+        for thread in threads where sched_getscheduler(thread) & 0x3 == SCHED_OTHER {
+            var parameters = sched_param(sched_priority: 10)
+            _ = sched_setscheduler(thread, SCHED_FIFO | resetOnFork, &parameters)
         }
     }
 

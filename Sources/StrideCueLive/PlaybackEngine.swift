@@ -84,10 +84,10 @@ public final class PlaybackEngine: @unchecked Sendable {
         public var firstWriteMonotonic = timespec()
         public var drained = timespec()
         public var wroteAny = false
-        /// errno of what `scheduling` asked for (sched_setscheduler, setpriority) and of
-        /// mlockall; 0 when granted or nothing was asked; -1 not asked for (STRIDECUE_NO_REALTIME).
+        /// errno of what `scheduling` asked for (sched_setscheduler) and of mlockall; 0 when
+        /// granted or nothing was asked; -1 not asked for (STRIDECUE_NO_REALTIME).
         public var schedulingError: Int32 = 0
-        /// The SCHED_FIFO priority, or the nice level, granted.
+        /// The SCHED_FIFO priority granted.
         public var schedulingPriority: Int32 = 0
         public var lockingError: Int32 = 0
         /// The buffer the device started with and has now, in frames; times it grew.
@@ -353,7 +353,6 @@ public final class PlaybackEngine: @unchecked Sendable {
         } else {
             switch scheduling {
             case .realTime: askForRealTimeScheduling()
-            case .raisedNice: askForNiceLevel(WriterScheduling.serverNiceLevel)
             case .ordinary: break
             }
         }
@@ -524,17 +523,6 @@ public final class PlaybackEngine: @unchecked Sendable {
         var parameters = sched_param(sched_priority: priority)
         if sched_setscheduler(0, SCHED_FIFO | resetOnFork, &parameters) == 0 {
             results.pointee.schedulingPriority = priority
-        } else {
-            results.pointee.schedulingError = errno
-        }
-    }
-
-    /// Raises this thread's nice level (SCHED_OTHER stays); carries on without it where the
-    /// system refuses (no CAP_SYS_NICE and an RLIMIT_NICE that does not reach it).
-    private func askForNiceLevel(_ level: Int32) {
-        // On Linux the nice level belongs to each thread, and PRIO_PROCESS with 0 names the calling one.
-        if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, level) == 0 {
-            results.pointee.schedulingPriority = level
         } else {
             results.pointee.schedulingError = errno
         }

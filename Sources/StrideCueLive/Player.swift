@@ -227,10 +227,6 @@ public struct Player {
         let scheduling = switch engine.scheduling {
         case .realTime:
             granted ? "SCHED_FIFO priority \(engine.schedulingPriority)" : "no real-time scheduling (SCHED_FIFO: \(refusal))"
-        case .raisedNice:
-            granted
-                ? "nice \(engine.schedulingPriority) with the sound server plugin's thread, as PulseAudio raises itself"
-                : "default nice level (nice \(WriterScheduling.serverNiceLevel): \(refusal))"
         case .ordinary:
             "ordinary scheduling, as the sound server's other clients"
         }

@@ -57,8 +57,8 @@ extension ALSATests {
                 // buffer, so that neither its thread nor the writer wakes 200 times a second.
                 #expect(run.stderr.contains("(the PulseAudio sound server) at 48000 Hz, 2 channels, 1200-frame periods (25 ms) in a 4800-frame buffer (100 ms)"),
                         "\(run.stderr)")
-                let raised = getuid() == 0 ? "nice -11 with the sound server plugin's thread" : "default nice level (nice -11:"
-                #expect(run.stderr.contains("stridecue: playback thread: \(raised)"), "\(run.stderr)")
+                let scheduling = getuid() == 0 ? "SCHED_FIFO priority 20" : "no real-time scheduling"
+                #expect(run.stderr.contains("stridecue: playback thread: \(scheduling)"), "\(run.stderr)")
             case .pipewire:
                 #expect(run.stderr.contains("(the PipeWire sound server) at 48000 Hz, 2 channels, 240-frame periods (5 ms)"), "\(run.stderr)")
                 #expect(run.stderr.contains("stridecue: playback thread: ordinary scheduling, as the sound server's other clients"),
