@@ -143,8 +143,15 @@ let package = Package(
                 "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueTerminal", "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-            ]
+            ],
+            // The page's HTML, CSS and JavaScript: embedded by the EmbedPage plugin, not compiled.
+            exclude: ["Page"],
+            plugins: ["EmbedPage"]
         ),
+        // The coach's page files → one generated Swift file of their bytes, at build time, so
+        // stridecue-remote stays one binary (SwiftPM's `resources:` put a bundle folder beside it).
+        .executableTarget(name: "PageEmbedder"),
+        .plugin(name: "EmbedPage", capability: .buildTool(), dependencies: ["PageEmbedder"]),
 
         // The commands, flags and exit codes. A library, so that both executables run them;
         // it does not link the remote's server (see CoachRemoteHost).
