@@ -82,13 +82,13 @@ public final class RemoteDrill: @unchecked Sendable {
             drawn.ramp = ramp
         }
         var notes: [String] = []
-        if cadence != plan.cadence { notes.append("at the coach's \(jsonNumber(cadence)) spm (the plan: \(jsonNumber(plan.cadence)))") }
+        if cadence != plan.cadence { notes.append("at the coach's \(numberText(cadence)) spm (the plan: \(numberText(plan.cadence)))") }
         if saved != PresetEdits() {
             var what: [String] = []
-            if let v = saved.cadence { what.append("cadence \(jsonNumber(v))") }
-            if let v = saved.rampFrom { what.append("ramp from \(jsonNumber(v))") }
+            if let v = saved.cadence { what.append("cadence \(numberText(v))") }
+            if let v = saved.rampFrom { what.append("ramp from \(numberText(v))") }
             if let v = saved.rampSteps { what.append("ramp steps \(v)") }
-            if let v = saved.rest { what.append("rest \(jsonNumber(v)) s") }
+            if let v = saved.rest { what.append("rest \(numberText(v)) s") }
             notes.append("saved: " + what.joined(separator: ", "))
         }
         let layout = PlanLayout(plan: drawn, cues: planCueList)
