@@ -109,7 +109,7 @@ let package = Package(
             dependencies: ["CEBUR128", "StrideCueCore"]
         ),
 
-        // sync_file_range, which Glibc's module leaves out (it needs _GNU_SOURCE): a declaration only.
+        // sync_file_range (it needs _GNU_SOURCE) and eventfd, which Glibc's module leaves out: declarations only.
         .systemLibrary(name: "CFileSync"),
 
         // Adapter: the file system — atomic replacement of whole files, reads that never block,

@@ -39,7 +39,7 @@ public enum SampleQuantizer {
 /// enum (whose metadata the real-time checker refuses). Exact for |x| < 2⁵².
 @_noAllocation @_noLocks
 @inline(__always)
-func roundedToInt64(_ x: Double) -> Int64 {
+public func roundedToInt64(_ x: Double) -> Int64 {
     let whole = Int64(x)
     let fraction = x - Double(whole)
     if fraction >= 0.5 { return whole + 1 }
