@@ -109,9 +109,6 @@ public final class Renderer: @unchecked Sendable {
     /// Frames rendered so far.
     public var framesRendered: Int64 { core.pointee.frame }
 
-    /// True once every frame of the track has been rendered.
-    public var isFinished: Bool { core.pointee.frame >= core.pointee.endFrame }
-
     /// Renders the next frames into `buffer`, interleaved, overwriting it.
     ///
     /// - Parameter buffer: room for `buffer.count / channels` frames.
