@@ -115,7 +115,7 @@ let package = Package(
             dependencies: ["CEBUR128", "StrideCueCore"]
         ),
 
-        // sync_file_range, which Glibc's module leaves out (it needs _GNU_SOURCE): a declaration only.
+        // sync_file_range (it needs _GNU_SOURCE) and eventfd, which Glibc's module leaves out: declarations only.
         .systemLibrary(name: "CFileSync"),
 
         // Adapter: the file system — atomic replacement of whole files, reads that never block,
@@ -158,8 +158,15 @@ let package = Package(
                 "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueLive", "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-            ]
+            ],
+            // The page's HTML, CSS and JavaScript: embedded by the EmbedPage plugin, not compiled.
+            exclude: ["Page"],
+            plugins: ["EmbedPage"]
         ),
+        // The coach's page files → one generated Swift file of their bytes, at build time, so
+        // stridecue-remote stays one binary (SwiftPM's `resources:` put a bundle folder beside it).
+        .executableTarget(name: "PageEmbedder"),
+        .plugin(name: "EmbedPage", capability: .buildTool(), dependencies: ["PageEmbedder"]),
 
         // The commands, flags and exit codes. A library, so that both executables run them;
         // it does not link the remote's server (see CoachRemoteHost).

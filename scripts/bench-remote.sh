@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench, the coach's remote: `stridecue play --remote` on the paced fake sound card
 # (as bench-play.sh), driven over loopback by scripts/remote-clients.py. Prints:
-#   API call -> new cadence handed to ALSA, median and max of BENCH_CALLS calls (STRIDECUE_REMOTE_TIMING)
+#   API call -> new cadence handed to ALSA, median and max of BENCH_CALLS calls (seen in the status)
 #   CPU per minute played: no remote (the peer: playback alone), remote with 1 page, with 50 clients
 #   peak RSS with 50 clients                                          (target <= 64 MiB)
 #   underruns in each run                                             (target 0)
@@ -25,7 +25,7 @@ run() {
   local name=$1 n=$2 flag=${3:-}
   local args=(play --spm 180 --duration "${seconds}s" --device paced --no-keys)
   [ -n "$flag" ] && args+=(--remote 0)
-  /usr/bin/time -f "%M" -o "$work/$name.time" env STRIDECUE_TIMING=1 STRIDECUE_REMOTE_TIMING=1 \
+  /usr/bin/time -f "%M" -o "$work/$name.time" env STRIDECUE_TIMING=1 \
     "$bin" "${args[@]}" </dev/null >"$work/$name.out" 2>"$work/$name.err" &
   local pid=$!
   bench_pids+=("$pid")
@@ -33,7 +33,7 @@ run() {
     for _ in $(seq 100); do grep -q '^Coach remote:' "$work/$name.out" && break; sleep 0.05; done
     local url; url=$(sed -n 's/^Coach remote: //p' "$work/$name.out")
     [ "$n" -gt 0 ] && $clients "$url" watch "$n" >"$work/$name.clients" &
-    [ "$name" = latency ] && $clients "$url" cadence "$calls" 0.15 &
+    [ "$name" = latency ] && $clients "$url" cadence "$calls" 0.15 >"$work/latency.calls" &
   fi
   wait "$pid" || { cat "$work/$name.err" >&2; exit 1; }
   wait
@@ -65,7 +65,7 @@ run page 1 remote
 run fifty 50 remote
 seconds_saved=$seconds; seconds=$(( calls * 15 / 100 + 3 )); run latency 0 remote; seconds=$seconds_saved
 
-sed -n 's/.*handed to ALSA \([0-9.]*\) ms.*/\1/p' "$work/latency.err" | sort -n > "$work/lat"
+sed -n 's/.*handed to ALSA \([0-9.]*\) ms.*/\1/p' "$work/latency.calls" | sort -n > "$work/lat"
 n=$(wc -l < "$work/lat")
 lat_median=$(median < "$work/lat" | xargs printf "%.2f")
 lat_max=$(tail -1 "$work/lat")

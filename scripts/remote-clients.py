@@ -1,7 +1,9 @@
 """make bench helper: N WebSocket clients (stdlib only) on the coach's remote, or a stream of
 API calls. Usage:
   remote-clients.py URL watch N       # N clients read /api/events until the server closes
-  remote-clients.py URL cadence K GAP # K POST /api/cadence calls, +1 and -1 in turn, GAP s apart
+  remote-clients.py URL cadence K GAP # K POST /api/cadence calls, +1 and -1 in turn, GAP s apart;
+                                      # prints each one's time until the status shows it handed
+                                      # to ALSA
   remote-clients.py URL load PID      # the server's RSS and CPU (process PID): idle, 50 pages,
                                       # 1,000 idle connections, a flood of bad requests and
                                       # half-open connections, and after it; loopback only
@@ -42,14 +44,31 @@ def watch(n):
 
 
 def cadence(k, gap):
+    """K cadence calls on one keep-alive connection. After each, the status is asked again at
+    once until its target is the new cadence: the playback thread publishes the target right
+    after handing the block that carries it to ALSA. Prints the milliseconds from the request
+    to that answer (one loopback round trip more than the moment itself)."""
+    import http.client
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    auth = {"Authorization": "Bearer " + token}
+
+    def target():
+        conn.request("GET", "/api/status", headers=auth)
+        return json.loads(conn.getresponse().read())["target"]
+
     for i in range(k):
-        body = json.dumps({"delta": 1 if i % 2 == 0 else -1}).encode()
-        s = socket.create_connection((host, port))
-        s.sendall(("POST /api/cadence HTTP/1.1\r\nHost: %s:%d\r\n" % (host, port)).encode() + b"Authorization: Bearer " + token.encode()
-                  + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-        s.recv(4096)
-        s.close()
+        delta = 1 if i % 2 == 0 else -1
+        expected = min(max(target() + delta, 30), 300)
+        started = time.monotonic()
+        conn.request("POST", "/api/cadence", body=json.dumps({"delta": delta}),
+                     headers=dict(auth, **{"Content-Type": "application/json"}))
+        conn.getresponse().read()
+        while target() != expected and time.monotonic() - started < 2:
+            pass
+        if target() == expected:
+            print("cadence handed to ALSA %.3f ms after the request" % ((time.monotonic() - started) * 1000), flush=True)
         time.sleep(gap)
+    conn.close()
 
 
 def rss_kib(pid):

@@ -12,4 +12,7 @@ enum {
     STRIDECUE_SYNC_FILE_RANGE_WRITE = 2,
     STRIDECUE_SYNC_FILE_RANGE_WAIT_AFTER = 4,
 };
+
+// eventfd(2): the one wake-up descriptor (WakeUp.swift). Glibc's Swift module leaves it out.
+#include <sys/eventfd.h>
 #endif

@@ -1,5 +1,6 @@
 import CALSA
 import Glibc
+import StrideCueFiles
 
 // MARK: The one seam to alsa-lib
 
@@ -98,14 +99,9 @@ private enum RealTimeCalls {
         _unsafePerformance { Glibc.poll(descriptors, nfds_t(count), milliseconds) }
     }
 
-    /// CLOCK_MONOTONIC in nanoseconds, for a stall measured on the wall clock (a vDSO read).
-    /// The corresponding C function is `clock_gettime`.
+    /// The one monotonic clock in nanoseconds, for a stall measured on the wall clock.
     @inline(__always)
-    static func nanoseconds() -> Int64 {
-        var now = timespec()
-        _ = _unsafePerformance { clock_gettime(CLOCK_MONOTONIC, &now) }
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
+    static func nanoseconds() -> Int64 { MonotonicClock.nanoseconds() }
 
     /// The corresponding C function is `snd_pcm_poll_descriptors_revents`.
     @inline(__always)
@@ -897,8 +893,4 @@ public struct PCMDevice: ~Copyable {
 }
 
 /// Milliseconds on the monotonic clock, for bounded waits.
-private func monotonicMilliseconds() -> Int {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
-}
+private func monotonicMilliseconds() -> Int { MonotonicClock.milliseconds() }

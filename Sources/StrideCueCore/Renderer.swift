@@ -9,23 +9,6 @@ public struct RenderFormat: Sendable, Equatable {
     }
 }
 
-/// A click that is sounding: which sample and how far into it.
-struct Voice {
-    var sound: Int
-    var position: Int
-    /// Frames left of a steal fade, or −1 while the voice plays normally.
-    var fadeLeft: Int
-}
-
-/// A cue sound that is playing.
-struct CueVoice {
-    /// Index into the scheduler's parts and the renderer's cue samples.
-    var part: Int
-    var position: Int
-    /// Frames left of a steal fade, or −1 while the voice plays normally.
-    var fadeLeft: Int
-}
-
 /// Which layer of the mix a renderer produces.
 public enum RenderStem: String, Sendable, CaseIterable {
     /// Clicks and cues: what a runner hears.
@@ -126,9 +109,6 @@ public final class Renderer: @unchecked Sendable {
     /// Frames rendered so far.
     public var framesRendered: Int64 { core.pointee.frame }
 
-    /// True once every frame of the track has been rendered.
-    public var isFinished: Bool { core.pointee.frame >= core.pointee.endFrame }
-
     /// Renders the next frames into `buffer`, interleaved, overwriting it.
     ///
     /// - Parameter buffer: room for `buffer.count / channels` frames.
@@ -221,14 +201,8 @@ public final class Renderer: @unchecked Sendable {
     /// Real-time safety: allocates nothing, takes no lock.
     @_noAllocation @_noLocks
     public func cuesSoundingUntil() -> Int64? {
-        var end: Int64 = -1
         let c = core
-        for v in 0..<c.pointee.cueVoiceCount {
-            let voice = c.pointee.cueVoices[v]
-            let left = voice.fadeLeft >= 0 ? voice.fadeLeft : c.pointee.cueSamples[voice.part].count - voice.position
-            end = max(end, c.pointee.frame + Int64(max(0, left)))
-        }
-        return end < 0 ? nil : end
+        return c.pointee.cueVoices.framesLeft(c.pointee.cueSamples).map { c.pointee.frame + Int64($0) }
     }
 
     /// The frame the next cue sound starts at (a scheduled cue, or one said live), as far as
@@ -260,8 +234,8 @@ struct RenderCore {
     let channels: Int
     /// The three click samples (accent, step, subdivision), owned here.
     let samples: UnsafeMutablePointer<UnsafeMutableBufferPointer<Float>>
-    let voices: UnsafeMutablePointer<Voice>
-    var voiceCount = 0
+    /// The clicks sounding, from `samples`.
+    var voices: VoicePool
     var frame: Int64 = 0
     var endFrame: Int64
     /// Frames over which the master gain falls to zero, ending at `endFrame`; 0 for none.
@@ -278,8 +252,8 @@ struct RenderCore {
     var cues: CueScheduler
     /// One sample per scheduler part, scaled to its level.
     let cueSamples: UnsafeMutablePointer<UnsafeMutableBufferPointer<Float>>
-    let cueVoices: UnsafeMutablePointer<CueVoice>
-    var cueVoiceCount = 0
+    /// The cue sounds sounding, from `cueSamples`.
+    var cueVoices: VoicePool
     /// The clicks' gain ramps from `duckFrom` at frame `duckStart` toward `duckGain` (ducking)
     /// or 1, a step a frame: a function of the frame alone, however the track is sliced.
     var ducking = false
@@ -309,7 +283,7 @@ struct RenderCore {
             _ = b.initialize(from: s)
             samples[i] = b
         }
-        voices = .allocate(capacity: Renderer.voiceCapacity)
+        voices = VoicePool(capacity: Renderer.voiceCapacity)
         nextEvent = self.timeline.peek()
 
         self.stem = stem
@@ -337,7 +311,7 @@ struct RenderCore {
             _ = b.initialize(from: sound.samples.lazy.map { $0 * gain })
             cueSamples[i] = b
         }
-        cueVoices = .allocate(capacity: Renderer.cueVoiceCapacity)
+        cueVoices = VoicePool(capacity: Renderer.cueVoiceCapacity)
         let rate = Double(cues.sampleRate)
         duckGain = CueBalance.duckGain
         duckAttack = Int64((CueBalance.duckAttackSeconds * rate).rounded())
@@ -357,16 +331,13 @@ struct RenderCore {
     func release() {
         for i in 0..<3 { samples[i].deallocate() }
         samples.deallocate()
-        voices.deallocate()
+        voices.release()
         for i in 0..<cues.partCount { cueSamples[i].deallocate() }
         cueSamples.deallocate()
-        cueVoices.deallocate()
+        cueVoices.release()
         spokenPending.deallocate()
         cues.release()
     }
-
-    /// Frames of the fade applied when a voice is stolen from a full pool.
-    static let stealFadeFrames = 32
 
     @_noAllocation @_noLocks
     mutating func render(into buffer: UnsafeMutableBufferPointer<Float>) -> Int {
@@ -402,10 +373,11 @@ struct RenderCore {
                         until = min(until, Int(duckStart - frame))
                     }
                 }
-                for v in 0..<cueVoiceCount {
+                for v in 0..<cueVoices.count {
                     ducked = true
-                    let left = cueSamples[cueVoices[v].part].count - cueVoices[v].position
-                    until = min(until, done + (cueVoices[v].fadeLeft >= 0 ? min(left, cueVoices[v].fadeLeft) : left))
+                    let voice = cueVoices.voices[v]
+                    let left = cueSamples[voice.sound].count - voice.position
+                    until = min(until, done + (voice.fadeLeft >= 0 ? min(left, voice.fadeLeft) : left))
                 }
             }
             if stem.hasClicks {
@@ -421,17 +393,17 @@ struct RenderCore {
                 let rampEnd = duckStart + Int64(duckFrames)
                 if frame + Int64(done) < rampEnd {
                     steady = Int(min(Int64(until), rampEnd - frame))
-                    mixVoices(into: base, from: done, to: steady)
+                    voices.mix(samples, into: base, from: done, to: steady, channels: channels)
                     applyDuck(base, from: done, to: steady)
                 }
-                mixVoices(into: base, from: steady, to: until, gain: ducking ? duckGain : 1)
+                voices.mix(samples, into: base, from: steady, to: until, channels: channels, gain: ducking ? duckGain : 1)
             }
-            if hasCues { mixCues(into: base, from: done, to: until, add: stem.hasVoice) }
+            if hasCues { cueVoices.mix(cueSamples, into: base, from: done, to: until, channels: channels, add: stem.hasVoice) }
             done = until
             guard done < count else { break }
             let now = frame + Int64(done)
             if let event = nextEvent, event.frame <= now {
-                if stem.hasClicks { startVoice(level: event.level) }
+                if stem.hasClicks { startClick(event.level) }
                 timeline.advance()
                 nextEvent = timeline.peek()
             }
@@ -464,72 +436,14 @@ struct RenderCore {
         return count
     }
 
-    /// Adds every sounding voice into channel 0 of frames `from..<to` of the block, scaled by
-    /// `gain` (the clicks' steady duck under a cue; 1 otherwise).
+    /// Starts the click of `level` (count-in clicks are accented).
     @_noAllocation @_noLocks
-    @inline(__always)
-    mutating func mixVoices(into out: UnsafeMutablePointer<Float>, from: Int, to: Int, gain: Float = 1) {
-        guard from < to else { return }
-        var v = 0
-        while v < voiceCount {
-            let sample = samples[voices[v].sound]
-            let start = voices[v].position
-            var n = min(to - from, sample.count - start)
-            if voices[v].fadeLeft >= 0 { n = min(n, voices[v].fadeLeft) }
-            if voices[v].fadeLeft >= 0 {
-                let total = Float(Self.stealFadeFrames)
-                for i in 0..<n {
-                    let g = Float(voices[v].fadeLeft - i) / total
-                    out[(from + i) * channels] += gain == 1 ? sample[start + i] * g : sample[start + i] * g * gain
-                }
-                voices[v].fadeLeft -= n
-            } else if gain != 1 {
-                if channels == 1, let base = sample.baseAddress {
-                    let o = out + from, s = base + start
-                    for i in 0..<n { o[i] += s[i] * gain }
-                } else {
-                    for i in 0..<n { out[(from + i) * channels] += sample[start + i] * gain }
-                }
-            } else if channels == 1, let base = sample.baseAddress {
-                // Plain pointers, so the loop vectorizes.
-                let o = out + from, s = base + start
-                for i in 0..<n { o[i] += s[i] }
-            } else {
-                for i in 0..<n { out[(from + i) * channels] += sample[start + i] }
-            }
-            voices[v].position = start + n
-            if voices[v].position >= sample.count || voices[v].fadeLeft == 0 {
-                voiceCount -= 1
-                voices[v] = voices[voiceCount]
-            } else {
-                v += 1
-            }
-        }
-    }
-
-    @_noAllocation @_noLocks
-    mutating func startVoice(level: ClickLevel) {
-        let sound: Int
+    mutating func startClick(_ level: ClickLevel) {
         switch level {
-        case .accent, .countIn: sound = 0
-        case .step: sound = 1
-        case .subdivision: sound = 2
+        case .accent, .countIn: voices.start(0)
+        case .step: voices.start(1)
+        case .subdivision: voices.start(2)
         }
-        if voiceCount == Renderer.voiceCapacity {
-            // Fade the oldest playing voice rather than cut it off or drop the new click.
-            var oldest = -1
-            for v in 0..<voiceCount where voices[v].fadeLeft < 0 {
-                if oldest < 0 || voices[v].position > voices[oldest].position { oldest = v }
-            }
-            if oldest >= 0 { voices[oldest].fadeLeft = Self.stealFadeFrames }
-            // A pool full of fading voices: the newest click replaces the most faded one.
-            if oldest < 0 {
-                voiceCount -= 1
-            }
-            if voiceCount == Renderer.voiceCapacity { return }
-        }
-        voices[voiceCount] = Voice(sound: sound, position: 0, fadeLeft: -1)
-        voiceCount += 1
     }
 
     /// The duck gain `k` frames into the current ramp (0 is the frame before it starts).
@@ -573,42 +487,6 @@ struct RenderCore {
         }
     }
 
-    /// Adds every sounding cue into channel 0 of frames `from..<to`, or, with `add` false
-    /// (the clicks stem), only moves them on so that the clicks duck as in the mix.
-    @_noAllocation @_noLocks
-    mutating func mixCues(into out: UnsafeMutablePointer<Float>, from: Int, to: Int, add: Bool) {
-        guard from < to else { return }
-        var v = 0
-        while v < cueVoiceCount {
-            let sample = cueSamples[cueVoices[v].part]
-            let start = cueVoices[v].position
-            var n = min(to - from, sample.count - start)
-            let fading = cueVoices[v].fadeLeft >= 0
-            if fading { n = min(n, cueVoices[v].fadeLeft) }
-            if add {
-                if fading {
-                    let total = Float(Self.stealFadeFrames)
-                    for i in 0..<n {
-                        out[(from + i) * channels] += sample[start + i] * (Float(cueVoices[v].fadeLeft - i) / total)
-                    }
-                } else if channels == 1, let base = sample.baseAddress {
-                    let o = out + from, s = base + start
-                    for i in 0..<n { o[i] += s[i] }
-                } else {
-                    for i in 0..<n { out[(from + i) * channels] += sample[start + i] }
-                }
-            }
-            if fading { cueVoices[v].fadeLeft -= n }
-            cueVoices[v].position = start + n
-            if cueVoices[v].position >= sample.count || cueVoices[v].fadeLeft == 0 {
-                cueVoiceCount -= 1
-                cueVoices[v] = cueVoices[cueVoiceCount]
-            } else {
-                v += 1
-            }
-        }
-    }
-
     /// The first frame a scheduled or said cue sound starts at.
     @_noAllocation @_noLocks
     func earliestCueFrame() -> Int64? {
@@ -633,7 +511,7 @@ struct RenderCore {
         for s in cues.partCount..<(cues.partCount + Renderer.spokenCapacity) {
             var used = false
             for p in 0..<spokenPendingCount where spokenPending[p].slot == s { used = true }
-            for v in 0..<cueVoiceCount where cueVoices[v].part == s { used = true }
+            if cueVoices.isPlaying(s) { used = true }
             if !used {
                 slot = s
                 break
@@ -654,8 +532,9 @@ struct RenderCore {
     @_noAllocation @_noLocks
     func cueOverlap(start: Int64, length: Int64) -> Int64? {
         var end = cues.overlap(start: start, length: length)
-        for v in 0..<cueVoiceCount {
-            let e = frame + Int64(cueSamples[cueVoices[v].part].count - cueVoices[v].position)
+        for v in 0..<cueVoices.count {
+            let voice = cueVoices.voices[v]
+            let e = frame + Int64(cueSamples[voice.sound].count - voice.position)
             if e > start { end = max(end ?? e, e) }
         }
         for p in 0..<spokenPendingCount {
@@ -669,18 +548,7 @@ struct RenderCore {
     @_noAllocation @_noLocks
     mutating func startCueVoice(part: Int) {
         guard cueSamples[part].count > 0 else { return }
-        if cueVoiceCount == Renderer.cueVoiceCapacity {
-            // Fade the cue that has played longest rather than cut it off.
-            var oldest = -1
-            for v in 0..<cueVoiceCount where cueVoices[v].fadeLeft < 0 {
-                if oldest < 0 || cueVoices[v].position > cueVoices[oldest].position { oldest = v }
-            }
-            if oldest >= 0 { cueVoices[oldest].fadeLeft = Self.stealFadeFrames }
-            if oldest < 0 { cueVoiceCount -= 1 }
-            if cueVoiceCount == Renderer.cueVoiceCapacity { return }
-        }
-        cueVoices[cueVoiceCount] = CueVoice(part: part, position: 0, fadeLeft: -1)
-        cueVoiceCount += 1
+        cueVoices.start(part)
     }
 
     @_noAllocation @_noLocks

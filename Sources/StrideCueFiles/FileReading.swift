@@ -60,13 +60,6 @@ public func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
 }
 
-/// Seconds on the monotonic clock.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
 /// CPU time of the whole process so far, every thread, start-up included. Exact, unlike
 /// getrusage's (and so `time`'s) figures, which the kernel may sample at its timer tick.
 public func processCPUSeconds() -> Double {

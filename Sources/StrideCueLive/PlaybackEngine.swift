@@ -2,6 +2,7 @@ import CALSA
 import Glibc
 import StrideCueALSA
 import StrideCueCore
+import StrideCueFiles
 import Synchronization
 
 // MARK: The playback thread
@@ -56,6 +57,13 @@ public final class PlaybackEngine: @unchecked Sendable {
     private let historyFrames: Int
     /// A one-step lead-in click, built when the device comes back.
     private let leadIn: UnsafeMutablePointer<Int16>
+    /// The step click, quantized on every channel: the lead-in's click, made here so that a
+    /// reconnect makes nothing.
+    private let leadInClick: UnsafeMutableBufferPointer<Int16>
+    /// Opens the device again after it went away, off this thread (nil: no reconnecting).
+    private let reopener: DeviceReopener?
+    /// `reopener` for the loop: reading it from the property would retain it.
+    private let reopenerRef: Unmanaged<DeviceReopener>?
     /// A wake-up's worth of silence, fed to a sound server behind the last frame (`finish`).
     private let silence: UnsafeMutableBufferPointer<Int16>
     private let leadInCapacity: Int
@@ -65,13 +73,15 @@ public final class PlaybackEngine: @unchecked Sendable {
     private let results: UnsafeMutablePointer<Results>
     /// Set (release) by the playback thread when it is done; `results` may be read after.
     public let finished = Atomic<Bool>(false)
-    /// Becomes readable when `finished` is set, so the main thread can sleep in poll until then.
-    public let finishedSignal: (read: Int32, write: Int32)
+    /// Signalled when `finished` is set, so the main thread can sleep in poll until then.
+    public let finishedWakeUp = WakeUp()
     /// Set (release) once real-time scheduling and memory locking have been tried.
     public let prepared = Atomic<Bool>(false)
-    /// An eventfd the playback thread polls beside the device: written by `stop()`,
-    /// `abandon()` and `wake()`.
-    public let wakeup: Int32
+    /// What the playback thread polls beside the device: signalled by `stop()`, `abandon()`,
+    /// `wake()` and the reopener's answers.
+    private let wakeUp = WakeUp()
+    /// `wakeUp`'s descriptor, for the loop (reading the object would retain it).
+    private let wakeup: Int32
     private let stopAsked = Atomic<Bool>(false)
     private let abandonAsked = Atomic<Bool>(false)
 
@@ -189,22 +199,22 @@ public final class PlaybackEngine: @unchecked Sendable {
         tempoStepTimes.initialize(repeating: timespec(), count: Self.tempoStepCapacity)
         results.pointee.firstBufferFrames = bufferFrames
         results.pointee.bufferFrames = bufferFrames
-        var ends: [Int32] = [-1, -1]
-        if pipe(&ends) == 0 {
-            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        } else {
-            ends = [-1, -1]  // poll then only times out: slower to notice the end, nothing worse
-        }
-        finishedSignal = (ends[0], ends[1])
-        wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        wakeup = wakeUp.descriptor
+        let click = live.renderer.clickSample(.step)
+        leadInClick = .allocate(capacity: max(1, click.count * channels))
+        leadInClick.initialize(repeating: 0)
+        let spread = (0..<(click.count * channels)).map { [channels] in click[$0 / channels] }
+        let quantized = leadInClick.baseAddress!
+        spread.withUnsafeBufferPointer { SampleQuantizer.toInt16($0, into: quantized) }
+        reopener = options.reconnectSeconds > 0
+            ? DeviceReopener(name: deviceName, rate: rate, channels: channels, periodMilliseconds: periodMilliseconds, answer: wakeup)
+            : nil
+        reopenerRef = reopener.map { .passUnretained($0) }
     }
 
     deinit {
-        if finishedSignal.read >= 0 {
-            close(finishedSignal.read)
-            close(finishedSignal.write)
-        }
-        if wakeup >= 0 { close(wakeup) }
+        reopener?.quit()
+        leadInClick.deallocate()
         if deviceOpen { device.deinitialize(count: 1) }  // closes the PCM
         device.deallocate()
         floats.deallocate()
@@ -294,6 +304,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         var handle = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
+        if let reopener, !reopener.start() { return false }
         let result = pthread_create(&handle, nil, { raw in
             let engine = Unmanaged<PlaybackEngine>.fromOpaque(raw!).takeRetainedValue()
             engine.threadMain()
@@ -301,6 +312,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         }, context)
         if result != 0 {
             Unmanaged<PlaybackEngine>.fromOpaque(context).release()
+            reopener?.quit()
             return false
         }
         thread = handle
@@ -312,6 +324,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         guard let handle = thread, finished.load(ordering: .acquiring) else { return }
         pthread_join(handle, nil)
         thread = nil
+        reopener?.quit()
     }
 
     /// Asks the playback thread to fade out and stop. The command queue holds 64 commands; a
@@ -340,10 +353,7 @@ public final class PlaybackEngine: @unchecked Sendable {
     }
 
     /// Makes the playback thread's wait return.
-    public func wake() {
-        var one: UInt64 = 1
-        if wakeup >= 0 { _ = Glibc.write(wakeup, &one, 8) }
-    }
+    public func wake() { wakeUp.signal() }
 
     /// The thread's body.
     private func threadMain() {
@@ -396,12 +406,11 @@ public final class PlaybackEngine: @unchecked Sendable {
         case .underrun, .lost:
             break
         }
-        clock_gettime(CLOCK_MONOTONIC, &results.pointee.drained)
+        MonotonicClock.read(into: &results.pointee.drained)
         if deviceOpen { results.pointee.underruns = device.pointee.underruns }
         live.releaseAudioThread()
         finished.store(true, ordering: .releasing)
-        var byte: UInt8 = 1
-        _ = Glibc.write(finishedSignal.write, &byte, 1)
+        finishedWakeUp.signal()
     }
 
     /// After an underrun: a longer buffer where allowed (said on the status line and at the
@@ -430,45 +439,75 @@ public final class PlaybackEngine: @unchecked Sendable {
         }
     }
 
-    /// The device went away: close it, open it again every half second for
-    /// `reconnectSeconds`, then resume at the first click not heard, after a lead-in click.
+    /// The device went away: hand it to the reopener to be closed, ask for it again every half
+    /// second for `reconnectSeconds`, then resume at the first click not heard, after a lead-in
+    /// click. The closing and opening, which allocate and free, happen on the reopener's
+    /// ordinary thread: this one only asks, sleeps in `poll` and takes the device.
     /// - Returns: false when the time ran out (or a stop came first: then `finished` is set).
+    @_noAllocation @_noLocks
     private func reconnect(after error: ALSAError) -> Bool {
-        guard options.reconnectSeconds > 0, error.isDeviceLost else { return false }
+        // ALSAError.isDeviceLost, spelled out: the checker cannot see into other files.
+        guard let reopenerRef, error.code == -ENODEV || error.code == -EIO else { return false }
+        let loop = self.loop
+        let results = self.results
+        let device = self.device
         // What was heard: played by the last look, plus the time since, never more than sent.
-        let elapsed = monotonicNanoseconds() - loop.pointee.checkedAt
+        let elapsed = MonotonicClock.nanoseconds() - loop.pointee.checkedAt
         let played = min(loop.pointee.sent,
                          loop.pointee.playedAtCheck + Int64(Double(elapsed) * Double(rate) / 1e9))
         let oldest = max(0, loop.pointee.rendered - Int64(historyFrames) + 1)
         // Resume at the first click not heard: rendered already, or the next one to render.
-        var resume = max(played, loop.pointee.resumeFloor, oldest)
+        var resume = max(max(played, loop.pointee.resumeFloor), oldest)  // (the variadic max makes an array)
         if let click = liveRef._withUnsafeGuaranteedRef({ $0.firstClick(atOrAfter: resume) }), click < loop.pointee.rendered {
             resume = click
         } else if let next = liveRef._withUnsafeGuaranteedRef({ $0.nextClickOutputFrame() }) {
             resume = next
         }
         let underruns = device.pointee.underruns
-        device.deinitialize(count: 1)
+        let bufferFrames = results.pointee.bufferFrames
         deviceOpen = false
-        let configuration = PCMConfiguration(
-            rate: rate, channels: channels, periodMilliseconds: periodMilliseconds,
-            latencyMilliseconds: Double(results.pointee.bufferFrames) * 1000 / Double(rate))
-        let deadline = monotonicNanoseconds() + Int64(options.reconnectSeconds * 1e9)
+        reopenerRef._withUnsafeGuaranteedRef { $0.handOver(device) }
+        let halfSecond: Int64 = 500_000_000
+        let deadline = MonotonicClock.nanoseconds() + Int64(options.reconnectSeconds * 1e9)
+        var asking = false
+        var nextAsk: Int64 = 0
         while true {
-            let left = deadline - monotonicNanoseconds()
+            let now = MonotonicClock.nanoseconds()
+            let left = deadline - now
             loop.pointee.device = .reconnecting
-            loop.pointee.reconnectSecondsLeft = Int((Double(max(0, left)) / 1e9).rounded(.up))
+            // Whole seconds left, rounded up.
+            loop.pointee.reconnectSecondsLeft = left > 0 ? Int((left + 999_999_999) / 1_000_000_000) : 0
             publish(underruns: underruns)
-            if stopAsked.load(ordering: .acquiring) || abandonAsked.load(ordering: .acquiring) { break }
-            if let fresh = try? PCMDevice(name: deviceName, configuration: configuration) {
-                device.initialize(to: fresh)
-                deviceOpen = true
-                break
+            // (Two tests, not `||`: its autoclosure would retain self.)
+            if stopAsked.load(ordering: .acquiring) { break }
+            if abandonAsked.load(ordering: .acquiring) { break }
+            if asking, let opened = reopenerRef._withUnsafeGuaranteedRef({ $0.take(into: device) }) {
+                if opened {
+                    deviceOpen = true
+                    break
+                }
+                asking = false
+                nextAsk = now + halfSecond
             }
-            if left <= 0 { return false }
-            var wait = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
-            _ = Glibc.poll(&wait, 1, Int32(min(500, max(1, left / 1_000_000))))
-            drainWakeup()
+            // An attempt under way when the time runs out is still waited for.
+            if !asking {
+                if left <= 0 { return false }
+                if now >= nextAsk {
+                    reopenerRef._withUnsafeGuaranteedRef { $0.ask(bufferFrames: bufferFrames) }
+                    asking = true
+                }
+            }
+            // Until the reopener answers, a stop, or the next attempt (at most half a second).
+            var wait = halfSecond
+            if !asking {
+                wait = nextAsk - now < left ? nextAsk - now : left
+                if wait < 1_000_000 { wait = 1_000_000 }
+                if wait > halfSecond { wait = halfSecond }
+            }
+            var sleeper = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(truncatingIfNeeded: wait / 1_000_000)
+            _ = _unsafePerformance { Glibc.poll(&sleeper, 1, milliseconds) }
+            WakeUp.drain(wakeup)
         }
         if !deviceOpen {
             // Stopped while waiting: nothing to fade, nothing to play.
@@ -484,7 +523,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         loop.pointee.sent = sent
         loop.pointee.resumeFloor = sent
         loop.pointee.playedAtCheck = sent
-        loop.pointee.checkedAt = monotonicNanoseconds()
+        loop.pointee.checkedAt = MonotonicClock.nanoseconds()
         buildLeadIn(shortenedBy: Int(resume - sent))
         return true
     }
@@ -493,19 +532,17 @@ public final class PlaybackEngine: @unchecked Sendable {
     /// the sound that was cut off), then one step at the tempo being played: a step click,
     /// and silence up to the click playback resumes at, `shortenedBy` frames of which are
     /// still to be rendered.
+    @_noAllocation @_noLocks
     private func buildLeadIn(shortenedBy rendering: Int) {
         let cadence = liveRef._withUnsafeGuaranteedRef({ $0.playingCadence() })
+        let channels = self.channels
         let settle = rate / 4
-        let step = max(1, Int((60 / cadence * Double(rate)).rounded()) - rendering)
+        let step = max(1, Int(roundedToInt64(60 / cadence * Double(rate))) - rendering)
         let frames = min(leadInCapacity, settle + step)
         leadIn.update(repeating: 0, count: frames * channels)
-        let click = live.renderer.clickSample(.step)
-        let clickFrames = max(0, min(click.count, frames - settle))
-        var scratch = [Float](repeating: 0, count: clickFrames * channels)
-        for i in 0..<clickFrames {
-            for c in 0..<channels { scratch[i * channels + c] = click[i] }
-        }
-        scratch.withUnsafeBufferPointer { SampleQuantizer.toInt16($0, into: leadIn + settle * channels) }
+        let clickFrames = max(0, min(leadInClick.count / channels, frames - settle))
+        let click = leadInClick.baseAddress!, start = leadIn + settle * channels
+        for i in 0..<(clickFrames * channels) { start[i] = click[i] }
         loop.pointee.leadInLeft = frames
         loop.pointee.leadInNext = 0
     }
@@ -563,16 +600,14 @@ public final class PlaybackEngine: @unchecked Sendable {
         }
     }
 
+    @_noAllocation @_noLocks
     private func publish(underruns: Int) {
+        let loop = self.loop
+        let results = self.results
         liveRef._withUnsafeGuaranteedRef({
             $0.publish(underruns: underruns, device: loop.pointee.device, reconnectSecondsLeft: loop.pointee.reconnectSecondsLeft,
                        bufferFrames: results.pointee.bufferFrames, bufferGrowths: results.pointee.bufferGrowths)
         })
-    }
-
-    private func drainWakeup() {
-        var count: UInt64 = 0
-        _ = Glibc.read(wakeup, &count, 8)
     }
 
     /// Renders and writes until the session is over, or the device needs the thread.
@@ -583,7 +618,6 @@ public final class PlaybackEngine: @unchecked Sendable {
         let block = UnsafeMutableBufferPointer(rebasing: floats[0..<(wake * channels)])
         let loop = self.loop
         let channels = self.channels
-        let reconnecting = options.reconnectSeconds > 0
         // Half a second without room: say the device is not responding (and keep waiting). A
         // sound server hands frames on in bursts and may pause a stream for a moment (moving
         // it to another sink, a Bluetooth headset switching profiles): two seconds, or four
@@ -592,7 +626,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         // Within this many frames of the session's end, waits for room are bounded by that
         // end by the wall clock (see `sessionEnd`).
         let nearEnd = Int64(rate / 2)
-        loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
+        loop.pointee.tookFramesAt = MonotonicClock.nanoseconds()
         loop.pointee.filledLast = false
         while true {
             if abandonAsked.load(ordering: .acquiring) { return .abandoned }
@@ -623,7 +657,7 @@ public final class PlaybackEngine: @unchecked Sendable {
             var wait = stall
             if let end = sessionEnd(within: loop.pointee.device == .notResponding ? Int64.max : nearEnd) {
                 endAt = end
-                let left = (end - RealTimeClock.nanoseconds() + 999_999) / 1_000_000
+                let left = (end - MonotonicClock.nanoseconds() + 999_999) / 1_000_000
                 wait = Int32(max(0, min(Int64(stall), left)))
             }
             // Just after a whole wake-up's worth went into a running stream the buffer is about
@@ -642,11 +676,11 @@ public final class PlaybackEngine: @unchecked Sendable {
                 loop.pointee.sent += Int64(frames)
             }
             if frames > 0 {
-                loop.pointee.tookFramesAt = RealTimeClock.nanoseconds()
+                loop.pointee.tookFramesAt = MonotonicClock.nanoseconds()
                 noteNewTempoHanded()
                 if !results.pointee.wroteAny {
-                    RealTimeClock.read(CLOCK_REALTIME, into: &results.pointee.firstWriteRealtime)
-                    RealTimeClock.read(CLOCK_MONOTONIC, into: &results.pointee.firstWriteMonotonic)
+                    WallClock.read(into: &results.pointee.firstWriteRealtime)
+                    MonotonicClock.read(into: &results.pointee.firstWriteMonotonic)
                     results.pointee.wroteAny = true
                 }
                 results.pointee.framesWritten += Int64(frames)
@@ -669,7 +703,7 @@ public final class PlaybackEngine: @unchecked Sendable {
                     }
                 }
             case .woken:
-                RealTimeClock.drain(wakeup)
+                WakeUp.drain(wakeup)
                 if abandonAsked.load(ordering: .acquiring) { return .abandoned }
                 if stopAsked.load(ordering: .acquiring) && !loop.pointee.stopHandled {
                     loop.pointee.stopHandled = true
@@ -677,7 +711,7 @@ public final class PlaybackEngine: @unchecked Sendable {
                 }
             case .stalled:
                 // No room, and the session is over by the wall clock: the device hung.
-                if endAt != Int64.max && RealTimeClock.nanoseconds() >= endAt { return .hungAtEnd }
+                if endAt != Int64.max && MonotonicClock.nanoseconds() >= endAt { return .hungAtEnd }
                 if loop.pointee.device != .notResponding {
                     loop.pointee.device = .notResponding
                     results.pointee.notResponding += 1
@@ -720,7 +754,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         let results = self.results
         guard count > results.pointee.tempoSteps, loop.pointee.sent > frame else { return }
         if results.pointee.tempoSteps < 256 {  // tempoStepCapacity (a static may take a lock)
-            RealTimeClock.read(CLOCK_REALTIME, into: &tempoStepTimes[results.pointee.tempoSteps])
+            WallClock.read(into: &tempoStepTimes[results.pointee.tempoSteps])
         }
         results.pointee.tempoSteps = count
     }
@@ -744,7 +778,7 @@ public final class PlaybackEngine: @unchecked Sendable {
         let results = self.results
         loop.pointee.delay = queued
         loop.pointee.playedAtCheck = max(loop.pointee.resumeFloor, loop.pointee.sent - Int64(queued))
-        loop.pointee.checkedAt = RealTimeClock.nanoseconds()
+        loop.pointee.checkedAt = MonotonicClock.nanoseconds()
         // Only once the stream runs: before, the delay is the buffer being filled.
         if loop.pointee.sent > Int64(results.pointee.bufferFrames) {
             if results.pointee.leastDelay < 0 || queued < results.pointee.leastDelay { results.pointee.leastDelay = queued }
@@ -789,31 +823,13 @@ public final class PlaybackEngine: @unchecked Sendable {
     }
 }
 
-/// `clock_gettime` for the real-time loop, vouched for: the checker cannot see into C, and
-/// this call is a vDSO read that neither allocates nor locks.
-private enum RealTimeClock {
+/// The wall clock (`CLOCK_REALTIME`), read on the playback thread for the moments `make bench`
+/// compares with a key written into the terminal: a date, not a duration (for those,
+/// `MonotonicClock`). Vouched for: the checker cannot see into C, and this call is a vDSO
+/// read that neither allocates nor locks. The corresponding C function is `clock_gettime`.
+private enum WallClock {
     @inline(__always)
-    static func read(_ clock: clockid_t, into time: inout timespec) {
-        _ = _unsafePerformance { clock_gettime(clock, &time) }
+    static func read(into time: inout timespec) {
+        _ = _unsafePerformance { clock_gettime(CLOCK_REALTIME, &time) }
     }
-
-    @inline(__always)
-    static func nanoseconds() -> Int64 {
-        var now = timespec()
-        read(CLOCK_MONOTONIC, into: &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
-
-    /// Empties the wake-up eventfd. The corresponding C function is `read`.
-    @inline(__always)
-    static func drain(_ descriptor: Int32) {
-        var count: UInt64 = 0
-        _ = _unsafePerformance { Glibc.read(descriptor, &count, 8) }
-    }
-}
-
-private func monotonicNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }

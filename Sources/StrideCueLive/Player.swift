@@ -90,8 +90,8 @@ public struct Player {
                 outcome.hungDevice = true  // the playback thread did not answer at all
                 break
             }
-            // Sleep until a key, the end of playback, a signal (its handler writes to the
-            // wakeup pipe) or the next status refresh. With no terminal to serve and no stop
+            // Sleep until a key, the end of playback, a signal (its handler signals the
+            // wake-up) or the next status refresh. With no terminal to serve and no stop
             // to watch over, that is the end or a signal: no wake-ups while playing.
             // In the background (after Ctrl-Z and bg), reading the terminal would stop us (SIGTTIN).
             let listening = reading && Terminal.inForeground()
@@ -102,7 +102,7 @@ public struct Player {
                 keyModeOn = false
             }
             var descriptors = [
-                pollfd(fd: engine.finishedSignal.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: engine.finishedWakeUp.descriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: listening ? 0 : -1, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: wakeup.read, events: Int16(POLLIN), revents: 0),
             ]
@@ -176,36 +176,26 @@ public struct Player {
 
     static func milliseconds(_ frames: Int, rate: Int) -> Int { Int((Double(frames) * 1000 / Double(rate)).rounded()) }
 
-    /// The pipe the signal handler writes to while a player sleeps (`signalWakeup`): one for
-    /// the whole process, made on first use and never closed. A handler that read the
-    /// descriptor just before a player ended never writes to a closed (or reused) one, and
-    /// drill after drill costs no descriptor (`coach` plays hundreds in one run).
-    private static let signalPipe: (read: Int32, write: Int32) = {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { return (-1, -1) }  // then the player polls with a timeout, as without keys
-        for end in ends {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        return (ends[0], ends[1])
-    }()
+    /// What the signal handler signals while a player sleeps (`signalWakeup`): one for the
+    /// whole process, made on first use and never closed. A handler that read the descriptor
+    /// just before a player ended never writes to a closed (or reused) one, and drill after
+    /// drill costs no descriptor (`coach` plays hundreds in one run). Without one (-1) the
+    /// player polls with a timeout, as without keys.
+    private static let signalWakeUp = WakeUp()
 
-    /// The process's signal pipe, published for the handler while this player runs.
+    /// The process's signal wake-up, published for the handler while this player runs.
     private final class SignalWakeup {
         let read: Int32
 
         init() {
-            read = Player.signalPipe.read
+            read = Player.signalWakeUp.descriptor
             drain()  // what an earlier player's signals left
-            signalWakeup.store(Player.signalPipe.write, ordering: .releasing)
+            signalWakeup.store(read, ordering: .releasing)
         }
 
         deinit { signalWakeup.store(-1, ordering: .releasing) }
 
-        func drain() {
-            var bytes = [UInt8](repeating: 0, count: 16)
-            while Glibc.read(read, &bytes, bytes.count) > 0 {}
-        }
+        func drain() { Player.signalWakeUp.drain() }
     }
 
     private func stop(_ asked: inout Double?) {

@@ -1,6 +1,7 @@
 import CQREncode
 import Glibc
 import HTTPTypes
+import StrideCueFiles
 import Synchronization
 
 /// The session's secret: 128 random bits from the kernel (`getrandom`), as 32 hex digits.
@@ -346,11 +347,5 @@ final class ConnectionCounter: Sendable {
     }
 
     var count: Int { open.withLock { $0.all } }
-}
-
-func monotonicSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 

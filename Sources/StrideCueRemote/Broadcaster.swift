@@ -5,7 +5,6 @@ import Synchronization
 /// or stalled client costs one string, never a growing queue.
 final class Broadcaster: Sendable {
     private let clients = Mutex<(next: Int, all: [Int: AsyncStream<String>.Continuation])>((0, [:]))
-    private let poked = Atomic<Bool>(false)
 
     func subscribe() -> (Int, AsyncStream<String>) {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -23,9 +22,6 @@ final class Broadcaster: Sendable {
         continuation?.finish()
     }
 
-    /// Send at the next tick even if nothing changed (a client just logged in).
-    func poke() { poked.store(true, ordering: .releasing) }
-
     func run(_ remote: CoachRemote) async {
         var lastKey: StatusKey? = nil
         var lastSent = ContinuousClock.now
@@ -42,8 +38,7 @@ final class Broadcaster: Sendable {
             }
             let key = remote.statusKey()
             let now = ContinuousClock.now
-            let due = now - lastSent >= .seconds(1) || poked.exchange(false, ordering: .acquiringAndReleasing)
-            guard key != lastKey || due else { continue }
+            guard key != lastKey || now - lastSent >= .seconds(1) else { continue }
             lastKey = key
             lastSent = now
             let text = remote.statusJSON()

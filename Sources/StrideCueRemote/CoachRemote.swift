@@ -1,6 +1,7 @@
 import Glibc
 import HTTPTypes
 import StrideCueCore
+import StrideCueFiles
 import StrideCueSession
 import StrideCueTerminal
 import Synchronization
@@ -84,13 +85,13 @@ public final class RemoteDrill: @unchecked Sendable {
             drawn.ramp = ramp
         }
         var notes: [String] = []
-        if cadence != plan.cadence { notes.append("at the coach's \(jsonNumber(cadence)) spm (the plan: \(jsonNumber(plan.cadence)))") }
+        if cadence != plan.cadence { notes.append("at the coach's \(numberText(cadence)) spm (the plan: \(numberText(plan.cadence)))") }
         if saved != PresetEdits() {
             var what: [String] = []
-            if let v = saved.cadence { what.append("cadence \(jsonNumber(v))") }
-            if let v = saved.rampFrom { what.append("ramp from \(jsonNumber(v))") }
+            if let v = saved.cadence { what.append("cadence \(numberText(v))") }
+            if let v = saved.rampFrom { what.append("ramp from \(numberText(v))") }
             if let v = saved.rampSteps { what.append("ramp steps \(v)") }
-            if let v = saved.rest { what.append("rest \(jsonNumber(v)) s") }
+            if let v = saved.rest { what.append("rest \(numberText(v)) s") }
             notes.append("saved: " + what.joined(separator: ", "))
         }
         let layout = PlanLayout(plan: drawn, cues: planCueList)
@@ -135,8 +136,8 @@ public final class CoachRemote: @unchecked Sendable {
     private let requests = Mutex<[CoachRequest]>([])
     /// Bumped on every attach, detach and request: a change the page must see at once.
     let revision = Atomic<Int>(0)
-    /// Written to when a request arrives, so the front end's poll wakes.
-    public let wakeup: (read: Int32, write: Int32)
+    /// Signalled when a request arrives, so the front end's wait ends.
+    let arrived = WakeUp()
     /// The names in the drill library, for the page and `/api/start`.
     public let library: @Sendable () -> [String]
     /// Saves cadence, ramp and rest of a preset (the user's copy), as `preset set` does;
@@ -148,13 +149,6 @@ public final class CoachRemote: @unchecked Sendable {
         token = try RemoteToken.fresh()
         self.library = library
         self.save = save
-        var ends: [Int32] = [-1, -1]
-        try systemCall("pipe") { pipe(&ends) }
-        for end in ends {
-            try systemCall("fcntl") { fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
-            try systemCall("fcntl") { fcntl(end, F_SETFD, FD_CLOEXEC) }
-        }
-        wakeup = (ends[0], ends[1])
     }
 
     // MARK: The front end's side
@@ -182,16 +176,14 @@ public final class CoachRemote: @unchecked Sendable {
 
     /// Takes the oldest request, if any.
     public func takeRequest() -> CoachRequest? {
-        var byte: UInt8 = 0
-        while read(wakeup.read, &byte, 1) > 0 {}
+        arrived.drain()
         return requests.withLock { $0.isEmpty ? nil : $0.removeFirst() }
     }
 
     /// Waits for a request, for at most `milliseconds` (a signal also ends the wait).
     public func waitForRequest(milliseconds: Int32) -> CoachRequest? {
         if let request = takeRequest() { return request }
-        var descriptor = pollfd(fd: wakeup.read, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, milliseconds)
+        arrived.wait(milliseconds: milliseconds)
         return takeRequest()
     }
 
@@ -239,8 +231,7 @@ public final class CoachRemote: @unchecked Sendable {
         }
         send(.stop)
         revision.add(1, ordering: .releasing)
-        var byte: UInt8 = 1
-        _ = write(wakeup.write, &byte, 1)
+        arrived.signal()
     }
 
     /// Forgets a start asked for but not yet begun.

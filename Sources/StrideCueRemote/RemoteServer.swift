@@ -116,12 +116,8 @@ public enum RemoteServer {
         router.get("/app.js") { _, _ in page(Page.script, type: "text/javascript; charset=utf-8") }
         router.get("/app.css") { _, _ in page(Page.style, type: "text/css; charset=utf-8") }
 
-        router.get("/api/status") { _, _ in json(remote.statusJSON()) }
-        router.get("/api/library") { _, _ in
-            var o = JSONObject()
-            o.add("presets", strings: remote.library())
-            return json(o.text)
-        }
+        router.get("/api/status") { _, _ in json(text: remote.statusJSON()) }
+        router.get("/api/library") { _, _ in json(LibraryAnswer(presets: remote.library())) }
         router.get("/api/plan.svg") { _, _ in
             guard let drill = remote.drill else { return problem(.notFound, "no drill is playing") }
             return page(drill.picture(cadence: drill.live.status.read().targetCadence).svg, type: "image/svg+xml")
@@ -139,7 +135,6 @@ public enum RemoteServer {
             case (nil, _?): return problem(.badRequest, "spm must be between 30 and 300 steps per minute")
             default: return problem(.badRequest, "send {\"delta\": number} or {\"spm\": number}")
             }
-            if timing, let drill = remote.drill { return timed(remote, drill, command) }
             return command_(remote, command)
         }
         router.post("/api/pause") { _, _ in command_(remote, .pause) }
@@ -167,7 +162,7 @@ public enum RemoteServer {
                 }
             }
             if let refused { return problem(refused.status, refused.message) }
-            return json("{\"ok\":true}")
+            return json(Taken())
         }
         router.post("/api/cue") { request, _ in
             let body: CueBody
@@ -185,7 +180,7 @@ public enum RemoteServer {
             let samples = last.samples
             let refused = await remote.say("cue:\(body.cue)", in: drill, level: drill.plan.cues[index].level) { .success(samples) }
             if let refused { return problem(refused.status, refused.message) }
-            return json("{\"ok\":true}")
+            return json(Taken())
         }
         router.post("/api/start") { request, _ in
             let body: StartBody
@@ -198,7 +193,7 @@ public enum RemoteServer {
                 return problem(.badRequest, "preset must be a name from the drill library (GET /api/library)")
             }
             remote.request(.start(preset: body.preset))
-            return json("{\"ok\":true}")
+            return json(Taken())
         }
         router.post("/api/preset") { request, _ in
             let body: PresetBody
@@ -212,10 +207,10 @@ public enum RemoteServer {
             // Every number in its field's range before anything is written or formatted.
             if let refused = body.outOfRange() { return problem(.badRequest, refused + ". Nothing was changed.") }
             var changes: [String] = []
-            if let v = body.cadence { changes.append("cadence=\(jsonNumber(v))") }
-            if let v = body.rampFrom { changes.append("ramp.from=\(jsonNumber(v))") }
+            if let v = body.cadence { changes.append("cadence=\(numberText(v))") }
+            if let v = body.rampFrom { changes.append("ramp.from=\(numberText(v))") }
             if let v = body.rampSteps { changes.append("ramp.steps=\(v)") }
-            if let v = body.rest { changes.append("rest=\(jsonNumber(v)) s") }
+            if let v = body.rest { changes.append("rest=\(numberText(v)) s") }
             guard !changes.isEmpty else { return problem(.badRequest, "send cadence, rampFrom, rampSteps or rest") }
             let assignments = changes.compactMap { PresetAssignment(parsing: $0) }
             let preset = body.preset
@@ -227,10 +222,7 @@ public enum RemoteServer {
                     drill.saved(.init(cadence: body.cadence, rampFrom: body.rampFrom, rampSteps: body.rampSteps, rest: body.rest))
                     remote.revision.add(1, ordering: .releasing)
                 }
-                var o = JSONObject()
-                o.add("ok", true)
-                o.add("saved", report)
-                return json(o.text)
+                return json(SavedAnswer(saved: report))
             case .failure(let error):
                 return problem(.badRequest, explain(error).message)
             }
@@ -259,36 +251,10 @@ public enum RemoteServer {
         }
     }
 
-    /// STRIDECUE_REMOTE_TIMING=1 (for `make bench`): each cadence command's time from its
-    /// request to the new cadence being handed to ALSA (the audio thread publishes its
-    /// status right after each write), printed to standard error by a watcher thread.
-    static let timing = getenv("STRIDECUE_REMOTE_TIMING") != nil
-
-    static func timed(_ remote: CoachRemote, _ drill: RemoteDrill, _ command: LiveCommand) -> Response {
-        let asked = monotonicSeconds()
-        let before = drill.live.status.read().targetCadence
-        let response = command_(remote, command)
-        let expected: Double
-        switch command {
-        case .changeCadence(let delta): expected = min(max(before + delta, 30), 300)
-        case .setCadence(let spm): expected = min(max(spm, 30), 300)
-        default: return response
-        }
-        DispatchQueue.global().async {
-            while drill.live.status.read().targetCadence != expected {
-                if monotonicSeconds() - asked > 2 { return }
-                usleep(50)
-            }
-            let line = "stridecue: remote timing: cadence handed to ALSA \(jsonNumber((monotonicSeconds() - asked) * 1000)) ms after the request\n"
-            _ = line.withCString { write(2, $0, strlen($0)) }
-        }
-        return response
-    }
-
     static func command_(_ remote: CoachRemote, _ command: LiveCommand) -> Response {
         guard remote.drill != nil else { return problem(.conflict, "no drill is playing") }
         guard remote.send(command) else { return problem(.serviceUnavailable, "too many commands at once; try again") }
-        return json("{\"ok\":true}")
+        return json(Taken())
     }
 
     static func contentSecurityPolicy(_ request: Request) -> String {
@@ -353,7 +319,13 @@ struct ResponseError: Error {
     init(_ response: Response) { self.response = response }
 }
 
-func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+/// An answer of JSON: `value` as `jsonText` writes it, and a line feed.
+func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+    json(text: jsonText(value), status: status)
+}
+
+/// An answer of JSON `jsonText` has written already (the status, which the WebSocket sends too).
+func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
     var headers = commonHeaders()
     headers[.contentType] = "application/json"
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
@@ -361,9 +333,7 @@ func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
 
 /// A one-line JSON error: `{"error":"..."}`.
 func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
-    var o = JSONObject()
-    o.add("error", message)
-    return json(o.text, status: status)
+    json(Refused(error: message), status: status)
 }
 
 func page(_ text: String, type: String, csp: String? = nil) -> Response {

@@ -2,47 +2,43 @@ import StrideCueCore
 import StrideCueTerminal
 import StrideCueLive
 
-/// JSON text, built by hand: a handful of numbers and strings, no encoder needed.
-struct JSONObject {
-    private var fields: [String] = []
-
-    mutating func add(_ key: String, _ value: String?) {
-        fields.append("\"\(key)\":" + (value.map(jsonString) ?? "null"))
-    }
-
-    mutating func add(_ key: String, _ value: Double?) {
-        fields.append("\"\(key)\":" + (value.map(jsonNumber) ?? "null"))
-    }
-
-    mutating func add(_ key: String, _ value: Int?) {
-        fields.append("\"\(key)\":" + (value.map { String($0) } ?? "null"))
-    }
-
-    mutating func add(_ key: String, _ value: Bool) {
-        fields.append("\"\(key)\":\(value)")
-    }
-
-    mutating func add(_ key: String, strings: [String]) {
-        fields.append("\"\(key)\":[" + strings.map(jsonString).joined(separator: ",") + "]")
-    }
-
-    var text: String { "{" + fields.joined(separator: ",") + "}" }
+/// The status while no drill plays: `state` is `idle` or `starting` (`preset`: the drill asked for).
+struct WaitingStatus: Encodable {
+    let state: String
+    @OrNull var preset: String?
+    @OrNull var cadence: Reading?
+    @OrNull var set: Int?
+    @OrNull var step: Int?
+    @OrNull var message: String?
+    let revision: Int
 }
 
-/// A number as JSON: whole numbers without a point, others to three decimals.
-func jsonNumber(_ x: Double) -> String {
-    guard x.isFinite else { return "null" }
-    // Past 2^53 there are no thousandths to show (and Int64 would trap past 9.2e18).
-    guard abs(x) < 1e15 else { return "\(x)" }
-    let thousandths = (x * 1000).rounded()
-    if thousandths == (x).rounded() * 1000 { return String(Int64(x.rounded())) }
-    let n = Int64(thousandths)
-    let sign = n < 0 ? "-" : ""
-    let a = abs(n)
-    var fraction = String(a % 1000)
-    fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-    while fraction.hasSuffix("0") { fraction.removeLast() }
-    return "\(sign)\(a / 1000).\(fraction)"
+/// The status while a drill plays; docs/remote.md says what each key means.
+struct DrillStatus: Encodable {
+    let state: String
+    @OrNull var preset: String?
+    let name: String
+    let cadence: Reading
+    let target: Reading
+    let tempo: Reading
+    let set: Int
+    let sets: Int
+    let step: Int
+    @OrNull var countIn: Int?
+    let countInLength: Int
+    @OrNull var rest: Int?
+    let clock: String
+    @OrNull var nextCue: String?
+    let underruns: Int
+    let cues: [String]
+    let planCadence: Reading
+    @OrNull var rampFrom: Reading?
+    @OrNull var rampSteps: Int?
+    let planRest: Reading
+    let revision: Int
+    let elapsed: Reading
+    let picture: Int
+    let now: Reading
 }
 
 /// What a page shows that can change, cheap to take and compare: the broadcaster builds the
@@ -106,16 +102,10 @@ extension CoachRemote {
 
     /// The status every page shows, as `GET /api/status` and the WebSocket send it.
     func statusJSON() -> String {
-        var json = JSONObject()
         guard let drill else {
-            json.add("state", pendingStart == nil ? "idle" : "starting")
-            json.add("preset", pendingStart)
-            json.add("cadence", nil as Double?)
-            json.add("set", nil as Int?)
-            json.add("step", nil as Int?)
-            json.add("message", lastMessage.withLock { $0 })
-            json.add("revision", revision.load(ordering: .acquiring))
-            return json.text
+            return jsonText(WaitingStatus(
+                state: pendingStart == nil ? "idle" : "starting", preset: pendingStart, cadence: nil, set: nil, step: nil,
+                message: lastMessage.withLock { $0 }, revision: revision.load(ordering: .acquiring)))
         }
         let s = drill.live.status.read()
         let state: String
@@ -128,36 +118,36 @@ extension CoachRemote {
         case .finished: state = "finished"
         }
         let rate = Double(drill.rate)
-        json.add("state", state)
-        json.add("preset", drill.preset)
-        json.add("name", drill.plan.name)
-        // The cadence asked for (the plan's or the coach's), and the tempo of the step being
-        // heard: the count-in's or the ramp's while they play, the old cadence until the next step.
-        json.add("cadence", s.targetCadence)
-        json.add("target", s.targetCadence)
-        json.add("tempo", s.cadence)
-        json.add("set", s.set + 1)
-        json.add("sets", s.sets)
-        json.add("step", s.step)
-        json.add("countIn", s.countIn > 0 ? s.countIn : nil)
-        json.add("countInLength", s.countInLength)
-        json.add("rest", s.restFramesLeft.map { Int((Double($0) / rate).rounded(.up)) })
-        json.add("clock", StatusLine.clock(s.frame, rate: drill.rate))
-        json.add("nextCue", StatusLine.nextCueText(s, plan: drill.plan))
-        json.add("underruns", s.underruns)
-        json.add("cues", strings: drill.cueLabels)
-        json.add("planCadence", drill.plan.cadence)
-        json.add("rampFrom", drill.plan.ramp?.from)
-        json.add("rampSteps", drill.plan.ramp?.steps)
-        json.add("planRest", drill.plan.rest)
-        json.add("revision", revision.load(ordering: .acquiring))
-        json.add("elapsed", Double(s.frame) / rate)
         // Where the session is in the plan picture as drawn now (the coach's cadence, saved
         // edits): from the set, step, count-in or rest heard, so a skipped rest, a pause or a
         // tempo change moves the marker as they move the session.
         let drawn = drill.picture(cadence: s.targetCadence)
-        json.add("picture", drawn.number)
-        json.add("now", PlanPictureAxis.x(planPosition(s, layout: drawn.layout, rate: rate), total: drawn.layout.total))
-        return json.text
+        return jsonText(DrillStatus(
+            state: state,
+            preset: drill.preset,
+            name: drill.plan.name,
+            // The cadence asked for (the plan's or the coach's), and the tempo of the step being
+            // heard: the count-in's or the ramp's while they play, the old cadence until the next step.
+            cadence: Reading(s.targetCadence),
+            target: Reading(s.targetCadence),
+            tempo: Reading(s.cadence),
+            set: s.set + 1,
+            sets: s.sets,
+            step: s.step,
+            countIn: s.countIn > 0 ? s.countIn : nil,
+            countInLength: s.countInLength,
+            rest: s.restFramesLeft.map { Int((Double($0) / rate).rounded(.up)) },
+            clock: StatusLine.clock(s.frame, rate: drill.rate),
+            nextCue: StatusLine.nextCueText(s, plan: drill.plan),
+            underruns: s.underruns,
+            cues: drill.cueLabels,
+            planCadence: Reading(drill.plan.cadence),
+            rampFrom: drill.plan.ramp.map { Reading($0.from) },
+            rampSteps: drill.plan.ramp?.steps,
+            planRest: Reading(drill.plan.rest),
+            revision: revision.load(ordering: .acquiring),
+            elapsed: Reading(Double(s.frame) / rate),
+            picture: drawn.number,
+            now: Reading(PlanPictureAxis.x(planPosition(s, layout: drawn.layout, rate: rate), total: drawn.layout.total))))
     }
 }

@@ -152,9 +152,7 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     /// Answers with a one-line JSON error and closes the connection.
     private func answer(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ message: String, bearer: Bool = false) {
         closing = true
-        var o = JSONObject()
-        o.add("error", message)
-        let body = context.channel.allocator.buffer(string: o.text + "\n")
+        let body = context.channel.allocator.buffer(string: jsonText(Refused(error: message)) + "\n")
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(body.readableBytes))

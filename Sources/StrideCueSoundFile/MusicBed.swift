@@ -321,9 +321,7 @@ final class MusicSource {
     func read(into raw: UnsafeMutablePointer<Float>, capacity: Int) throws(SoundFileError) -> Int {
         if let ffmpeg { return try ffmpeg.read(into: raw, capacity: capacity) }
         let got = Int(sf_readf_float(soundFile, raw, sf_count_t(capacity)))
-        if got < capacity, sf_error(soundFile) != 0 {
-            throw SoundFileError(kind: .io, path: path, call: "sf_readf_float", reason: cleaned(String(cString: sf_strerror(soundFile))))
-        }
+        try sndfileCheck(got < capacity && sf_error(soundFile) != 0, "sf_readf_float", path: path, message: .handle(soundFile!))
         try requireFinite(UnsafeBufferPointer(start: raw, count: got * channels), path: path)
         return got
     }

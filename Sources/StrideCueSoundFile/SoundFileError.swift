@@ -40,13 +40,36 @@ public struct SoundFileError: UserFacingError, Equatable {
     }
 }
 
-/// The one place a libsndfile status is checked: a non-zero code becomes a `SoundFileError`
-/// naming the call, with libsndfile's own message.
-@discardableResult
-func sndfileCheck(_ code: Int32, _ call: StaticString, path: String, kind: SoundFileError.Kind = .io) throws(SoundFileError) -> Int32 {
-    guard code != 0 else { return code }
-    let reason = String(cString: sf_error_number(code))
-    throw SoundFileError(kind: kind, path: path, call: "\(call)", reason: cleaned(reason))
+/// Where libsndfile keeps its words for a failure, which depends on how the call failed.
+enum SndFileMessage {
+    /// An open that returned no handle: `sf_strerror(NULL)`, the last open's error.
+    case lastOpen
+    /// A call that returned a non-zero status: `sf_error_number(status)`.
+    case status(Int32)
+    /// A call on an open handle (a short read or write, a refused command): `sf_strerror(handle)`.
+    case handle(OpaquePointer)
+
+    /// libsndfile's message, tidied.
+    var text: String {
+        switch self {
+        case .lastOpen: cleaned(String(cString: sf_strerror(nil)))
+        case .status(let code): cleaned(String(cString: sf_error_number(code)))
+        case .handle(let handle): cleaned(String(cString: sf_strerror(handle)))
+        }
+    }
+}
+
+/// The one place a libsndfile call's result is checked. libsndfile says a call failed in three
+/// ways — an open returns no handle, a call returns a non-zero status, a read or write returns
+/// fewer frames (or a command refuses) with the handle's error set — so the caller says whether
+/// it failed and where the message is; the error names the call and carries libsndfile's words.
+/// - Parameters:
+///   - failed: whether the call failed, by its own convention.
+///   - reason: the reason shown, from libsndfile's message (by default the message itself).
+func sndfileCheck(_ failed: Bool, _ call: String, path: String, kind: SoundFileError.Kind = .io,
+                  message: SndFileMessage, reason: (String) -> String = { $0 }) throws(SoundFileError) {
+    guard failed else { return }
+    throw SoundFileError(kind: kind, path: path, call: call, reason: reason(message.text))
 }
 
 /// The one place a system call's `-1`/errno is checked.

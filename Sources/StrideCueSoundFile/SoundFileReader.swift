@@ -35,12 +35,12 @@ public struct DecodedSound: Sendable {
 func openSound(_ path: String) throws(SoundFileError) -> (OpaquePointer, SF_INFO) {
     let fd = try openRegularFile(path)
     var info = SF_INFO()
-    guard let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1) else {
-        close(fd)
-        throw SoundFileError(kind: .unreadable, path: path, call: "sf_open_fd",
-                             reason: "not a sound file libsndfile can read (\(cleaned(String(cString: sf_strerror(nil)))))")
+    let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1)
+    if file == nil { close(fd) }
+    try sndfileCheck(file == nil, "sf_open_fd", path: path, kind: .unreadable, message: .lastOpen) {
+        "not a sound file libsndfile can read (\($0))"
     }
-    return (file, info)
+    return (file!, info)
 }
 
 /// Opens `path` for reading, only if it is a regular file: opened `O_NONBLOCK` and checked with
@@ -78,9 +78,8 @@ public func readSound(at path: String, maxSeconds: Double = 600) throws(SoundFil
     let channels = Int(info.channels)
     var samples = [Float](repeating: 0, count: Int(info.frames) * channels)
     let read = samples.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, info.frames) }
-    guard read == info.frames else {
-        throw SoundFileError(kind: .io, path: path, call: "sf_readf_float",
-                             reason: "read \(read) of \(info.frames) frames (\(cleaned(String(cString: sf_strerror(file)))))")
+    try sndfileCheck(read != info.frames, "sf_readf_float", path: path, message: .handle(file)) {
+        "read \(read) of \(info.frames) frames (\($0))"
     }
     try samples.withUnsafeBufferPointer { (buffer) throws(SoundFileError) in try requireFinite(buffer, path: path) }
     return DecodedSound(samples: samples, sampleRate: Int(info.samplerate), channels: channels)

@@ -120,10 +120,13 @@ public struct SoundFileWriter: ~Copyable {
         let rf64 = frames.map { type.needsRF64(frames: $0, format: format, encoding: encoding) } ?? false
         info.format = type.sndfileFormat(encoding: encoding, tagged: tags != nil, rf64: rf64)
         var io = FileSink.virtualIO
-        guard let handle = sf_open_virtual(&io, Int32(SFM_WRITE), &info, sink) else {
-            let reason = cleaned(String(cString: sf_strerror(nil)))
-            throw fail(SoundFileError(kind: .cannotCreate, path: path, call: "sf_open_virtual", reason: reason))
+        let opened = sf_open_virtual(&io, Int32(SFM_WRITE), &info, sink)
+        do throws(SoundFileError) {
+            try sndfileCheck(opened == nil, "sf_open_virtual", path: path, kind: .cannotCreate, message: .lastOpen)
+        } catch {
+            throw fail(error)
         }
+        let handle = opened!
         do throws(SoundFileError) {
             try Self.configure(handle, type: type, format: format, quality: quality, tags: tags, path: path)
         } catch {
@@ -146,24 +149,21 @@ public struct SoundFileWriter: ~Copyable {
                                   quality: Int?, tags: TrackTags?, path: String) throws(SoundFileError) {
         func command(_ command: Int32, _ name: String, _ value: Double) throws(SoundFileError) {
             var v = value
-            if sf_command(handle, command, &v, Int32(MemoryLayout<Double>.size)) != SF_TRUE {
-                throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_command(\(name))",
-                                     reason: "\(type.displayName) refused the setting (\(cleaned(String(cString: sf_strerror(handle)))))")
-            }
+            try sndfileCheck(sf_command(handle, command, &v, Int32(MemoryLayout<Double>.size)) != SF_TRUE, "sf_command(\(name))",
+                             path: path, kind: .cannotCreate, message: .handle(handle)) { "\(type.displayName) refused the setting (\($0))" }
         }
         switch type {
         case .wav:
-            // Without a PEAK chunk the header does not depend on the samples written.
+            // Without a PEAK chunk the header does not depend on the samples written. (This
+            // command answers with the setting before, not with a status: nothing to check.)
             sf_command(handle, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))
             if tags != nil {
                 // Mono is the front centre speaker: libsndfile has no WAVEX mask for "mono".
                 var map: [Int32] = format.channels == 1 ? [Int32(SF_CHANNEL_MAP_CENTER)]
                     : [Int32(SF_CHANNEL_MAP_LEFT), Int32(SF_CHANNEL_MAP_RIGHT)]
                 let size = Int32(map.count * MemoryLayout<Int32>.size)
-                if sf_command(handle, Int32(SFC_SET_CHANNEL_MAP_INFO), &map, size) != SF_TRUE {
-                    throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_command(SFC_SET_CHANNEL_MAP_INFO)",
-                                         reason: cleaned(String(cString: sf_strerror(handle))))
-                }
+                try sndfileCheck(sf_command(handle, Int32(SFC_SET_CHANNEL_MAP_INFO), &map, size) != SF_TRUE,
+                                 "sf_command(SFC_SET_CHANNEL_MAP_INFO)", path: path, kind: .cannotCreate, message: .handle(handle))
             }
         case .flac, .m4a:
             break
@@ -177,10 +177,8 @@ public struct SoundFileWriter: ~Copyable {
                 // Variable bitrate: silence (rests) costs almost nothing. libsndfile re-reads the
                 // quality when the mode changes, so the mode comes after it.
                 var mode = Int32(SF_BITRATE_MODE_VARIABLE)
-                if sf_command(handle, Int32(SFC_SET_BITRATE_MODE), &mode, Int32(MemoryLayout<Int32>.size)) != SF_TRUE {
-                    throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_command(SFC_SET_BITRATE_MODE)",
-                                         reason: cleaned(String(cString: sf_strerror(handle))))
-                }
+                try sndfileCheck(sf_command(handle, Int32(SFC_SET_BITRATE_MODE), &mode, Int32(MemoryLayout<Int32>.size)) != SF_TRUE,
+                                 "sf_command(SFC_SET_BITRATE_MODE)", path: path, kind: .cannotCreate, message: .handle(handle))
             }
         }
         // MP3 tags are already in the file; the others go through libsndfile.
@@ -189,10 +187,8 @@ public struct SoundFileWriter: ~Copyable {
                 let status = sf_set_string(handle, kind, text)
                 // WAV's INFO chunk has no track number or software field for every version of
                 // libsndfile; those two are nice to have, the rest must be there.
-                if status != 0, kind != Int32(SF_STR_TRACKNUMBER), kind != Int32(SF_STR_SOFTWARE) {
-                    throw SoundFileError(kind: .cannotCreate, path: path, call: "sf_set_string",
-                                         reason: cleaned(String(cString: sf_error_number(status))))
-                }
+                try sndfileCheck(status != 0 && kind != Int32(SF_STR_TRACKNUMBER) && kind != Int32(SF_STR_SOFTWARE),
+                                 "sf_set_string", path: path, kind: .cannotCreate, message: .status(status))
             }
         }
     }
@@ -249,9 +245,7 @@ public struct SoundFileWriter: ~Copyable {
             if sink.pointee.error != 0 {
                 throw SoundFileError(kind: .io, path: path, call: "write", reason: String(cString: strerror(sink.pointee.error)))
             }
-            if status != 0 {
-                throw SoundFileError(kind: .io, path: path, call: "sf_close", reason: cleaned(String(cString: sf_error_number(status))))
-            }
+            try sndfileCheck(status != 0, "sf_close", path: path, message: .status(status))
         }
         let fd = sink.pointee.fd
         // Give back space reserved past the end (`reserveSpace` reckoned on a header that
@@ -306,8 +300,11 @@ public struct SoundFileWriter: ~Copyable {
     /// Throws `.io` unless a `sf_writef_*` call wrote every frame and no `write(2)` failed.
     private func check(_ file: OpaquePointer, wrote written: sf_count_t, of frames: sf_count_t,
                        call: StaticString) throws(SoundFileError) {
-        if written != frames || sink.pointee.error != 0 || sf_error(file) != 0 {
-            throw writeError(file, call: call)
+        // A failed write(2) underneath is told by its errno: libsndfile's words for it are vague.
+        let code = sink.pointee.error != 0 ? sink.pointee.error : errno
+        let sinkFailed = sink.pointee.error != 0
+        try sndfileCheck(written != frames || sinkFailed || sf_error(file) != 0, "\(call)", path: path, message: .handle(file)) {
+            code != 0 && ($0.isEmpty || $0.hasPrefix("No error") || sinkFailed) ? String(cString: strerror(code)) : $0
         }
     }
 
@@ -329,15 +326,6 @@ public struct SoundFileWriter: ~Copyable {
     public static let int16Slack = cacheLine / 2
 
     private static let cacheLine = 64
-
-    private func writeError(_ file: OpaquePointer, call: StaticString) -> SoundFileError {
-        let code = sink.pointee.error != 0 ? sink.pointee.error : errno
-        var reason = cleaned(String(cString: sf_strerror(file)))
-        if code != 0, reason.isEmpty || reason.hasPrefix("No error") || sink.pointee.error != 0 {
-            reason = String(cString: strerror(code))
-        }
-        return SoundFileError(kind: .io, path: path, call: "\(call)", reason: reason)
-    }
 
     static func split(_ path: String) -> (folder: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

@@ -1,4 +1,5 @@
 import Glibc
+import StrideCueFiles
 import Synchronization
 
 // MARK: The terminal
@@ -96,11 +97,28 @@ public enum Terminal {
                 tcsetattr(0, TCSANOW, &terminalRaw)
             }
         })
-        // A crash still gives the terminal back; the signal then does what it would have.
-        for fatal in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT] {
-            _ = install(fatal, { _ in
+        chainCrashHandlers()
+    }
+
+    /// A crash still gives the terminal back, then goes on to whatever handled the signal
+    /// before (the Swift runtime's backtracer, a debugger's, or the default: a core dump).
+    /// Installed once per process, so the handler saved as "before" is never this one.
+    private static func chainCrashHandlers() {
+        guard !crashHandlersInstalled else { return }
+        crashHandlersInstalled = true
+        for fatal in crashSignals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_sigaction = { signal, info, _ in
                 if terminalActive.load(ordering: .acquiring) { tcsetattr(0, TCSANOW, &terminalSaved) }
-            }, flags: Int32(truncatingIfNeeded: SA_RESETHAND))
+                // The handler before takes the signal from here on. A fault the kernel raised
+                // (an instruction's) happens again when this returns and reaches it; one sent
+                // (kill, abort's raise) is sent again, and arrives once this returns.
+                _ = sigaction(signal, previousCrashActions + Int(signal), nil)
+                if let info, info.pointee.si_code <= 0 { raise(signal) }
+            }
+            action.sa_flags = Int32(truncatingIfNeeded: SA_SIGINFO)
+            sigemptyset(&action.sa_mask)
+            _ = sigaction(fatal, &action, previousCrashActions + Int(fatal))
         }
     }
 
@@ -125,6 +143,15 @@ public enum Terminal {
 }
 
 // Read by signal handlers: plain globals, initialized before any handler is installed.
+private let crashSignals = [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT]
+/// What each crash signal did before `chainCrashHandlers`, by signal number.
+/// (Never freed: a handler may read it until the process ends.)
+nonisolated(unsafe) private let previousCrashActions: UnsafeMutablePointer<sigaction> = {
+    let actions = UnsafeMutablePointer<sigaction>.allocate(capacity: 32)
+    actions.initialize(repeating: sigaction(), count: 32)
+    return actions
+}()
+nonisolated(unsafe) private var crashHandlersInstalled = false
 nonisolated(unsafe) private var terminalSaved = termios()
 nonisolated(unsafe) private var terminalRaw = termios()
 private let terminalActive = Atomic<Bool>(false)

@@ -1,5 +1,6 @@
 import Glibc
 import StrideCueCore
+import StrideCueFiles
 import Synchronization
 
 /// SIGINT and SIGTERM (and, while playing, SIGHUP and SIGQUIT) land here: long work checks it
@@ -7,9 +8,8 @@ import Synchronization
 /// the normal way out.
 public let interruptions = Cancellation()
 
-/// The write end of a non-blocking pipe the handler also writes a byte to, or -1: a loop
-/// that sleeps in poll on the read end wakes for a signal that arrives at any moment,
-/// including just before it calls poll.
+/// The descriptor of a `WakeUp` the handler also signals, or -1: a loop that sleeps in poll
+/// on it wakes for a signal that arrives at any moment, including just before it calls poll.
 public let signalWakeup = Atomic<Int32>(-1)
 
 /// Installs handlers that only note the signal in `interruptions` (and wake a sleeping player).
@@ -37,15 +37,9 @@ public func noteSignal(_ signal: Int32) {
     wakeSignalWaiter()
 }
 
-/// Async-signal-safe: one byte to the wake-up descriptor, if one is set, keeping errno.
+/// Async-signal-safe: signals the wake-up descriptor, if one is set, keeping errno.
 func wakeSignalWaiter() {
-    let wakeup = signalWakeup.load(ordering: .relaxed)
-    if wakeup >= 0 {
-        var byte: UInt8 = 0
-        let saved = errno
-        _ = write(wakeup, &byte, 1)
-        errno = saved
-    }
+    WakeUp.signal(signalWakeup.load(ordering: .relaxed))
 }
 
 /// Writes one line to standard error. Control characters in it (from a file name, a preset,

@@ -36,6 +36,28 @@ extension ALSATests {
             #expect(run.finish().status == 0)
         }
 
+        @Test("the page, its script and its style are served byte for byte as the files in Sources/StrideCueRemote/Page, with nothing inline for the policy to allow")
+        func pageIsItsFiles() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let run = try RemoteRun(["play", "--spm", "180", "--duration", "3s", "--device", "paced", "--no-keys", "--remote", "0"], environment)
+            let folder = playPackageRoot + "/Sources/StrideCueRemote/Page/"
+            for (path, file, type) in [("/", "index.html", "text/html; charset=utf-8"), ("/app.js", "app.js", "text/javascript; charset=utf-8"),
+                                       ("/app.css", "app.css", "text/css; charset=utf-8")] {
+                let answer = try run.request("GET", path, token: .some(nil))
+                #expect(answer.status == 200, "\(path)")
+                #expect(answer.headers["content-type"] == type, "\(path)")
+                let bytes = try #require(readBytes(folder + file), "no \(folder + file)")
+                #expect(Array(answer.body.utf8) == bytes, "GET \(path) is not \(file) as it is")
+            }
+            // The policy lets in scripts and styles from the server only: the page holds none of its own.
+            let page = String(decoding: try #require(readBytes(folder + "index.html")), as: UTF8.self)
+            #expect(!page.contains("<style") && !page.contains(" style=") && !page.contains("<script>"))
+            #expect(page.firstMatch(of: /\son[a-z]+=/) == nil, "no inline event handlers")
+            let head = try run.request("GET", "/", token: .some(nil))
+            #expect(head.headers["content-security-policy"]?.hasPrefix("default-src 'none'; script-src 'self'; style-src 'self'; ") == true)
+            #expect(run.finish().status == 0)
+        }
+
         @Test("a WebSocket handshake with no token or a wrong one is a 401, from another page 403; the token lets it in")
         func webSocketTokenRequired() throws {
             let environment = try ALSATestEnvironment.ready()
