@@ -52,6 +52,8 @@ public struct LivePlayer {
     let reconnect: (seconds: Double, text: String)
     let keys: Bool
     let verbose: Bool
+    /// The runner's own cadence (`play --sensor`), read by the sensor's thread.
+    public var sensor: SensorReadings? = nil
 
     public init(device: String, rate: Int, latency: Double?, reconnect: (seconds: Double, text: String),
                 keys: Bool, verbose: Bool) {
@@ -93,7 +95,8 @@ public struct LivePlayer {
             reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
         remote?.attach(live: live, prepared: prepared, preset: request.preset)
         defer { remote?.detach() }
-        let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose, music: liveMusic != nil)
+        var player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose, music: liveMusic != nil)
+        player.sensor = sensor
         let outcome = player.run()
         if outcome.hungDevice {
             // The playback thread is still blocked in alsa-lib: leave its results alone.

@@ -27,6 +27,8 @@ public struct Player {
     /// Music plays under the clicks: the status line says so, last (the first thing a narrow
     /// terminal cuts).
     public let music: Bool
+    /// The runner's own cadence (`play --sensor`), shown beside the target.
+    public var sensor: SensorReadings? = nil
 
     public struct Outcome {
         /// The signal that stopped playback, or 0.
@@ -69,6 +71,7 @@ public struct Player {
         if showStatus { Terminal.watchResizes() }
         var statusShown = false
         var shownLine = ""
+        var sensorStatus = sensor.map(SensorStatus.init)
         var input = [UInt8](repeating: 0, count: 64)
         var keys = KeyReader()
         var reading = terminal
@@ -145,7 +148,8 @@ public struct Player {
                     note = "dropout: buffer now \(Self.milliseconds(status.bufferFrames, rate: rate)) ms"
                     noteUntil = now + Self.noteSeconds
                 }
-                var line = StatusLine.text(status, rate: rate, plan: plan, music: music)
+                let measured = sensorStatus?.text(status, rate: rate)
+                var line = StatusLine.text(status, rate: rate, plan: plan, music: music, sensor: measured)
                 if now < noteUntil { line = note + "  " + line }
                 line = StatusLine.fit(line, columns: columns)
                 // Drawn again only when it says something new (or the window changed).
@@ -161,7 +165,9 @@ public struct Player {
             if engine.hungAtEnd && outcome.signal == 0 { outcome.hungDevice = true }
         }
         if statusShown {
-            let line = StatusLine.text(engine.live.status.read(), rate: rate, plan: plan, music: music)
+            let status = engine.live.status.read()
+            let measured = sensorStatus?.text(status, rate: rate)
+            let line = StatusLine.text(status, rate: rate, plan: plan, music: music, sensor: measured)
             writeStandardError("\r" + StatusLine.fit(line, columns: Terminal.columns()) + "\u{1B}[K\n")
         }
         if !outcome.hungDevice && getenv("STRIDECUE_TIMING") != nil {

@@ -1,0 +1,37 @@
+import ArgumentParser
+import StrideCueSensor
+
+/// `stridecue sensors`: the running sensors `play --sensor` can read, and what they report now.
+struct Sensors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sensors",
+        abstract: "List running sensors (Bluetooth LE footpods) you can pass to play --sensor.",
+        discussion: """
+            Scans for --scan seconds for sensors with the Running Speed and Cadence service, then reads \
+            each for a moment: its name, address, whether it was connected, the cadence it reports now. \
+            Exit codes: 0 listed (even none), 69 no system bus, no BlueZ or no Bluetooth adapter.
+            """)
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to scan, 1 to 60.", valueName: "s"))
+    var scan = DecimalValue(5)
+
+    func validate() throws { try scan.validate("--scan", 1...60, unit: "s") }
+
+    func run() throws {
+        try reportingFailures {
+            for line in SensorScan.lines(try SensorScan.scan(seconds: scan.value), seconds: scan.value) { print(line) }
+        }
+    }
+}
+
+/// `play --sensor`: the runner's own cadence, read for the whole session.
+struct SensorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Show the runner's cadence from this running sensor: a name or address 'stridecue sensors' lists, or auto.",
+                               valueName: "name|address|auto"))
+    var sensor: String?
+
+    /// Found and connected before the sound device opens, or one line and exit 69.
+    func start() throws -> SensorLink? {
+        try sensor.map { try SensorLink.start($0, scanSeconds: SensorLink.defaultScanSeconds) }
+    }
+}

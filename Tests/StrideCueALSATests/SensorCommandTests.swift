@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import StrideCueTestSupport
+import Testing
+
+extension ALSATests {
+    /// `stridecue sensors` and `play --sensor` against bluezoo and the scripted footpod
+    /// (SensorHarness.swift): what the runner reads on the terminal, and the exit codes.
+    @Suite("Running sensors through BlueZ")
+    struct SensorCommandTests {
+        @Test("sensors lists the footpod: its name, address, not connected, the cadence and speed it reports")
+        func sensorsListsTheFootpod() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 176 3.2 110 12345")
+            let run = try runStridecue(["sensors", "--scan", "1.5"], environment, extraEnvironment: world.environment)
+            #expect(run.exited && run.status == 0, "stderr: \(run.stderr)")
+            let lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "Running sensors (Bluetooth LE Running Speed and Cadence) for --sensor:", "\(run.stdout)")
+            #expect(lines.dropFirst().elementsEqual(["  Stride Pod  00:00:00:22:22:22  not connected  176 spm, 3.2 m/s"]),
+                    "\(run.stdout)")
+            #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
+            #expect(world.footpodSaid("notifying") == 1, "read through StartNotify")
+        }
+
+        @Test("sensors says a standing runner stands, and lists no sensor when none advertises")
+        func sensorsStandingAndNone() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 0 0")
+            let standing = try runStridecue(["sensors", "--scan", "1.5"], environment, extraEnvironment: world.environment)
+            #expect(standing.status == 0)
+            #expect(standing.stdout.contains("  Stride Pod  00:00:00:22:22:22  not connected  standing (0 spm), 0 m/s"), "\(standing.stdout)")
+
+            let empty = try BluetoothWorld(footpod: false)
+            let none = try runStridecue(["sensors", "--scan", "1"], environment, extraEnvironment: empty.environment)
+            #expect(none.status == 0)
+            #expect(none.stdout.hasPrefix("No running sensor found in 1 s."), "\(none.stdout)")
+        }
+
+        @Test("no system bus, no BlueZ, no adapter: one line each, exit 69, for sensors and play --sensor")
+        func missingPiecesAreOneLine() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let noBus = ["DBUS_SYSTEM_BUS_ADDRESS": "unix:path=\(folder.file("no-such-bus"))"]
+            let busOnly = try BluetoothWorld(bluez: false)
+            let noAdapter = try BluetoothWorld(adapters: [], footpod: false)
+            let cases: [([String: String], String)] = [
+                (noBus, "stridecue: no system bus (sd_bus_open_system: No such file or directory): "
+                    + "Bluetooth sensors are read through BlueZ on D-Bus"),
+                (busOnly.environment, "stridecue: BlueZ is not running (nobody owns org.bluez on the system bus); "
+                    + "start it: systemctl start bluetooth"),
+                (noAdapter.environment, "stridecue: no Bluetooth adapter: BlueZ lists none; plug one in (a USB dongle) "
+                    + "or check that it is not blocked (rfkill list)"),
+            ]
+            for (env, line) in cases {
+                for arguments in [["sensors", "--scan", "1"], ["play", "--spm", "180", "--device", "paced", "--sensor", "auto"]] {
+                    let run = try runStridecue(arguments, environment, extraEnvironment: env)
+                    #expect(run.exited && run.status == 69, "\(arguments): \(run.stderr)")
+                    #expect(run.stderrLines == [line], "\(arguments)")
+                    #expect(run.stdout.isEmpty)
+                }
+            }
+        }
+
+        @Test("play --sensor with a name no sensor has: one line naming what was found, exit 69, nothing played")
+        func sensorNotFound() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            let folder = try TemporaryFolder()
+            let played = folder.file("played.raw")
+            let run = try runStridecue(["play", "--spm", "180", "--device", "paced:FILE='\(played)'", "--sensor", "Polar Stride"],
+                                       environment, extraEnvironment: world.environment)
+            #expect(run.exited && run.status == 69)
+            #expect(run.stderrLines == ["stridecue: no running sensor 'Polar Stride' found in 5 s (found: Stride Pod); "
+                + "wake it with a few steps; 'stridecue sensors' lists them"], "\(run.stderr)")
+            #expect(readBytes(played) == nil, "the sound card was never opened")
+        }
+
+        @Test("play --sensor shows the measured cadence beside the target, the time in the band, and counts a malformed notification")
+        func playShowsTheMeasuredCadence() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 172 3.1")
+            let folder = try TemporaryFolder()
+            let played = folder.file("played.raw")
+            let session = try TerminalSession(
+                ["play", "--spm", "180", "--duration", "30s", "--device", "paced:FILE='\(played)'", "--sensor", "00:00:00:22:22:22"],
+                environment, extraEnvironment: world.environment)
+            #expect(session.wait(seconds: 10) { $0.contains("180 spm  you 172 spm, 8 under  ") }, "\(session.lastStatus)")
+            try world.footpod("measure 179 3.3")
+            #expect(session.wait(seconds: 5) { $0.contains("180 spm  you 179 spm, in band 0:02") }, "\(session.lastStatus)")
+            // Flags announce a stride length the bytes do not carry.
+            try world.footpod("raw 01330300")
+            #expect(session.wait(seconds: 5) { $0.contains("you 179 spm, in band 0:0") && $0.contains(", 1 malformed ignored") },
+                    "\(session.lastStatus)")
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+            #expect(session.lastStatus.contains("you 179 spm, in band"), "\(session.lastStatus)")
+            #expect(world.footpodSaid("notifying") == 1)
+            let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
+            #expect(onsets.count >= 6, "the session played on: \(onsets.count) clicks")
+        }
+    }
+}
