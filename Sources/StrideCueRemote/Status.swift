@@ -58,6 +58,7 @@ struct StatusKey: Equatable {
     var seconds: Int64 = 0
     var underruns = 0
     var caution = false
+    var sensor: SensorReading? = nil
 }
 
 /// Seconds into the plan as `layout` draws it at which `s` is: the caution's time, the
@@ -100,6 +101,8 @@ extension CoachRemote {
         key.seconds = s.frame / rate
         key.underruns = s.underruns
         key.caution = s.caution
+        key.sensor = drill.sensor?.read()
+        key.sensor?.measuredAt = 0  // a new measurement of the same cadence changes nothing shown
         return key
     }
 
@@ -157,6 +160,37 @@ extension CoachRemote {
         let drawn = drill.picture(cadence: s.targetCadence)
         json.add("picture", drawn.number)
         json.add("now", PlanPictureAxis.x(planPosition(s, layout: drawn.layout, rate: rate), total: drawn.layout.total))
+        addSensor(to: &json, drill: drill, status: s)
         return json.text
+    }
+}
+
+extension CoachRemote {
+    /// The runner's sensor in the status (all null without `--sensor`): `sensor` is its state
+    /// (`connecting`, `reading`, `standing`, `silent`, `reconnecting`), `measuredCadence` the
+    /// steps per minute it reports while reading, `speed` in m/s, `inBand` the seconds the
+    /// runner has held the target within ±2 spm, `malformed` the notifications refused.
+    func addSensor(to json: inout JSONObject, drill: RemoteDrill, status s: LiveStatus) {
+        let r = drill.sensor?.read()
+        let held = r.map { r in
+            drill.band.withLock { band in
+                band.update(frame: s.frame, target: s.targetCadence, measured: r.liveCadence)
+                return Double(band.heldFrames) / Double(drill.rate)
+            }
+        }
+        var state = r.map { r in
+            switch r.state {
+            case .connecting: "connecting"
+            case .reading: r.cadence == 0 ? "standing" : "reading"
+            case .silent: "silent"
+            case .reconnecting: "reconnecting"
+            }
+        }
+        if r?.state == .reading && r?.cadence == nil { state = "connecting" }
+        json.add("sensor", state)
+        json.add("measuredCadence", r?.liveCadence)
+        json.add("speed", r?.state == .reading ? r?.speed : nil)
+        json.add("inBand", held.map { $0.rounded(.down) })
+        json.add("malformed", r?.malformed)
     }
 }

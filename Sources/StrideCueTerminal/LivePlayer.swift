@@ -22,8 +22,9 @@ public protocol CoachRemoteSession: AnyObject, Sendable {
     var url: String { get }
     /// The URL as a QR code, one string per terminal line.
     func qrCodeLines() throws -> [String]
-    /// The drill now playing: its commands and status go to the page.
-    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?)
+    /// The drill now playing: its commands and status go to the page (with the runner's
+    /// sensor, when `play --sensor` reads one).
+    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?, sensor: SensorReadings?)
     /// Playback ended: the page shows the library again.
     func detach()
     /// Shows a one-line message on every page.
@@ -93,7 +94,7 @@ public struct LivePlayer {
         if let liveMusic { LiveMix(live: live, music: liveMusic) }
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
             reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
-        remote?.attach(live: live, prepared: prepared, preset: request.preset)
+        remote?.attach(live: live, prepared: prepared, preset: request.preset, sensor: sensor)
         defer { remote?.detach() }
         var player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose, music: liveMusic != nil)
         player.sensor = sensor

@@ -19,7 +19,10 @@
 # Where bluezoo 1.0.2 differs from BlueZ, this side works around it (never StrideCue):
 # - an advertisement is reported to scanners only with Discoverable set;
 # - bluezoo calls Confirm() after every notification, as for an indication: answered here;
-# - bluezoo does not pass Notifying changes on, so this side does not rely on them.
+# - bluezoo does not pass Notifying changes on, so this side does not rely on them;
+# - after Disconnect bluezoo keeps the device's GATT objects, and a second Connect answers with
+#   an error (it exports them again, on the same paths) while the device shows Connected, as
+#   BlueZ's AlreadyConnected does; `drop` clears Notifying so that the next StartNotify works.
 
 import asyncio
 import struct
@@ -222,6 +225,10 @@ async def main():
             state["silent"] = True
             say("silent")
         elif command == "drop":
+            # A dropped link ends the notifications. Notifying goes false here, and is signalled,
+            # so that bluezoo passes the next StartNotify on (it skips it while it believes the
+            # characteristic notifies, and would ask for AcquireNotify instead).
+            await characteristic.Notifying.set_async(False)
             await Device.new_proxy("org.bluez", central_device).Disconnect()
             say("dropped")
         elif command == "quit":

@@ -102,5 +102,66 @@ extension ALSATests {
             let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
             #expect(onsets.count >= 6, "the session played on: \(onsets.count) clicks")
         }
+    
+
+        @Test("the remote's /api/status carries the sensor's state, the measured cadence, the speed and the time in the band")
+        func remoteStatusCarriesTheSensor() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 180 3.5")
+            let run = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0",
+                                     "--sensor", "Stride Pod"], environment, extraEnvironment: world.environment)
+            let held = try run.wait(seconds: 10) { ($0["inBand"] as? Double ?? 0) >= 2 }
+            #expect(held["sensor"] as? String == "reading")
+            #expect(held["measuredCadence"] as? Int == 180)
+            #expect(held["speed"] as? Double == 3.5)
+            #expect(held["malformed"] as? Int == 0)
+            try world.footpod("measure 0 0")
+            let standing = try run.wait(seconds: 5) { $0["sensor"] as? String == "standing" }
+            #expect(standing["measuredCadence"] is NSNull)
+            #expect(standing["inBand"] as? Double == 0)
+            kill(run.process.processIdentifier, SIGTERM)
+            #expect(run.finish().status == 143)
+
+            let plain = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0"],
+                                      environment)
+            let none = try plain.wait(seconds: 5) { ($0["step"] as? Int ?? 0) > 0 }
+            #expect(none["sensor"] is NSNull && none["measuredCadence"] is NSNull && none["inBand"] is NSNull)
+            kill(plain.process.processIdentifier, SIGTERM)
+            #expect(plain.finish().status == 143)
+        }
+
+        @Test("a sensor that stands, falls silent or drops never stops the session: the status says so, StrideCue reconnects")
+        func aSensorGoingWrongNeverStopsTheSession() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 180 3.4")
+            let folder = try TemporaryFolder()
+            let played = folder.file("played.raw")
+            let session = try TerminalSession(
+                ["play", "--spm", "180", "--duration", "90s", "--device", "paced:FILE='\(played)'", "--sensor", "auto"],
+                environment, extraEnvironment: world.environment)
+            #expect(session.wait(seconds: 10) { $0.contains("180 spm  you 180 spm, in band") }, "\(session.lastStatus)")
+            try world.footpod("measure 0 0")
+            #expect(session.wait(seconds: 5) { $0.contains("180 spm  you: standing  ") }, "\(session.lastStatus)")
+            try world.footpod("silent")
+            #expect(session.wait(seconds: 8) { $0.contains("180 spm  SENSOR SILENT  ") }, "\(session.lastStatus)")
+            try world.footpod("measure 178 3.3")
+            #expect(session.wait(seconds: 5) { _ in session.lastStatus.contains("you 178 spm, in band") },
+                    "\(session.lastStatus)")
+            // The link drops: BlueZ shows the device disconnected; StrideCue connects again.
+            try world.footpod("drop")
+            #expect(session.wait(seconds: 5) { $0.contains("SENSOR LOST: reconnecting") }, "\(session.lastStatus)")
+            try BluetoothWorld.wait(for: "StartNotify again after the reconnection") { world.footpodSaid("notifying") == 2 }
+            try world.footpod("measure 182 3.6")
+            #expect(session.wait(seconds: 10) { _ in session.lastStatus.contains("you 182 spm, in band") }, "\(session.lastStatus)")
+            #expect(session.process.isRunning, "the session went on throughout")
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+            let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
+            let gaps = zip(onsets, onsets.dropFirst()).map { $1 - $0 }
+            #expect(!gaps.isEmpty && gaps.allSatisfy { $0 == 16_000 }, "every click on the 180 spm grid, none missed")
+        }
     }
 }
