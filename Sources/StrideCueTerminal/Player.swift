@@ -29,6 +29,8 @@ public struct Player {
     public let music: Bool
     /// The runner's own cadence (`play --sensor`), shown beside the target.
     public var sensor: SensorReadings? = nil
+    /// `play --log`: a row per step heard, returned in `Outcome.log`.
+    public var logFormat: SessionLog.Format? = nil
 
     public struct Outcome {
         /// The signal that stopped playback, or 0.
@@ -36,6 +38,8 @@ public struct Player {
         /// The device stopped taking frames, and the playback thread never came back, or the
         /// session's time ran out meanwhile (`PlaybackEngine.hungAtEnd`).
         public var hungDevice = false
+        /// The session log, when one was asked for (`logFormat`).
+        public var log: SessionLog? = nil
     }
 
     /// Status line refresh interval.
@@ -72,6 +76,7 @@ public struct Player {
         var statusShown = false
         var shownLine = ""
         var sensorStatus = sensor.map(SensorStatus.init)
+        var log = logFormat.map { SessionLog(format: $0, rate: rate) }
         var input = [UInt8](repeating: 0, count: 64)
         var keys = KeyReader()
         var reading = terminal
@@ -110,7 +115,7 @@ public struct Player {
             ]
             // Keys alone need no timer: a key, a signal (Ctrl-Z and fg interrupt the poll) or
             // the end wakes the player. In the background it looks again now and then.
-            let watching = showStatus || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
+            let watching = showStatus || log != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
             let timeout = keys.isWaiting ? KeyReader.escapeWaitMilliseconds
                 : stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1
             let ready = poll(&descriptors, 3, timeout)
@@ -137,6 +142,7 @@ public struct Player {
                     if stopAsked == nil { stop(&stopAsked) }
                 }
             }
+            log?.sample(engine.live.status.read(), sensor: sensor?.read())
             let now = monotonicSeconds()
             let resizedNow = resized.exchange(false, ordering: .acquiringAndReleasing)
             if resizedNow { columns = Terminal.columns() }
@@ -164,6 +170,8 @@ public struct Player {
             engine.join()
             if engine.hungAtEnd && outcome.signal == 0 { outcome.hungDevice = true }
         }
+        log?.sample(engine.live.status.read(), sensor: sensor?.read())
+        outcome.log = log
         if statusShown {
             let status = engine.live.status.read()
             let measured = sensorStatus?.text(status, rate: rate)

@@ -67,6 +67,7 @@ struct Play: ParsableCommand {
             defer { sensor?.stop() }
             var player = output.player(keys: !noKeys, verbose: verbose)
             player.sensor = sensor?.readings
+            player.logPath = sensorOptions.log
             let music = try musicOptions.settings()
             guard let address = remote, let host = CoachRemoteHost.installed else {
                 try player.play(session.request, remote: nil, music: music)

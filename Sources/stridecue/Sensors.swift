@@ -1,4 +1,5 @@
 import ArgumentParser
+import StrideCueCore
 import StrideCueSensor
 
 /// `stridecue sensors`: the running sensors `play --sensor` can read, and what they report now.
@@ -29,6 +30,13 @@ struct SensorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Show the runner's cadence from this running sensor: a name or address 'stridecue sensors' lists, or auto.",
                                valueName: "name|address|auto"))
     var sensor: String?
+
+    @Option(help: ArgumentHelp("Write a row per step (time, target and measured cadence, speed) and a summary to FILE, .csv or .json.", valueName: "file"))
+    var log: String?
+
+    func validate() throws {
+        if let log, SessionLog.Format(path: log) == nil { throw Failure.flag("--log", "must end in .csv or .json; got '\(quoted(log))'") }
+    }
 
     /// Found and connected before the sound device opens, or one line and exit 69.
     func start() throws -> SensorLink? {

@@ -139,7 +139,8 @@ extension ALSATests {
             let folder = try TemporaryFolder()
             let played = folder.file("played.raw")
             let session = try TerminalSession(
-                ["play", "--spm", "180", "--duration", "90s", "--device", "paced:FILE='\(played)'", "--sensor", "auto"],
+                ["play", "--spm", "180", "--duration", "90s", "--device", "paced:FILE='\(played)'", "--sensor", "auto",
+                 "--log", folder.file("gaps.csv")],
                 environment, extraEnvironment: world.environment)
             #expect(session.wait(seconds: 10) { $0.contains("180 spm  you 180 spm, in band") }, "\(session.lastStatus)")
             try world.footpod("measure 0 0")
@@ -162,6 +163,53 @@ extension ALSATests {
             let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
             let gaps = zip(onsets, onsets.dropFirst()).map { $1 - $0 }
             #expect(!gaps.isEmpty && gaps.allSatisfy { $0 == 16_000 }, "every click on the 180 spm grid, none missed")
+            // The log marks the gaps: steps with no measurement, and why.
+            let log = try String(contentsOfFile: folder.file("gaps.csv"), encoding: .utf8)
+            let sensorColumn = log.split(separator: "\n").filter { !$0.hasPrefix("#") }.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).last.map(String.init) ?? "" }
+            for word in ["reading", "standing", "silent", "reconnecting"] {
+                #expect(sensorColumn.contains(word), "no '\(word)' step in the log:\n\(log)")
+            }
+            #expect(log.split(separator: "\n").contains { $0.hasSuffix(",,,silent") }, "a silent step has no measured cadence nor speed")
+        }
+
+        @Test("play --log writes a row per step with the target and the measured cadence and speed sent, then a summary; CSV or JSON")
+        func sessionLogRowsMatchWhatWasSent() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            for name in ["run.csv", "run.json"] {
+                // A world each: bluezoo 1.0.2 cannot connect a device a second time after a Disconnect.
+                let world = try BluetoothWorld()
+                try world.footpod("measure 181 3.4")
+                let run = try runStridecue(["play", "--spm", "180", "--duration", "4s", "--device", "paced", "--sensor", "auto",
+                                            "--log", folder.file(name)], environment, extraEnvironment: world.environment)
+                #expect(run.exited && run.status == 0, "\(run.stderr)")
+                let text = try String(contentsOfFile: folder.file(name), encoding: .utf8)
+                if name.hasSuffix(".csv") {
+                    let lines = text.split(separator: "\n").map(String.init)
+                    #expect(lines.first == "time_s,set,step,target_spm,measured_spm,speed_mps,sensor")
+                    let rows = lines.dropFirst().filter { !$0.hasPrefix("#") }
+                    #expect(rows.count == 12, "4 s at 180 spm: 12 steps\n\(text)")
+                    // Step k is heard at (k − 1)/3 s; from the second second on the footpod's 181 spm is in.
+                    for (k, row) in rows.enumerated() {
+                        let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                        #expect(fields[1...3] == ["1", "\(k + 1)", "180"], "\(row)")
+                        if k >= 3 { #expect(fields[4...6] == ["181", "3.40", "reading"], "\(row)") }
+                    }
+                    #expect(lines.contains { $0.hasPrefix("# steps 12; in band ") && $0.hasSuffix("; malformed 0; reconnects 0") }, "\(text)")
+                    #expect(lines.last == "# set 1: mean cadence 181.0 spm", "\(text)")
+                } else {
+                    let object = try #require(jsonObject(text), "not JSON: \(text)")
+                    let steps = try #require(object["steps"] as? [[String: Any]])
+                    #expect(steps.count == 12)
+                    #expect(steps.last?["measured"] as? Int == 181 && steps.last?["speed"] as? Double == 3.4)
+                    let summary = try #require(object["summary"] as? [String: Any])
+                    #expect(summary["steps"] as? Int == 12 && summary["malformed"] as? Int == 0)
+                    #expect((summary["secondsInBand"] as? Double ?? 0) > 2)
+                }
+            }
+            let bad = try runStridecue(["play", "--spm", "180", "--device", "paced", "--log", folder.file("run.txt")], environment)
+            #expect(bad.status == 64 && bad.stderrLines == ["stridecue: --log must end in .csv or .json; got '\(folder.file("run.txt"))'"],
+                    "\(bad.stderr)")
         }
     }
 }

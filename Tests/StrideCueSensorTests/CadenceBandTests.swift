@@ -41,3 +41,39 @@ import Testing
         #expect(!band.inBand && band.heldFrames == 0)
     }
 }
+
+/// The session log's rows and summary from samples of the status and the sensor.
+@Suite struct SessionLogTests {
+    @Test func aRowPerStepHeardWithTheMeasurementThenASummary() {
+        var log = SessionLog(format: .csv, rate: 48_000)
+        let reading = SensorReading(state: .reading, cadence: 180, speed: 3.5, measurements: 4)
+        var s = LiveStatus(frame: 0, cadence: 180, targetCadence: 180, set: 0, sets: 1, step: 0)
+        log.sample(s, sensor: reading)  // before the first step: no row
+        for step in 1...3 {
+            s.step = step
+            s.frame = Int64(step - 1) * 16_000
+            log.sample(s, sensor: reading)
+            log.sample(s, sensor: reading)  // the same step sampled twice: one row
+        }
+        s.step = 4
+        s.frame = 48_000
+        log.sample(s, sensor: SensorReading(state: .silent, cadence: 180, speed: 3.5, malformed: 1))
+        #expect(log.text == """
+            time_s,set,step,target_spm,measured_spm,speed_mps,sensor
+            0.000,1,1,180,180,3.50,reading
+            0.333,1,2,180,180,3.50,reading
+            0.667,1,3,180,180,3.50,reading
+            1.000,1,4,180,,,silent
+            # steps 4; in band 0.7 s; steps without a measurement 1; malformed 1; reconnects 0
+            # set 1: mean cadence 180.0 spm
+
+            """)
+    }
+
+    @Test func theFormatComesFromTheExtension() {
+        #expect(SessionLog.Format(path: "run.CSV") == .csv)
+        #expect(SessionLog.Format(path: "/tmp/run.json") == .json)
+        #expect(SessionLog.Format(path: "run.txt") == nil)
+        #expect(SessionLog.Format(path: "csv") == nil)
+    }
+}
