@@ -15,6 +15,8 @@ struct Voice {
     var position: Int
     /// Frames left of a steal fade, or −1 while the voice plays normally.
     var fadeLeft: Int
+    /// The click's level when it started (`Renderer.setClickLevel`); 1 as planned.
+    var level: Float = 1
 }
 
 /// A cue sound that is playing.
@@ -24,6 +26,8 @@ struct CueVoice {
     var position: Int
     /// Frames left of a steal fade, or −1 while the voice plays normally.
     var fadeLeft: Int
+    /// The click's level when it started (`Renderer.setClickLevel`); 1 as planned.
+    var level: Float = 1
 }
 
 /// Which layer of the mix a renderer produces.
@@ -188,6 +192,16 @@ public final class Renderer: @unchecked Sendable {
         core.pointee.endFade = 0
     }
 
+    /// Asks the clicks to move toward `level` (0 silent, 1 as planned), a quarter of the way
+    /// per click: each click starts at its own level, so a fade takes four steps and never
+    /// changes a click midway. For `feedback: fade`.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func setClickLevel(_ level: Float) {
+        core.pointee.clickLevelTarget = level
+    }
+
     /// Plays `sample` from `frame` on (not before the current frame), over the clicks, which
     /// duck under it as under any cue: the coach's "say it now".
     /// - Returns: false when `Renderer.spokenCapacity` sounds are already waiting or sounding.
@@ -283,6 +297,9 @@ struct RenderCore {
     /// The clicks' gain ramps from `duckFrom` at frame `duckStart` toward `duckGain` (ducking)
     /// or 1, a step a frame: a function of the frame alone, however the track is sliced.
     var ducking = false
+    /// The clicks' level (`setClickLevel`): asked for, and where the last click started.
+    var clickLevelTarget: Float = 1
+    var clickLevel: Float = 1
     var duckFrom: Float = 1
     var duckStart: Int64 = 0
     /// Frames from `duckStart` until the ramp has reached its target.
@@ -474,6 +491,7 @@ struct RenderCore {
         while v < voiceCount {
             let sample = samples[voices[v].sound]
             let start = voices[v].position
+            let gain = gain * voices[v].level
             var n = min(to - from, sample.count - start)
             if voices[v].fadeLeft >= 0 { n = min(n, voices[v].fadeLeft) }
             if voices[v].fadeLeft >= 0 {
@@ -528,7 +546,10 @@ struct RenderCore {
             }
             if voiceCount == Renderer.voiceCapacity { return }
         }
-        voices[voiceCount] = Voice(sound: sound, position: 0, fadeLeft: -1)
+        if clickLevel != clickLevelTarget {
+            clickLevel = clickLevelTarget > clickLevel ? min(clickLevelTarget, clickLevel + 0.25) : max(clickLevelTarget, clickLevel - 0.25)
+        }
+        voices[voiceCount] = Voice(sound: sound, position: 0, fadeLeft: -1, level: clickLevel)
         voiceCount += 1
     }
 

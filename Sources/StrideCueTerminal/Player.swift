@@ -77,6 +77,8 @@ public struct Player {
         var shownLine = ""
         var sensorStatus = sensor.map(SensorStatus.init)
         var log = logFormat.map { SessionLog(format: $0, rate: rate) }
+        // `feedback: fade`: decided here from the sensor, handed to the playback thread as one atomic.
+        var fadeBand = plan.feedback == .fade && sensor != nil ? CadenceBand() : nil
         var input = [UInt8](repeating: 0, count: 64)
         var keys = KeyReader()
         var reading = terminal
@@ -115,7 +117,7 @@ public struct Player {
             ]
             // Keys alone need no timer: a key, a signal (Ctrl-Z and fg interrupt the poll) or
             // the end wakes the player. In the background it looks again now and then.
-            let watching = showStatus || log != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
+            let watching = showStatus || log != nil || fadeBand != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
             let timeout = keys.isWaiting ? KeyReader.escapeWaitMilliseconds
                 : stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1
             let ready = poll(&descriptors, 3, timeout)
@@ -143,6 +145,11 @@ public struct Player {
                 }
             }
             log?.sample(engine.live.status.read(), sensor: sensor?.read())
+            if fadeBand != nil, let reading = sensor?.read() {
+                let status = engine.live.status.read()
+                fadeBand?.update(frame: status.frame, target: status.targetCadence, measured: reading.liveCadence)
+                engine.live.clickLevel.set(FadeFeedback().clickLevel(band: fadeBand!, rate: rate))
+            }
             let now = monotonicSeconds()
             let resizedNow = resized.exchange(false, ordering: .acquiringAndReleasing)
             if resizedNow { columns = Terminal.columns() }
@@ -154,7 +161,8 @@ public struct Player {
                     note = "dropout: buffer now \(Self.milliseconds(status.bufferFrames, rate: rate)) ms"
                     noteUntil = now + Self.noteSeconds
                 }
-                let measured = sensorStatus?.text(status, rate: rate)
+                var measured = sensorStatus?.text(status, rate: rate)
+                if fadeBand != nil, engine.live.clickLevel.level() == 0 { measured? += ", clicks faded" }
                 var line = StatusLine.text(status, rate: rate, plan: plan, music: music, sensor: measured)
                 if now < noteUntil { line = note + "  " + line }
                 line = StatusLine.fit(line, columns: columns)

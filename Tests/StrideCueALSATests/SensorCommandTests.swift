@@ -211,5 +211,60 @@ extension ALSATests {
             #expect(bad.status == 64 && bad.stderrLines == ["stridecue: --log must end in .csv or .json; got '\(folder.file("run.txt"))'"],
                     "\(bad.stderr)")
         }
+
+        @Test("feedback: fade silences the clicks, a quarter step by step, once the runner holds the band, and brings them back when they drift")
+        func fadeInTheFramesPlayed() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 180 3.4")
+            let folder = try TemporaryFolder()
+            let preset = folder.file("fade.yaml")
+            #expect(FileManager.default.createFile(atPath: preset, contents: Data("""
+                name: Fade test
+                cadence: 180
+                set: {steps: 180}
+                feedback: fade
+
+                """.utf8)))
+            let played = folder.file("played.raw")
+            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto"],
+                                              environment, extraEnvironment: world.environment)
+            #expect(session.wait(seconds: 15) { _ in session.lastStatus.contains("you 180 spm, in band 0:0") && session.lastStatus.contains(", clicks faded") },
+                    "\(session.lastStatus)")
+            let faded = session.lastStatus
+            let stepFaded = Int(faded.split(separator: " ").drop { $0 != "step" }.dropFirst().first ?? "") ?? 0
+            #expect(session.wait(seconds: 5) { _ in session.lastStatus.contains("step \(stepFaded + 8) ") }, "\(session.lastStatus)")
+            try world.footpod("measure 170 3.0")
+            #expect(session.wait(seconds: 5) { _ in session.lastStatus.contains("you 170 spm, 10 under") && !session.lastStatus.contains("faded") },
+                    "\(session.lastStatus)")
+            let drifted = session.lastStatus
+            let stepNow = Int(drifted.split(separator: " ").drop { $0 != "step" }.dropFirst().first ?? "") ?? 0
+            #expect(session.wait(seconds: 5) { _ in session.lastStatus.contains("step \(stepNow + 6) ") }, "\(session.lastStatus)")
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+
+            // The peak of each step's click, on the 180 spm grid (16 000 frames at 48 kHz).
+            let left = leftChannel(try #require(readBytes(played)))
+            let first = try #require(clickOnsets(left).first)
+            let peaks = stride(from: first, to: left.count - 16_000, by: 16_000).map { at in
+                left[at..<(at + 16_000)].map { abs(Int($0)) }.max() ?? 0
+            }
+            let full = try #require(peaks.first)
+            #expect(full > 1_000)
+            let levels = peaks.map { (Double($0) / Double(full) * 4).rounded() / 4 }
+            let fadeOut: [Double] = [1, 0.75, 0.5, 0.25, 0]
+            let fadeIn: [Double] = [0, 0.25, 0.5, 0.75, 1]
+            let out = try #require((0...(levels.count - 5)).first { Array(levels[$0..<($0 + 5)]) == fadeOut }, "no fade out: \(levels)")
+            #expect(out >= 24, "held 8 s (24 steps) before fading: \(levels)")
+            let back = try #require((out...(levels.count - 5)).first { Array(levels[$0..<($0 + 5)]) == fadeIn }, "no fade in: \(levels)")
+            #expect(levels[(out + 4)...back].allSatisfy { $0 == 0 }, "silent between: \(levels)")
+            #expect(levels[..<out].allSatisfy { $0 == 1 } && levels[(back + 4)...].allSatisfy { $0 == 1 }, "\(levels)")
+            // Nothing sounds off the grid: every sound is within a step's click (the onset finder
+            // would place a quiet click's onset where its first sample rounds to non-zero).
+            let clickLength = try #require(left[first..<(first + 16_000)].lastIndex { $0 != 0 }) - first + 1
+            let offGrid = left.indices.filter { left[$0] != 0 && ($0 < first || ($0 - first) % 16_000 >= clickLength) }
+            #expect(offGrid.isEmpty, "sound off the 180 spm grid at frames \(offGrid.prefix(5))")
+        }
     }
 }
