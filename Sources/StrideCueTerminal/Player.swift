@@ -79,6 +79,8 @@ public struct Player {
         var log = logFormat.map { SessionLog(format: $0, rate: rate) }
         // `feedback: fade`: decided here from the sensor, handed to the playback thread as one atomic.
         var fadeBand = plan.feedback == .fade && sensor != nil ? CadenceBand() : nil
+        // `feedback: nudge`: new cadences go to the playback thread through the command queue.
+        var nudge = plan.feedback == .nudge && sensor != nil ? NudgeFeedback() : nil
         var input = [UInt8](repeating: 0, count: 64)
         var keys = KeyReader()
         var reading = terminal
@@ -117,7 +119,7 @@ public struct Player {
             ]
             // Keys alone need no timer: a key, a signal (Ctrl-Z and fg interrupt the poll) or
             // the end wakes the player. In the background it looks again now and then.
-            let watching = showStatus || log != nil || fadeBand != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
+            let watching = showStatus || log != nil || fadeBand != nil || nudge != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
             let timeout = keys.isWaiting ? KeyReader.escapeWaitMilliseconds
                 : stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1
             let ready = poll(&descriptors, 3, timeout)
@@ -149,6 +151,15 @@ public struct Player {
                 let status = engine.live.status.read()
                 fadeBand?.update(frame: status.frame, target: status.targetCadence, measured: reading.liveCadence)
                 engine.live.clickLevel.set(FadeFeedback().clickLevel(band: fadeBand!, rate: rate))
+            }
+            if nudge != nil, let reading = sensor?.read() {
+                let status = engine.live.status.read()
+                // Not during the count-in, a rest or the preset's ramp: those keep the plan's shape.
+                let ramping = plan.ramp.map { status.step <= $0.steps } ?? false  // each set's start
+                if status.step > 0, status.countIn == 0, status.restFramesLeft == nil, !ramping,
+                   let asked = nudge?.update(measured: reading.liveCadence, goal: plan.cadence, now: monotonicSeconds()) {
+                    _ = engine.send(.setCadence(to: asked))
+                }
             }
             let now = monotonicSeconds()
             let resizedNow = resized.exchange(false, ordering: .acquiringAndReleasing)

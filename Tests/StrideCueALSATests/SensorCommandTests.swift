@@ -266,5 +266,43 @@ extension ALSATests {
             let offGrid = left.indices.filter { left[$0] != 0 && ($0 < first || ($0 - first) % 16_000 >= clickLength) }
             #expect(offGrid.isEmpty, "sound off the 180 spm grid at frames \(offGrid.prefix(5))")
         }
+
+        @Test("feedback: nudge starts the click at the runner's cadence and moves it 2 % at a time, each once caught up, stopping at the target")
+        func nudgeInTheFramesPlayed() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 170 3.0")
+            let folder = try TemporaryFolder()
+            let preset = folder.file("nudge.yaml")
+            #expect(FileManager.default.createFile(atPath: preset, contents: Data("""
+                name: Nudge test
+                cadence: 180
+                set: {steps: 300}
+                feedback: nudge
+
+                """.utf8)))
+            let played = folder.file("played.raw")
+            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto"],
+                                              environment, extraEnvironment: world.environment)
+            // The runner is heard at 170 first: the click starts there, then moves once they hold it.
+            #expect(session.wait(seconds: 10) { _ in session.lastStatus.hasPrefix("170 spm  you 170 spm, in band") }, "\(session.lastStatus)")
+            #expect(session.wait(seconds: 8) { _ in session.lastStatus.hasPrefix("173 spm  you 170 spm, 3 under") }, "\(session.lastStatus)")
+            try world.footpod("measure 173 3.1")
+            #expect(session.wait(seconds: 8) { _ in session.lastStatus.hasPrefix("176 spm  you 173 spm, 3 under") }, "\(session.lastStatus)")
+            try world.footpod("measure 176 3.2")
+            #expect(session.wait(seconds: 8) { _ in session.lastStatus.hasPrefix("180 spm  you 176 spm, 4 under") }, "\(session.lastStatus)")
+            try world.footpod("measure 180 3.4")
+            #expect(session.wait(seconds: 8) { _ in session.lastStatus.hasPrefix("180 spm  you 180 spm, in band 0:03") }, "\(session.lastStatus)")
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+
+            // The tempo of every step heard, from the frames: 2 880 000 frames a minute at 48 kHz.
+            let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
+            let tempos = zip(onsets, onsets.dropFirst()).map { (2_880_000 / Double($1 - $0)).rounded() }
+            var heard: [Double] = []
+            for tempo in tempos where heard.last != tempo { heard.append(tempo) }
+            #expect(heard == [180, 170, 173, 176, 180], "\(tempos)")
+        }
     }
 }

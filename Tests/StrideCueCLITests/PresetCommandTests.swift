@@ -97,7 +97,7 @@ struct PresetCommandTests {
                 == "cadence: 180\nset: {steps: 10}\nfeedback: fade\n")
         let refused = try stridecue(["preset", "set", "steady", "feedback=louder"], environment: home.environment)
         #expect(refused.status == 65)
-        #expect(refused.stderr == "stridecue: feedback=louder: feedback must be guide or fade, got 'louder'. Nothing was changed.\n")
+        #expect(refused.stderr == "stridecue: feedback=louder: feedback must be guide, fade or nudge, got 'louder'. Nothing was changed.\n")
     }
 
     @Test func aCueTooLongForItsStepsFailsTheCheck() throws {

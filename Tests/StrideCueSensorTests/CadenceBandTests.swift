@@ -77,3 +77,34 @@ import Testing
         #expect(SessionLog.Format(path: "csv") == nil)
     }
 }
+
+/// `feedback: nudge`: where the click is asked to go, from the measurements.
+@Suite struct NudgeFeedbackTests {
+    @Test func startsAtTheRunnerAndStepsTowardTheTargetOnlyOnceCaughtUp() {
+        var nudge = NudgeFeedback()
+        #expect(nudge.update(measured: 170, goal: 180, now: 0) == 170)  // start where the runner is
+        #expect(nudge.update(measured: 170, goal: 180, now: 1) == nil)  // settling
+        #expect(nudge.update(measured: 170, goal: 180, now: 3) == 173)  // caught up: +2 % (3.4 → 3 spm)
+        #expect(nudge.update(measured: 170, goal: 180, now: 7) == nil)  // not caught up with 173
+        #expect(nudge.update(measured: 172, goal: 180, now: 8) == 176)  // within ±2 of 173
+        #expect(nudge.update(measured: 176, goal: 180, now: 11) == 180)  // 176 + 4 reaches the target, never past it
+        #expect(nudge.update(measured: 180, goal: 180, now: 20) == nil)
+        #expect(nudge.click == 180 && nudge.moved == 10)
+    }
+
+    @Test func aRunnerOnTargetIsLeftAloneAndASlowerTargetIsApproachedFromAbove() {
+        var on = NudgeFeedback()
+        #expect(on.update(measured: 181, goal: 180, now: 0) == nil)
+        var down = NudgeFeedback()
+        #expect(down.update(measured: 190, goal: 180, now: 0) == 190)
+        #expect(down.update(measured: 190, goal: 180, now: 3) == 186)
+    }
+
+    @Test func withoutAMeasurementTheClickGoesBackToThePlan() {
+        var nudge = NudgeFeedback()
+        #expect(nudge.update(measured: 170, goal: 180, now: 0) == 170)
+        #expect(nudge.update(measured: nil, goal: 180, now: 2) == nil)
+        #expect(nudge.update(measured: 0, goal: 180, now: 3) == 180)  // standing for 3 s: the plan's cadence
+        #expect(nudge.click == nil)
+    }
+}

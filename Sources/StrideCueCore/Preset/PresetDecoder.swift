@@ -456,7 +456,7 @@ private struct PresetDecoder {
     private func feedback(_ node: YAMLNode) throws(PresetError) -> ClickFeedback {
         try requireUnambiguousText(node, "feedback")
         guard case .scalar(let text, _, _) = node, let mode = ClickFeedback(rawValue: text) else {
-            let modes = ClickFeedback.allCases.map(\.rawValue).joined(separator: " or ")
+            let modes = ClickFeedback.allCases.map(\.rawValue).dropLast().joined(separator: ", ") + " or nudge"
             throw fail("feedback must be \(modes), got \(describe(node))", at: node.span)
         }
         return mode
