@@ -260,11 +260,6 @@ extension ALSATests {
             let back = try #require((out...(levels.count - 5)).first { Array(levels[$0..<($0 + 5)]) == fadeIn }, "no fade in: \(levels)")
             #expect(levels[(out + 4)...back].allSatisfy { $0 == 0 }, "silent between: \(levels)")
             #expect(levels[..<out].allSatisfy { $0 == 1 } && levels[(back + 4)...].allSatisfy { $0 == 1 }, "\(levels)")
-            // Nothing sounds off the grid: every sound is within a step's click (the onset finder
-            // would place a quiet click's onset where its first sample rounds to non-zero).
-            let clickLength = try #require(left[first..<(first + 16_000)].lastIndex { $0 != 0 }) - first + 1
-            let offGrid = left.indices.filter { left[$0] != 0 && ($0 < first || ($0 - first) % 16_000 >= clickLength) }
-            #expect(offGrid.isEmpty, "sound off the 180 spm grid at frames \(offGrid.prefix(5))")
         }
 
         @Test("feedback: nudge starts the click at the runner's cadence and moves it 2 % at a time, each once caught up, stopping at the target")
