@@ -38,7 +38,9 @@ public final class SensorLink: @unchecked Sendable {
 
     /// Finds the sensor `choice` names (a name, an address, or `auto`), scanning for up to
     /// `scanSeconds`, connects and starts reading it on its own thread.
-    public static func start(_ choice: String, scanSeconds: Double) throws(SensorError) -> SensorLink {
+    /// - Parameter stopIf: called while waiting (every 10 ms); what it throws (a Ctrl-C) ends the
+    ///   wait at once, leaving the sensor thread to finish its BlueZ call and end by itself.
+    public static func start(_ choice: String, scanSeconds: Double, stopIf: () throws -> Void = {}) throws -> SensorLink {
         let link = SensorLink(choice: choice, scanSeconds: scanSeconds)
         var handle = pthread_t()
         let context = Unmanaged.passRetained(link).toOpaque()
@@ -49,7 +51,7 @@ public final class SensorLink: @unchecked Sendable {
         }, context)
         if result != 0 {
             Unmanaged<SensorLink>.fromOpaque(context).release()
-            throw .bus(BusError(call: "pthread_create", code: -result))
+            throw SensorError.bus(BusError(call: "pthread_create", code: -result))
         }
         link.thread = handle
         // Waits for the first connection (or the reason there is none); a few seconds at most.
@@ -63,6 +65,14 @@ public final class SensorLink: @unchecked Sendable {
                     link.stop()
                     throw error
                 }
+            }
+            do {
+                try stopIf()
+            } catch {
+                link.stopping.store(true, ordering: .releasing)
+                if let thread = link.thread { pthread_detach(thread) }
+                link.thread = nil
+                throw error
             }
             usleep(10_000)
         }

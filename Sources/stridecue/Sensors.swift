@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrideCueCore
 import StrideCueSensor
+import StrideCueTerminal
 
 /// `stridecue sensors`: the running sensors `play --sensor` can read, and what they report now.
 struct Sensors: ParsableCommand {
@@ -8,9 +9,8 @@ struct Sensors: ParsableCommand {
         commandName: "sensors",
         abstract: "List running sensors (Bluetooth LE footpods) you can pass to play --sensor.",
         discussion: """
-            Scans for --scan seconds for sensors with the Running Speed and Cadence service, then reads \
-            each for a moment: its name, address, whether it was connected, the cadence it reports now. \
-            Exit codes: 0 listed (even none), 69 no system bus, no BlueZ or no Bluetooth adapter.
+            Scans for --scan seconds for sensors with the Running Speed and Cadence service, then reads each for a \
+            moment: name, address, connected or not, cadence now. Exit codes: 0 listed (even none), 69 no BlueZ or adapter.
             """)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to scan, 1 to 60.", valueName: "s"))
@@ -40,6 +40,6 @@ struct SensorOptions: ParsableArguments {
 
     /// Found and connected before the sound device opens, or one line and exit 69.
     func start() throws -> SensorLink? {
-        try sensor.map { try SensorLink.start($0, scanSeconds: SensorLink.defaultScanSeconds) }
+        try sensor.map { try SensorLink.start($0, scanSeconds: SensorLink.defaultScanSeconds) { if interruptions.signal != 0 { throw Stopped(signal: interruptions.signal) } } }
     }
 }

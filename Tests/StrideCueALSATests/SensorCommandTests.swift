@@ -77,6 +77,20 @@ extension ALSATests {
             #expect(readBytes(played) == nil, "the sound card was never opened")
         }
 
+        @Test("Ctrl-C while play --sensor looks for the sensor ends at once, quietly, exit 130")
+        func interruptWhileScanning() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            let run = try runStridecue(["play", "--spm", "180", "--device", "paced", "--sensor", "Polar Stride"], environment,
+                                       extraEnvironment: world.environment) { pid in
+                usleep(1_000_000)
+                kill(pid, SIGINT)
+            }
+            #expect(run.exited && run.status == 130)
+            #expect(run.seconds < 4, "took \(run.seconds) s; the scan alone lasts 5 s")
+            #expect(run.stderr.isEmpty, "\(run.stderr)")
+        }
+
         @Test("play --sensor shows the measured cadence beside the target, the time in the band, and counts a malformed notification")
         func playShowsTheMeasuredCadence() throws {
             let environment = try ALSATestEnvironment.ready()
