@@ -5,7 +5,7 @@ RELEASE_BIN = .build/release/stridecue
 
 # Debian packages the build and the tests need (headers and the tools tests drive).
 BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev \
-                 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
+                 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libsystemd-dev
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv $(SERVER_PACKAGES)
 # Real sound servers for the live tests and benchmarks (scripts/sound-server.sh starts them).
 # Debian 12's pipewire-alsa conflicts with pulseaudio, so PipeWire's ALSA plugin is unpacked from
@@ -14,6 +14,10 @@ SERVER_PACKAGES = pulseaudio pulseaudio-utils libasound2-plugins pipewire pipewi
 PIPEWIRE_ALSA   = .build/pipewire-alsa
 # Selenium (PyPI) drives Chromium for the coach's page test; it lives in a venv under .build.
 BROWSER_VENV   = .build/browser-venv
+# bluezoo (PyPI), a mock of BlueZ's D-Bus API, and the python-sdbus it brings, for the sensor
+# tests (Tests/Sensor: a private dbus-daemon, two adapters, a scripted footpod).
+SENSOR_VENV    = .build/sensor-venv
+BLUEZOO        = bluezoo==1.0.2
 BENCH_PACKAGES = klick time bc alsa-utils ffmpeg $(SERVER_PACKAGES)
 
 .PHONY: all build demo test check-swift bench deps test-deps bench-deps install install-files golden clean
@@ -42,6 +46,8 @@ test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
 	@$(BROWSER_VENV)/bin/python -c "import selenium" 2>/dev/null || { \
 	  python3 -m venv $(BROWSER_VENV) && $(BROWSER_VENV)/bin/pip install -q selenium; }
+	@$(SENSOR_VENV)/bin/python -c "import bluezoo, sdbus" 2>/dev/null || { \
+	  python3 -m venv $(SENSOR_VENV) && $(SENSOR_VENV)/bin/pip install -q $(BLUEZOO); }
 	@$(MAKE) --no-print-directory $(PIPEWIRE_ALSA)/.unpacked
 
 $(PIPEWIRE_ALSA)/.unpacked:

@@ -76,6 +76,12 @@ let package = Package(
             name: "CFlite",
             providers: [.apt(["flite1-dev"])]
         ),
+        // sd-bus, systemd's D-Bus client, for BlueZ's API (running sensors): docs/sensor.md says why.
+        .systemLibrary(
+            name: "CSDBus",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
 
         // The pure core: session plan → timeline in frames → voices → mixer.
         .target(
@@ -113,6 +119,13 @@ let package = Package(
         .target(
             name: "StrideCueLoudness",
             dependencies: ["CEBUR128", "StrideCueCore"]
+        ),
+
+        // Adapter: a running sensor (Bluetooth LE Running Speed and Cadence) read through BlueZ's
+        // D-Bus API on a thread of its own; measurements go out through Core's SensorReadings.
+        .target(
+            name: "StrideCueSensor",
+            dependencies: ["CSDBus", "StrideCueCore", "StrideCueFiles"]
         ),
 
         // sync_file_range (it needs _GNU_SOURCE) and eventfd, which Glibc's module leaves out: declarations only.
@@ -184,6 +197,7 @@ let package = Package(
                 "StrideCueALSA",
                 "StrideCueSpeech",
                 "StrideCueLoudness",
+                "StrideCueSensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -243,6 +257,12 @@ let package = Package(
         .testTarget(
             name: "StrideCueYAMLTests",
             dependencies: ["StrideCueCore", "StrideCuePresets", "CYAML"]
+        ),
+        // The RSC decoder on exact bytes, and the sensor end to end against bluezoo (a mock of
+        // BlueZ on a private dbus-daemon) with a scripted footpod (Tests/Sensor).
+        .testTarget(
+            name: "StrideCueSensorTests",
+            dependencies: ["StrideCueSensor", "StrideCueCore", "StrideCueLive"]
         ),
         .testTarget(
             name: "StrideCueLoudnessTests",

@@ -32,7 +32,7 @@ struct Play: ParsableCommand {
             is read before the device opens. Space pauses the music with the clicks; tempo keys \
             change the clicks only.
             Exit codes: 0 done, 64 bad flag, 65 bad preset, 66 missing input, 69 no usable \
-            sound device, 74 the device failed or went away, 130 interrupted, 143 terminated.
+            sound device or --sensor, 74 the device failed or went away, 130 interrupted, 143 terminated.
             """
     )
 
@@ -41,6 +41,8 @@ struct Play: ParsableCommand {
     @OptionGroup var musicOptions: MusicOptions
 
     @OptionGroup var output: LiveOutputOptions
+
+    @OptionGroup var sensorOptions: SensorOptions
 
     @Flag(name: .customLong("no-keys"), help: "Do not read keys from the terminal.")
     var noKeys = false
@@ -62,7 +64,11 @@ struct Play: ParsableCommand {
         if remote != nil, CoachRemoteHost.installed == nil { execRemoteFrontEnd() }
         try reportingFailures {
             catchInterrupts()
-            let player = output.player(keys: !noKeys, verbose: verbose)
+            let sensor = try sensorOptions.start()
+            defer { sensor?.stop() }
+            var player = output.player(keys: !noKeys, verbose: verbose)
+            player.sensor = sensor?.readings
+            player.logPath = sensorOptions.log
             let music = try musicOptions.settings()
             guard let address = remote, let host = CoachRemoteHost.installed else {
                 try player.play(session.request, remote: nil, music: music)

@@ -18,7 +18,7 @@ public struct StrideCue: ParsableCommand {
               stridecue render --spm 172.5 --duration 20m -o easy.wav
             """,
         version: StrideCueVersion.current,
-        subcommands: [Render.self, Export.self, Play.self, Coach.self, Devices.self, Say.self, Voices.self, Presets.self, PresetCommand.self]
+        subcommands: [Render.self, Export.self, Play.self, Coach.self, Devices.self, Sensors.self, Say.self, Voices.self, Presets.self, PresetCommand.self]
     )
 
     /// Parses, runs, and reports: a usage error is one line naming the flag (exit 64), never

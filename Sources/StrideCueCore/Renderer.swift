@@ -168,6 +168,16 @@ public final class Renderer: @unchecked Sendable {
         core.pointee.endFade = 0
     }
 
+    /// Asks the clicks to move toward `level` (0 silent, 1 as planned), a quarter of the way
+    /// per click: each click starts at its own level, so a fade takes four steps and never
+    /// changes a click midway. For `feedback: fade`.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func setClickLevel(_ level: Float) {
+        core.pointee.clickLevelTarget = level
+    }
+
     /// Plays `sample` from `frame` on (not before the current frame), over the clicks, which
     /// duck under it as under any cue: the coach's "say it now".
     /// - Returns: false when `Renderer.spokenCapacity` sounds are already waiting or sounding.
@@ -257,6 +267,9 @@ struct RenderCore {
     /// The clicks' gain ramps from `duckFrom` at frame `duckStart` toward `duckGain` (ducking)
     /// or 1, a step a frame: a function of the frame alone, however the track is sliced.
     var ducking = false
+    /// The clicks' level (`setClickLevel`): asked for, and where the last click started.
+    var clickLevelTarget: Float = 1
+    var clickLevel: Float = 1
     var duckFrom: Float = 1
     var duckStart: Int64 = 0
     /// Frames from `duckStart` until the ramp has reached its target.
@@ -439,10 +452,13 @@ struct RenderCore {
     /// Starts the click of `level` (count-in clicks are accented).
     @_noAllocation @_noLocks
     mutating func startClick(_ level: ClickLevel) {
+        if clickLevel != clickLevelTarget {
+            clickLevel = clickLevelTarget > clickLevel ? min(clickLevelTarget, clickLevel + 0.25) : max(clickLevelTarget, clickLevel - 0.25)
+        }
         switch level {
-        case .accent, .countIn: voices.start(0)
-        case .step: voices.start(1)
-        case .subdivision: voices.start(2)
+        case .accent, .countIn: voices.start(0, level: clickLevel)
+        case .step: voices.start(1, level: clickLevel)
+        case .subdivision: voices.start(2, level: clickLevel)
         }
     }
 

@@ -5,6 +5,8 @@ struct Voice {
     var position: Int
     /// Frames left of a steal fade, or −1 while the voice plays normally.
     var fadeLeft: Int
+    /// The level it started at (a click's under `feedback: fade`); 1 as planned.
+    var level: Float = 1
 }
 
 /// A fixed number of voices sounding at once, mixed from a table of samples: the one way the
@@ -29,10 +31,10 @@ struct VoicePool {
 
     func release() { voices.deallocate() }
 
-    /// Starts `sound` from its first frame.
+    /// Starts `sound` from its first frame, at `level` for its whole length.
     /// Real-time safety: allocates nothing, takes no lock.
     @_noAllocation @_noLocks
-    mutating func start(_ sound: Int) {
+    mutating func start(_ sound: Int, level: Float = 1) {
         if count == capacity {
             var oldest = -1
             for v in 0..<count where voices[v].fadeLeft < 0 {
@@ -42,7 +44,7 @@ struct VoicePool {
             if oldest < 0 { count -= 1 }
             if count == capacity { return }
         }
-        voices[count] = Voice(sound: sound, position: 0, fadeLeft: -1)
+        voices[count] = Voice(sound: sound, position: 0, fadeLeft: -1, level: level)
         count += 1
     }
 
@@ -60,6 +62,7 @@ struct VoicePool {
         while v < count {
             let sample = samples[voices[v].sound]
             let start = voices[v].position
+            let gain = gain * voices[v].level
             var n = min(to - from, sample.count - start)
             let fading = voices[v].fadeLeft >= 0
             if fading { n = min(n, voices[v].fadeLeft) }

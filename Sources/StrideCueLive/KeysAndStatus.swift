@@ -86,7 +86,8 @@ public enum StatusLine {
     /// E.g. `180 spm  set 1/2  step 42  0:14  next "pull through" at step 42`,
     /// `190 spm  set 2/2  count-in 3/4  1:40` or `PAUSED  180 spm  rest 0:45, then set 2/2  1:02`.
     /// With `music`, `+ music` ends the line.
-    public static func text(_ s: LiveStatus, rate: Int, plan: SessionPlan, music: Bool = false) -> String {
+    /// With `sensor`, the running sensor's part (`SensorStatus`) follows the cadence.
+    public static func text(_ s: LiveStatus, rate: Int, plan: SessionPlan, music: Bool = false, sensor: String? = nil) -> String {
         var parts: [String] = []
         switch s.device {
         case .reconnecting: parts.append("DEVICE GONE: reconnecting, \(s.reconnectSecondsLeft) s left")
@@ -102,6 +103,7 @@ public enum StatusLine {
         let spm = s.targetCadence == s.cadence ? "\(format(s.cadence)) spm"
             : "\(format(s.cadence.rounded())) -> \(format(s.targetCadence)) spm"
         parts.append(spm)
+        if let sensor { parts.append(sensor) }
         if let left = s.restFramesLeft {
             parts.append("rest \(clock(left, rate: rate)), then set \(s.set + 1)/\(s.sets)")
         } else {

@@ -51,6 +51,9 @@ public final class LivePlayback: @unchecked Sendable {
     // alive; these are used without retaining.
     private let rendererRef: Unmanaged<Renderer>
     private let commandsRef: Unmanaged<LiveCommandQueue>
+    /// The clicks' level a control thread asks for (`feedback: fade`); read each block.
+    public let clickLevel = ClickLevelControl()
+    private let clickLevelRef: Unmanaged<ClickLevelControl>
     private let statusRef: Unmanaged<LiveStatusBoard>
     /// Output frames of the last `clickMemory` clicks rendered, a ring (`LiveState.clicksSeen`).
     private let clicks: UnsafeMutablePointer<Int64>
@@ -90,6 +93,7 @@ public final class LivePlayback: @unchecked Sendable {
             phase: p.finished ? .finished : .playing, caution: plan.cautionLead > 0))
         rendererRef = .passUnretained(renderer)
         commandsRef = .passUnretained(commands)
+        clickLevelRef = .passUnretained(clickLevel)
         statusRef = .passUnretained(status)
         spokenIdentity = spoken.identity
     }
@@ -176,6 +180,8 @@ public final class LivePlayback: @unchecked Sendable {
         while let command = commandsRef._withUnsafeGuaranteedRef({ $0.pop() }) {
             apply(command)
         }
+        let level = clickLevelRef._withUnsafeGuaranteedRef({ $0.level() })
+        rendererRef._withUnsafeGuaranteedRef({ $0.setClickLevel(level) })
         let channels = state.pointee.channels
         let wanted = buffer.count / channels
         if wanted == 0 { return 0 }

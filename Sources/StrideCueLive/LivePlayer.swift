@@ -23,8 +23,9 @@ public protocol CoachRemoteSession: AnyObject, Sendable {
     var url: String { get }
     /// The URL as a QR code, one string per terminal line.
     func qrCodeLines() throws -> [String]
-    /// The drill now playing: its commands and status go to the page.
-    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?)
+    /// The drill now playing: its commands and status go to the page (with the runner's
+    /// sensor, when `play --sensor` reads one).
+    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?, sensor: SensorReadings?)
     /// Playback ended: the page shows the library again.
     func detach()
     /// Shows a one-line message on every page.
@@ -53,6 +54,10 @@ public struct LivePlayer {
     let reconnect: (seconds: Double, text: String)
     let keys: Bool
     let verbose: Bool
+    /// The runner's own cadence (`play --sensor`), read by the sensor's thread.
+    public var sensor: SensorReadings? = nil
+    /// `play --log FILE`: the session log, CSV or JSON by the file's extension, written atomically at the end.
+    public var logPath: String? = nil
 
     public init(device: String, rate: Int, latency: Double?, reconnect: (seconds: Double, text: String),
                 keys: Bool, verbose: Bool) {
@@ -81,6 +86,7 @@ public struct LivePlayer {
         // Music is decoded and measured before the device opens: a file that cannot be read
         // is the same one line and exit status as `render --music` gives, and nothing plays.
         let liveMusic = try music.map { try prepareMusic($0, for: prepared) }
+        if let logPath { try checkReplaceable(logPath) }
         let renderer = prepared.makeRenderer()
         let pcm = try openDevice(PCMConfiguration(
             rate: hz, channels: Self.channels, periodMilliseconds: Self.periodMilliseconds, latencyMilliseconds: buffer))
@@ -92,10 +98,14 @@ public struct LivePlayer {
         if let liveMusic { live.playMusic(liveMusic) }
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
             reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
-        remote?.attach(live: live, prepared: prepared, preset: request.preset)
+        remote?.attach(live: live, prepared: prepared, preset: request.preset, sensor: sensor)
         defer { remote?.detach() }
-        let player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose, music: liveMusic != nil)
+        var player = Player(engine: engine, plan: plan, rate: hz, keys: keys, verbose: verbose, music: liveMusic != nil)
+        player.sensor = sensor
+        player.logFormat = logPath.flatMap(SessionLog.Format.init(path:))
         let outcome = player.run()
+        // Written however the session ended (a stop, a signal): the steps run are the runner's.
+        if let logPath, let log = outcome.log { try replaceFile(logPath, with: Array(log.text.utf8)) }
         if outcome.hungDevice {
             // The playback thread is still blocked in alsa-lib: leave its results alone.
             throw Failure("sound device '\(quoted(device))' stopped taking frames; gave up waiting for it", exitCode: ExitStatus.ioError)

@@ -28,6 +28,10 @@ public struct Player {
     /// Music plays under the clicks: the status line says so, last (the first thing a narrow
     /// terminal cuts).
     public let music: Bool
+    /// The runner's own cadence (`play --sensor`), shown beside the target.
+    public var sensor: SensorReadings? = nil
+    /// `play --log`: a row per step heard, returned in `Outcome.log`.
+    public var logFormat: SessionLog.Format? = nil
 
     public struct Outcome {
         /// The signal that stopped playback, or 0.
@@ -35,6 +39,8 @@ public struct Player {
         /// The device stopped taking frames, and the playback thread never came back, or the
         /// session's time ran out meanwhile (`PlaybackEngine.hungAtEnd`).
         public var hungDevice = false
+        /// The session log, when one was asked for (`logFormat`).
+        public var log: SessionLog? = nil
     }
 
     /// Status line refresh interval.
@@ -70,6 +76,12 @@ public struct Player {
         if showStatus { Terminal.watchResizes() }
         var statusShown = false
         var shownLine = ""
+        var sensorStatus = sensor.map(SensorStatus.init)
+        var log = logFormat.map { SessionLog(format: $0, rate: rate) }
+        // `feedback: fade`: decided here from the sensor, handed to the playback thread as one atomic.
+        var fadeBand = plan.feedback == .fade && sensor != nil ? CadenceBand() : nil
+        // `feedback: nudge`: new cadences go to the playback thread through the command queue.
+        var nudge = plan.feedback == .nudge && sensor != nil ? NudgeFeedback() : nil
         var input = [UInt8](repeating: 0, count: 64)
         var keys = KeyReader()
         var reading = terminal
@@ -108,7 +120,7 @@ public struct Player {
             ]
             // Keys alone need no timer: a key, a signal (Ctrl-Z and fg interrupt the poll) or
             // the end wakes the player. In the background it looks again now and then.
-            let watching = showStatus || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
+            let watching = showStatus || log != nil || fadeBand != nil || nudge != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
             let timeout = keys.isWaiting ? KeyReader.escapeWaitMilliseconds
                 : stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1
             let ready = poll(&descriptors, 3, timeout)
@@ -135,6 +147,21 @@ public struct Player {
                     if stopAsked == nil { stop(&stopAsked) }
                 }
             }
+            log?.sample(engine.live.status.read(), sensor: sensor?.read())
+            if fadeBand != nil, let reading = sensor?.read() {
+                let status = engine.live.status.read()
+                fadeBand?.update(frame: status.frame, target: status.targetCadence, measured: reading.liveCadence)
+                engine.live.clickLevel.set(FadeFeedback().clickLevel(band: fadeBand!, rate: rate))
+            }
+            if nudge != nil, let reading = sensor?.read() {
+                let status = engine.live.status.read()
+                // Not during the count-in, a rest or the preset's ramp: those keep the plan's shape.
+                let ramping = plan.ramp.map { status.step <= $0.steps } ?? false  // each set's start
+                if status.step > 0, status.countIn == 0, status.restFramesLeft == nil, !ramping,
+                   let asked = nudge?.update(measured: reading.liveCadence, goal: plan.cadence, now: monotonicSeconds()) {
+                    _ = engine.send(.setCadence(to: asked))
+                }
+            }
             let now = monotonicSeconds()
             let resizedNow = Terminal.wasResized()
             if resizedNow { columns = Terminal.columns() }
@@ -146,7 +173,9 @@ public struct Player {
                     note = "dropout: buffer now \(Self.milliseconds(status.bufferFrames, rate: rate)) ms"
                     noteUntil = now + Self.noteSeconds
                 }
-                var line = StatusLine.text(status, rate: rate, plan: plan, music: music)
+                var measured = sensorStatus?.text(status, rate: rate)
+                if fadeBand != nil, engine.live.clickLevel.level() == 0 { measured? += ", clicks faded" }
+                var line = StatusLine.text(status, rate: rate, plan: plan, music: music, sensor: measured)
                 if now < noteUntil { line = note + "  " + line }
                 line = StatusLine.fit(line, columns: columns)
                 // Drawn again only when it says something new (or the window changed).
@@ -161,8 +190,12 @@ public struct Player {
             engine.join()
             if engine.hungAtEnd && outcome.signal == 0 { outcome.hungDevice = true }
         }
+        log?.sample(engine.live.status.read(), sensor: sensor?.read())
+        outcome.log = log
         if statusShown {
-            let line = StatusLine.text(engine.live.status.read(), rate: rate, plan: plan, music: music)
+            let status = engine.live.status.read()
+            let measured = sensorStatus?.text(status, rate: rate)
+            let line = StatusLine.text(status, rate: rate, plan: plan, music: music, sensor: measured)
             writeStandardError("\r" + StatusLine.fit(line, columns: Terminal.columns()) + "\u{1B}[K\n")
         }
         if !outcome.hungDevice && getenv("STRIDECUE_TIMING") != nil {

@@ -28,6 +28,7 @@ public func decodePreset(_ bytes: [UInt8], file: String) throws(PresetError) -> 
 /// The keys a preset may have at the top level, in the order the documentation lists them.
 let presetKeys = [
     "name", "about", "caution", "cadence", "ramp", "count-in", "sets", "set", "rest", "accent", "subdivide", "sound", "cues",
+    "feedback",
 ]
 
 private struct PresetDecoder {
@@ -56,6 +57,7 @@ private struct PresetDecoder {
             case "subdivide": plan.subdivide = try whole(value, "subdivide", PlanLimits.subdivide)
             case "sound": plan.sound = try soundName(value)
             case "cues": (plan.cues, cueNodes) = try cues(value)
+            case "feedback": plan.feedback = try feedback(value)
             default: throw unknownKey(entry, allowed: presetKeys, in: nil)
             }
         }
@@ -453,6 +455,15 @@ private struct PresetDecoder {
     }
 
     /// A sound name becomes part of a file name (`Sounds/clicks/NAME.wav`), so it stays plain ASCII.
+    private func feedback(_ node: YAMLNode) throws(PresetError) -> ClickFeedback {
+        try requireUnambiguousText(node, "feedback")
+        guard case .scalar(let text, _, _) = node, let mode = ClickFeedback(rawValue: text) else {
+            let modes = ClickFeedback.allCases.map(\.rawValue).dropLast().joined(separator: ", ") + " or nudge"
+            throw fail("feedback must be \(modes), got \(describe(node))", at: node.span)
+        }
+        return mode
+    }
+
     private func soundName(_ node: YAMLNode) throws(PresetError) -> String {
         try requireUnambiguousText(node, "sound")
         let allowed = { (c: Unicode.Scalar) in

@@ -41,7 +41,13 @@ public final class RemoteDrill: @unchecked Sendable {
         var rest: Double?
     }
 
-    public init(live: LivePlayback, prepared: PreparedSession, preset: String?) {
+    /// The runner's sensor (`play --sensor`), and the time held in the target band as the
+    /// statuses sent saw it.
+    let sensor: SensorReadings?
+    let band = Mutex(CadenceBand())
+
+    public init(live: LivePlayback, prepared: PreparedSession, preset: String?, sensor: SensorReadings? = nil) {
+        self.sensor = sensor
         self.live = live
         plan = prepared.plan
         self.preset = preset

@@ -39,6 +39,24 @@ struct DrillStatus: Encodable {
     let elapsed: Reading
     let picture: Int
     let now: Reading
+    /// The runner's sensor (`RunnerSensorStatus`).
+    @OrNull var sensor: String?
+    @OrNull var measuredCadence: Reading?
+    @OrNull var speed: Reading?
+    @OrNull var inBand: Reading?
+    @OrNull var malformed: Int?
+}
+
+/// The runner's sensor in the status, all null without `--sensor`: `sensor` is its state
+/// (`connecting`, `reading`, `standing`, `silent`, `reconnecting`), `measuredCadence` the steps
+/// per minute it reports while reading, `speed` in m/s, `inBand` the seconds the runner has held
+/// the target within ±2 spm, `malformed` the notifications refused.
+struct RunnerSensorStatus {
+    var sensor: String?
+    var measuredCadence: Reading?
+    var speed: Reading?
+    var inBand: Reading?
+    var malformed: Int?
 }
 
 /// What a page shows that can change, cheap to take and compare: the broadcaster builds the
@@ -55,6 +73,7 @@ struct StatusKey: Equatable {
     var seconds: Int64 = 0
     var underruns = 0
     var caution = false
+    var sensor: SensorReading? = nil
 }
 
 /// Seconds into the plan as `layout` draws it at which `s` is: the caution's time, the
@@ -97,6 +116,8 @@ extension CoachRemote {
         key.seconds = s.frame / rate
         key.underruns = s.underruns
         key.caution = s.caution
+        key.sensor = drill.sensor?.read()
+        key.sensor?.measuredAt = 0  // a new measurement of the same cadence changes nothing shown
         return key
     }
 
@@ -122,6 +143,7 @@ extension CoachRemote {
         // edits): from the set, step, count-in or rest heard, so a skipped rest, a pause or a
         // tempo change moves the marker as they move the session.
         let drawn = drill.picture(cadence: s.targetCadence)
+        let runner = sensorStatus(drill: drill, status: s)
         return jsonText(DrillStatus(
             state: state,
             preset: drill.preset,
@@ -148,6 +170,42 @@ extension CoachRemote {
             revision: revision.load(ordering: .acquiring),
             elapsed: Reading(Double(s.frame) / rate),
             picture: drawn.number,
-            now: Reading(PlanPictureAxis.x(planPosition(s, layout: drawn.layout, rate: rate), total: drawn.layout.total))))
+            now: Reading(PlanPictureAxis.x(planPosition(s, layout: drawn.layout, rate: rate), total: drawn.layout.total)),
+            sensor: runner.sensor,
+            measuredCadence: runner.measuredCadence,
+            speed: runner.speed,
+            inBand: runner.inBand,
+            malformed: runner.malformed))
+    }
+}
+
+extension CoachRemote {
+    /// The runner's sensor in the status (all null without `--sensor`): `sensor` is its state
+    /// (`connecting`, `reading`, `standing`, `silent`, `reconnecting`), `measuredCadence` the
+    /// steps per minute it reports while reading, `speed` in m/s, `inBand` the seconds the
+    /// runner has held the target within ±2 spm, `malformed` the notifications refused.
+    func sensorStatus(drill: RemoteDrill, status s: LiveStatus) -> RunnerSensorStatus {
+        let r = drill.sensor?.read()
+        let held = r.map { r in
+            drill.band.withLock { band in
+                band.update(frame: s.frame, target: s.targetCadence, measured: r.liveCadence)
+                return Double(band.heldFrames) / Double(drill.rate)
+            }
+        }
+        var state = r.map { r in
+            switch r.state {
+            case .connecting: "connecting"
+            case .reading: r.cadence == 0 ? "standing" : "reading"
+            case .silent: "silent"
+            case .reconnecting: "reconnecting"
+            }
+        }
+        if r?.state == .reading && r?.cadence == nil { state = "connecting" }
+        return RunnerSensorStatus(
+            sensor: state,
+            measuredCadence: r?.liveCadence.map { Reading(Double($0)) },
+            speed: r?.state == .reading ? r?.speed.map(Reading.init) : nil,
+            inBand: held.map { Reading($0.rounded(.down)) },
+            malformed: r?.malformed)
     }
 }

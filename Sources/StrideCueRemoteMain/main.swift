@@ -26,8 +26,8 @@ final class RemoteSession: CoachRemoteSession {
 
     func qrCodeLines() throws -> [String] { try QRCode.lines(url) }
 
-    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?) {
-        coach.attach(RemoteDrill(live: live, prepared: prepared, preset: preset))
+    func attach(live: LivePlayback, prepared: PreparedSession, preset: String?, sensor: SensorReadings?) {
+        coach.attach(RemoteDrill(live: live, prepared: prepared, preset: preset, sensor: sensor))
     }
 
     func detach() { coach.detach() }

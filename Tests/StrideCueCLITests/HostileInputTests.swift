@@ -239,7 +239,7 @@ struct HostileInputTests {
         try home.add("worse", "cadence: 180\n\"\\e[2J\\a\": 1\n")
         let refused = try runWithDeadline(["preset", "check", "worse"], environment: home.environment)
         #expect(refused.status == 65)
-        #expect(refused.stderr.hasSuffix("2:1: unknown key '\\u{1b}[2J\\u{7}'; allowed keys: name, about, caution, cadence, ramp, count-in, sets, set, rest, accent, subdivide, sound, cues\n"),
+        #expect(refused.stderr.hasSuffix("2:1: unknown key '\\u{1b}[2J\\u{7}'; allowed keys: name, about, caution, cadence, ramp, count-in, sets, set, rest, accent, subdivide, sound, cues, feedback\n"),
                 "\(refused.stderr.debugDescription)")
     }
 

@@ -88,6 +88,19 @@ struct PresetCommandTests {
         #expect(shipped.count >= 10)
     }
 
+    @Test func presetSetChoosesTheFeedbackAndRefusesAnUnknownOne() throws {
+        let home = ConfigHome()
+        defer { home.remove() }
+        try home.add("steady", "cadence: 180\nset: {steps: 10}\n")
+        let set = try stridecue(["preset", "set", "steady", "feedback=fade"], environment: home.environment)
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(contents(home.presets + "/steady.yaml").map { String(decoding: $0, as: UTF8.self) }
+                == "cadence: 180\nset: {steps: 10}\nfeedback: fade\n")
+        let refused = try stridecue(["preset", "set", "steady", "feedback=louder"], environment: home.environment)
+        #expect(refused.status == 65)
+        #expect(refused.stderr == "stridecue: feedback=louder: feedback must be guide, fade or nudge, got 'louder'. Nothing was changed.\n")
+    }
+
     @Test func aCueTooLongForItsStepsFailsTheCheck() throws {
         let home = ConfigHome()
         defer { home.remove() }

@@ -58,6 +58,12 @@ private func decodeError(_ source: String) -> String? {
             rest: 120, accentEvery: 4, subdivide: 2, sound: "cow-bell2"))
     }
 
+    @Test func feedbackIsGuideUnlessThePresetSaysFade() throws {
+        #expect(try decodePreset(Array("cadence: 180\n".utf8), file: "p.yaml").plan.feedback == .guide)
+        #expect(try decodePreset(Array("cadence: 180\nfeedback: fade\n".utf8), file: "p.yaml").plan.feedback == .fade)
+        #expect(try decodePreset(Array("cadence: 180\nfeedback: guide\n".utf8), file: "p.yaml").plan.feedback == .guide)
+    }
+
     @Test func setLengthsInFlowForm() throws {
         #expect(try decode("cadence: 180\nset: {steps: 40}").setLength == .steps(40))
         #expect(try decode("cadence: 180\nset: {duration: 15 s}").setLength == .duration(seconds: 15))
@@ -131,10 +137,12 @@ private func decodeError(_ source: String) -> String? {
         ("cadence: 180\nramp: {from: 150}", "2:7: ramp.steps is required (a whole number from 1 to 100000)"),
         ("cadence: 180\nramp: {steps: 16}", "2:7: ramp.from is required (steps per minute, 30–300)"),
         ("cadence: 180\nramp: {from: 150, stesp: 16}", "2:19: unknown key 'stesp' in ramp; did you mean 'steps'?"),
+        ("cadence: 180\nfeedback: louder", "2:11: feedback must be guide, fade or nudge, got 'louder'"),
+        ("cadence: 180\nfeedback: [fade]", "2:11: feedback must be guide, fade or nudge, got a list"),
         ("cadance: 180", "1:1: unknown key 'cadance'; did you mean 'cadence'?"),
         ("Cadence: 180", "1:1: unknown key 'Cadence'; did you mean 'cadence'?"),
         ("cadence: 180\ncount_in: 4", "2:1: unknown key 'count_in'; did you mean 'count-in'?"),
-        ("cadence: 180\ntempo: 3", "2:1: unknown key 'tempo'; allowed keys: name, about, caution, cadence, ramp, count-in, sets, set, rest, accent, subdivide, sound, cues"),
+        ("cadence: 180\ntempo: 3", "2:1: unknown key 'tempo'; allowed keys: name, about, caution, cadence, ramp, count-in, sets, set, rest, accent, subdivide, sound, cues, feedback"),
         ("name: x\n", "1:1: cadence is required (steps per minute, 30–300)"),
         ("cadence: 180\ncount-in: 33", "2:11: count-in must be a whole number from 0 to 32, got 33"),
         ("cadence: 180\ncount-in: {steps: 4, shout: true}", "2:22: unknown key 'shout' in count-in; allowed keys: steps, say"),
