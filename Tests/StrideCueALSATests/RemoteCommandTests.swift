@@ -224,19 +224,34 @@ extension ALSATests {
         @Test("50 WebSocket clients follow a whole drill with no underrun")
         func fiftyClients() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun.playing(seconds: 6, environment, extraEnvironment: ["STRIDECUE_TIMING": "1"])
+            // The clients connect to a waiting coach, and then the drill starts (18 steps at
+            // 180 spm): every step is pushed after every client is there.
+            let folder = try TemporaryFolder()
+            let presets = folder.file("stridecue/presets")
+            try FileManager.default.createDirectory(atPath: presets, withIntermediateDirectories: true)
+            try "name: Fifty\ncadence: 180\nset: {steps: 18}\n".write(toFile: presets + "/fifty.yaml", atomically: true, encoding: .utf8)
+            let run = try RemoteRun.coach(environment, home: folder.path, extraEnvironment: ["STRIDECUE_TIMING": "1"])
             let clients = try (0..<50).map { _ in try WebSocketClient(port: run.port, path: "/api/events?token=\(run.token)") }
             #expect(clients.allSatisfy { $0.upgraded })
             let received = Mutex<[[Int]]>(Array(repeating: [], count: clients.count))
-            DispatchQueue.concurrentPerform(iterations: clients.count) { i in
-                var steps: [Int] = []
-                while let text = clients[i].nextText() {
-                    if let step = jsonObject(text)?["step"] as? Int { steps.append(step) }
+            let listened = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                DispatchQueue.concurrentPerform(iterations: clients.count) { i in
+                    var steps: [Int] = []
+                    while let text = clients[i].nextText() {
+                        if let step = jsonObject(text)?["step"] as? Int { steps.append(step) }
+                    }
+                    received.withLock { $0[i] = steps }
                 }
-                received.withLock { $0[i] = steps }
+                listened.signal()
             }
-            let (status, stderr) = run.finish()
-            #expect(status == 0)
+            #expect(try run.request("POST", "/api/start", json: "{\"preset\":\"fifty\"}").status == 200)
+            _ = try run.wait(seconds: 20) { $0["preset"] as? String == "fifty" }
+            let over = try run.wait(seconds: 60) { $0["state"] as? String == "idle" }
+            #expect(over["state"] as? String == "idle", "the drill ended: \(over)")
+            let (status, stderr) = run.interrupt()  // closes every client's connection
+            listened.wait()
+            #expect(status == 130)
             #expect(stderr.contains("underruns 0"), "\(stderr)")
             #expect(!stderr.contains("dropped out"))
             for steps in received.withLock({ $0 }) {

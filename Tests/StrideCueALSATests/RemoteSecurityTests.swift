@@ -245,7 +245,8 @@ extension ALSATests {
         @Test("connections past the limits are answered 503; silent ones make room for the coach; idle ones are closed; memory is bounded")
         func connectionLimits() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun.playing(seconds: 30, environment)
+            // Long enough to outlast the test on a loaded machine; ended by SIGTERM.
+            let run = try RemoteRun.playing(seconds: 300, environment)
             let pid = run.process.processIdentifier
             let before = try #require(residentKiB(pid))
             var held: [HTTPConnection] = []

@@ -64,13 +64,20 @@ final class SoundServer {
         recordings.append(file)
     }
 
-    /// Ends the recordings once what was played has reached them: the sink plays on (silence
-    /// when nothing plays), so once each recording has grown by half a second of frames, all
-    /// that was played before the call has passed the server's buffers into it.
+    /// Ends the recordings once what was played has reached them: once each recording has grown
+    /// by half a second of frames (the sink still plays: all that was played before the call
+    /// has passed the server's buffers into it), or has stopped growing (the sink went idle when
+    /// the player left, its last frames written).
     func stopRecording() {
-        let sizes = recordings.map { fileSize($0) }
-        for (file, size) in zip(recordings, sizes) {
-            _ = waitUntil { fileSize(file) >= size + 24_000 * 4 }
+        for file in recordings {
+            let start = fileSize(file)
+            var last = start, still = 0
+            _ = waitUntil {
+                let size = fileSize(file)
+                still = size == last ? still + 1 : 0
+                last = size
+                return size >= start + 24_000 * 4 || still >= 25
+            }
         }
         for pid in recorders { kill(pid, SIGTERM) }
         for pid in recorders { _ = waitUntil { kill(pid, 0) != 0 } }
