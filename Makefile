@@ -6,7 +6,7 @@ RELEASE_BIN = .build/release/stridecue
 # Debian packages the build and the tests need (headers and the tools tests drive).
 BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev \
                  libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libsystemd-dev
-TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv $(SERVER_PACKAGES)
+TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv iproute2 $(SERVER_PACKAGES)
 # Real sound servers for the live tests and benchmarks (scripts/sound-server.sh starts them).
 # Debian 12's pipewire-alsa conflicts with pulseaudio, so PipeWire's ALSA plugin is unpacked from
 # its package file into .build/pipewire-alsa instead of installed.
@@ -86,10 +86,15 @@ demo: deps
 	if [ $$status = 69 ]; then echo "(no sound card answered: bum-kicks.wav is ready to copy to a phone)"; \
 	elif [ $$status != 0 ]; then exit $$status; fi
 
+# The tests run in a few processes side by side (scripts/run-tests.sh: most of their time is spent
+# waiting on the real clock), and fail if they leave any process of theirs running
+# (scripts/no-leftovers.sh). The install check, which needs no test, runs beside them.
 test: test-deps check-swift
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
-	scripts/check-install.sh .build/debug/stridecue
+	@scripts/check-install.sh .build/debug/stridecue >.build/check-install.log 2>&1 & install=$$!; \
+	scripts/no-leftovers.sh scripts/run-tests.sh; tests=$$?; \
+	wait $$install; installed=$$?; echo "=== install check (exit $$installed)"; cat .build/check-install.log; \
+	[ $$tests = 0 ] && [ $$installed = 0 ]
 
 # The libFuzzer target over the YAML reader, the preset decoder and the editor, under
 # AddressSanitizer, for FUZZ_SECONDS. Seeds: Tests/FuzzCorpus, the shipped presets and the

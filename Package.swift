@@ -208,11 +208,12 @@ let package = Package(
         // A plain build gives a replayer of saved inputs; `-DFUZZING -sanitize=fuzzer` gives the fuzzer.
         .executableTarget(name: "StrideCueFuzz", dependencies: ["StrideCueCore", "StrideCuePresets"]),
 
-        // What the test targets share (finding click onsets in rendered samples).
+        // What the test targets share: scratch folders, a seeded generator, finding click onsets.
         .target(
             name: "StrideCueTestSupport",
             path: "Tests/Support"
         ),
+        // Each library's own tests, in process, in the folder named for it.
         .testTarget(
             name: "StrideCueCoreTests",
             dependencies: ["StrideCueCore", "StrideCuePresets", "StrideCueLive", "StrideCueTestSupport"]
@@ -234,10 +235,32 @@ let package = Package(
             dependencies: ["StrideCueSpeech"]
         ),
         .testTarget(
+            name: "StrideCueFilesTests",
+            dependencies: ["StrideCueFiles", "StrideCueTestSupport"]
+        ),
+        .testTarget(
+            name: "StrideCueSessionTests",
+            dependencies: ["StrideCueSession", "StrideCueCore"]
+        ),
+        .testTarget(
+            name: "StrideCueMixdownTests",
+            dependencies: ["StrideCueMixdown", "StrideCueSession", "StrideCueSoundFile", "StrideCueFiles", "StrideCueCore",
+                           "StrideCueTestSupport"]
+        ),
+        .testTarget(
+            name: "StrideCueLiveTests",
+            dependencies: ["StrideCueLive", "StrideCueMixdown", "StrideCueSession", "StrideCueSoundFile", "StrideCueCore",
+                           "StrideCueTestSupport"]
+        ),
+        .testTarget(
+            name: "StrideCueRemoteTests",
+            dependencies: ["StrideCueRemote"]
+        ),
+        // The built binaries end to end: their output, files and exit status.
+        .testTarget(
             name: "StrideCueCLITests",
             dependencies: ["StrideCueCore", "StrideCueSoundFile", "StrideCueLoudness", "StrideCueTestSupport",
-                           "StrideCueSession", "StrideCueMixdown", "StrideCueTerminal", "StrideCueFiles", "StrideCueRemote",
-                           "StrideCuePresets", "StrideCueLive"],
+                           "StrideCueSession", "StrideCueFiles", "StrideCuePresets", "StrideCueLive"],
             // Preset fixtures, the malformed-preset corpus and golden outputs: data, not sources.
             exclude: ["Fixtures", "Malformed", "Snapshots"]
         ),
@@ -266,7 +289,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrideCueLoudnessTests",
-            dependencies: ["StrideCueLoudness", "StrideCueSoundFile", "StrideCueCore"]
+            dependencies: ["StrideCueLoudness", "StrideCueSoundFile", "StrideCueCore", "StrideCueTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

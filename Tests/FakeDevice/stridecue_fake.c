@@ -23,7 +23,12 @@
  *     remote control: "hang" stops the clock (nothing is consumed, no writer is
  *     woken) until the file says otherwise; "unplug" makes the card vanish: what
  *     was played so far stays played, every later call fails with -ENODEV, and
- *     opening the card fails with -ENODEV until the file says otherwise.
+ *     opening the card fails with -ENODEV until the file says otherwise. Each
+ *     time the card obeys, it adds a line to "/path.seen": "hung" when its clock has
+ *     stopped, "waiting" once a writer has been told there is no room on the hung
+ *     card, "moving" when it runs again, "gone" when it has vanished, "refused"
+ *     when it was asked to open while unplugged, so that a test waits for the
+ *     card's state instead of for a time.
  *
  * Configuration:
  *   pcm.NAME {
@@ -71,6 +76,7 @@ typedef struct {
     char *control;           /* NULL: no remote control */
     int hung;                /* the clock is stopped ("hang") */
     uint64_t hung_ns;        /* since when */
+    int writer_told;         /* while hung: a writer has been told there is no room */
     int gone;                /* unplugged: every call fails from now on */
     unsigned int fixed_rate; /* 0: any rate */
     uint64_t xrun_after;       /* 0: never inject an underrun */
@@ -189,6 +195,22 @@ static int read_control(const char *path) {
     return CONTROL_OK;
 }
 
+/* Tells the test what the card has done about its control file: a line WORD added to
+ * CONTROL.seen. */
+static void acknowledge(const char *control, const char *word) {
+    char path[4096], line[32];
+    int fd;
+
+    if (!control || snprintf(path, sizeof path, "%s.seen", control) >= (int)sizeof path)
+        return;
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    snprintf(line, sizeof line, "%s\n", word);
+    write_all(fd, (const unsigned char *)line, strlen(line));
+    close(fd);
+}
+
 static void arm_timer(fake_t *f, uint64_t first_ns) {
     struct itimerspec its;
     its.it_value = to_timespec(first_ns);
@@ -284,6 +306,8 @@ static void advance(fake_t *f, uint64_t now) {
         /* The clock runs again from where it stopped: nothing is lost, all is late. */
         f->start_ns += now - f->hung_ns;
         f->hung = 0;
+        f->writer_told = 0;
+        acknowledge(f->control, "moving");
     }
     if (f->hung)
         return;
@@ -291,11 +315,13 @@ static void advance(fake_t *f, uint64_t now) {
     if (control == CONTROL_HANG) {
         f->hung = 1;
         f->hung_ns = now;
+        acknowledge(f->control, "hung");
     } else if (control == CONTROL_UNPLUG) {
         /* What was played stays played; what was buffered is lost with the card. */
         f->gone = 1;
         f->running = 0;
         arm_wakeup(f);
+        acknowledge(f->control, "gone");
     }
 }
 
@@ -462,6 +488,10 @@ static int fake_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned 
     } else if (f->hung) {
         *revents = 0; /* no room will come: the clock has stopped */
         arm_wakeup(f);
+        if (!f->writer_told) {
+            f->writer_told = 1;
+            acknowledge(f->control, "waiting");
+        }
     } else if (io->state == SND_PCM_STATE_XRUN) {
         /* alsa-lib turns POLLERR into the state's error (-EPIPE). */
         *revents = POLLOUT | POLLERR;
@@ -624,8 +654,10 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
     }
 
     /* An unplugged card cannot be opened until it is plugged back. */
-    if (control && control[0] && read_control(control) == CONTROL_UNPLUG)
+    if (control && control[0] && read_control(control) == CONTROL_UNPLUG) {
+        acknowledge(control, "refused");
         return -ENODEV;
+    }
     f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;

@@ -3,9 +3,12 @@ import Glibc
 import StrideCueALSA
 import Testing
 
-/// All tests that touch alsa-lib. One serialized suite: the paced tests measure time, and
-/// running them beside each other would measure each other's load.
-@Suite("ALSA through a private configuration", .serialized)
+/// All tests that touch alsa-lib, under the one configuration set before the first PCM opens.
+/// Not serialized as a whole: each test plays on a fake card or a sound server of its own and
+/// asserts frames, not times, and the player takes SCHED_FIFO (the tests run as root in CI).
+/// The suites that drive a PCM from the test's own thread, and the sound servers' soak with both
+/// cores busy, run their tests one at a time.
+@Suite("ALSA through a private configuration")
 struct ALSATests {}
 
 /// What the tests need from the outside: alsa-lib pointed at Tests/ALSA/test.conf, and the
@@ -68,32 +71,6 @@ struct ALSATestEnvironment: Sendable {
     }
 }
 
-/// A fresh folder under /tmp, removed with its files when the test ends.
-final class TemporaryFolder {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/stridecue-alsa-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw ALSATestEnvironment.SetupFailure(description: "mkdtemp failed: errno \(errno)")
-        }
-        path = String(cString: made)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit {
-        if let folder = opendir(path) {
-            while let entry = readdir(folder) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { unlink(file(name)) }
-            }
-            closedir(folder)
-        }
-        rmdir(path)
-    }
-}
-
 /// The whole content of a file, or nil when it cannot be read.
 func readBytes(_ path: String) -> [UInt8]? {
     guard let file = fopen(path, "rb") else { return nil }
@@ -133,19 +110,6 @@ func countingFrames(_ frames: Int, from start: Int = 0) -> [Int16] {
     return samples
 }
 
-/// A small seeded generator (SplitMix64), so a failing random test fails the same way again.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Writes `samples` in chunks of `chunkFrames` frames, as a playback loop would.
 func write(_ samples: [Int16], to device: inout PCMDevice, chunkFrames: Int) throws(ALSAError) {
     let channels = device.channels
@@ -181,4 +145,75 @@ func difference(_ actual: [UInt8], _ expected: [UInt8]) -> String? {
     let common = min(actual.count, expected.count)
     let first = (0..<common).first { actual[$0] != expected[$0] } ?? common
     return "\(actual.count) bytes where \(expected.count) were expected; first difference at byte \(first) (frame \(first / 4))"
+}
+
+/// Polls `condition` every 10 ms until it holds; false if it still does not after `seconds`
+/// (a deadline for a failure, not a time the test measures).
+func waitUntil(seconds: Double = 20, _ condition: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        sleepMilliseconds(10)
+    }
+    return condition()
+}
+
+/// The size of a file in bytes; 0 when there is none.
+func fileSize(_ path: String) -> Int {
+    var status = stat()
+    return stat(path, &status) == 0 ? Int(status.st_size) : 0
+}
+
+/// Waits until the paced card's recording at `path` (FILE=, 16-bit stereo) holds `frames`
+/// frames: the card has played that much.
+func waitUntilPlayed(_ path: String, frames: Int, seconds: Double = 20) -> Bool {
+    waitUntil(seconds: seconds) { fileSize(path) >= frames * 4 }
+}
+
+/// The paced card's control file (CONTROL=, Tests/FakeDevice/stridecue_fake.c).
+struct CardControl {
+    let path: String
+
+    /// Writes `word` ("hang", "unplug", anything else to undo them) and waits until the card
+    /// says it has done `state` ("hung", "waiting": a writer is blocked on the hung card,
+    /// "moving", "gone") in `path.seen`, which lists what it did since.
+    @discardableResult
+    func set(_ word: String, until state: String, seconds: Double = 20) -> Bool {
+        unlink(path + ".seen")
+        writeText(word, to: path)
+        return waitUntil(seconds: seconds) { saw(state) }
+    }
+
+    /// Whether the card has said `state` since the last `set`.
+    func saw(_ state: String) -> Bool {
+        readBytes(path + ".seen").map { String(decoding: $0, as: UTF8.self).split(separator: "\n").contains { $0 == state } } ?? false
+    }
+
+    /// Writes `word` without waiting for the card (the card is not open to see it).
+    func write(_ word: String) { writeText(word, to: path) }
+
+    private func writeText(_ text: String, to file: String) {
+        // Whole or not at all: the card reads the file at every period.
+        let temporary = file + ".new"
+        guard let handle = fopen(temporary, "w") else { return }
+        fputs(text, handle)
+        fclose(handle)
+        rename(temporary, file)
+    }
+}
+
+/// Runs `body` on this thread at SCHED_FIFO 20 where the system allows it (root), as the player
+/// runs its own writer, so that other work on a loaded machine cannot starve a test that writes
+/// to a paced card from its own thread; ordinary scheduling is restored after.
+func atRealTimePriority<T>(_ body: () throws -> T) rethrows -> T {
+    var parameters = sched_param()
+    parameters.sched_priority = 20
+    let raised = pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters) == 0
+    defer {
+        if raised {
+            var ordinary = sched_param()
+            pthread_setschedparam(pthread_self(), SCHED_OTHER, &ordinary)
+        }
+    }
+    return try body()
 }

@@ -12,13 +12,14 @@ extension ALSATests {
         func hungDeviceInterrupted() throws {
             let environment = try ALSATestEnvironment.ready()
             let folder = try TemporaryFolder()
-            let control = folder.file("control")
+            let card = CardControl(path: folder.file("control"))
+            let played = folder.file("played.raw")
             let run = try runStridecue(
-                ["play", "--spm", "180", "--device", "paced:CONTROL='\(control)'"], environment
+                ["play", "--spm", "180", "--device", "paced:FILE='\(played)',CONTROL='\(card.path)'"], environment
             ) { pid in
-                usleep(800_000)
-                setControl(control, "hang")
-                usleep(400_000)  // the card has stopped taking frames: the writer waits on it
+                #expect(waitUntilPlayed(played, frames: 38_400))
+                // The card stops taking frames, and the writer waits on it.
+                #expect(card.set("hang", until: "waiting"))
                 kill(pid, SIGINT)
                 killAfter(pid, seconds: 10)
             }
@@ -30,12 +31,14 @@ extension ALSATests {
         @Test("a device that hangs mid-session: the end of --duration still ends play, with one line and exit 74")
         func hungDeviceAtTheEndOfDuration() throws {
             let environment = try ALSATestEnvironment.ready()
-            let folder = try TemporaryFolder()
-            let control = folder.file("control")
-            let device = "paced:CONTROL='\(control)'"
+            // Short names: the message names the device, and a name past 60 characters is cut.
+            let folder = try TemporaryFolder("sc")
+            let card = CardControl(path: folder.file("c"))
+            let played = folder.file("p")
+            let device = "paced:FILE='\(played)',CONTROL='\(card.path)'"
             let run = try runStridecue(["play", "--spm", "180", "--duration", "2s", "--device", device], environment) { pid in
-                usleep(800_000)
-                setControl(control, "hang")  // and it stays hung: nothing moves the session's frames on
+                #expect(waitUntilPlayed(played, frames: 38_400))
+                #expect(card.set("hang", until: "hung"))  // and it stays hung: nothing moves the session's frames on
                 killAfter(pid, seconds: 10)
             }
             #expect(run.exited, "the process had to be killed: the end of --duration never came on the hung device")
@@ -47,15 +50,15 @@ extension ALSATests {
         func briefHangIsNotTheEnd() throws {
             let environment = try ALSATestEnvironment.ready()
             let folder = try TemporaryFolder()
-            let control = folder.file("control")
+            let card = CardControl(path: folder.file("control"))
             let played = folder.file("played.raw")
             let run = try runStridecue(
-                ["play", "--spm", "180", "--duration", "2s", "--device", "paced:FILE='\(played)',CONTROL='\(control)'"], environment
+                ["play", "--spm", "180", "--duration", "2s", "--device", "paced:FILE='\(played)',CONTROL='\(card.path)'"], environment
             ) { pid in
-                usleep(700_000)
-                setControl(control, "hang")
-                usleep(300_000)
-                setControl(control, "moving")
+                #expect(waitUntilPlayed(played, frames: 33_600))
+                // Hung until the writer waits on it, then moving again.
+                #expect(card.set("hang", until: "waiting"))
+                #expect(card.set("moving", until: "moving"))
                 killAfter(pid, seconds: 10)
             }
             #expect(run.exited && run.status == 0, "stderr: \(run.stderr)")
@@ -64,21 +67,22 @@ extension ALSATests {
             #expect(try #require(readBytes(played)).count == 2 * 48_000 * 4)
         }
 
-        @Test("unplugged for 2 s and back: every planned click is heard exactly once, on the grid after a lead-in")
+        @Test("unplugged and back: every planned click is heard exactly once, on the grid after a lead-in")
         func unpluggedAndBack() throws {
             let environment = try ALSATestEnvironment.ready()
             let folder = try TemporaryFolder()
-            let control = folder.file("control")
+            let card = CardControl(path: folder.file("control"))
             let played = folder.file("played.raw")
             let rendered = folder.file("rendered.wav")
             let run = try runStridecue(
-                ["play", "--spm", "180", "--duration", "5s", "--device", "paced:FILE='\(played)',CONTROL='\(control)'"],
+                ["play", "--spm", "180", "--duration", "5s", "--device", "paced:FILE='\(played)',CONTROL='\(card.path)'"],
                 environment
             ) { pid in
-                usleep(1_700_000)
-                setControl(control, "unplug")
-                usleep(2_000_000)
-                setControl(control, "plugged")
+                #expect(waitUntilPlayed(played, frames: 81_600))
+                // Gone, and still gone when the player first tries to open it again; then back.
+                #expect(card.set("unplug", until: "gone"))
+                #expect(waitUntil { card.saw("refused") })
+                card.write("plugged")
                 killAfter(pid, seconds: 20)
             }
             #expect(run.exited && run.status == 0, "stderr: \(run.stderr)")
@@ -100,12 +104,14 @@ extension ALSATests {
         @Test("unplugged for longer than --reconnect: one line and exit 74")
         func unpluggedTooLong() throws {
             let environment = try ALSATestEnvironment.ready()
-            let folder = try TemporaryFolder()
-            let control = folder.file("control")
-            let device = "paced:CONTROL='\(control)'"
+            // Short names: the message names the device, and a name past 60 characters is cut.
+            let folder = try TemporaryFolder("sc")
+            let card = CardControl(path: folder.file("c"))
+            let played = folder.file("p")
+            let device = "paced:FILE='\(played)',CONTROL='\(card.path)'"
             let run = try runStridecue(["play", "--spm", "180", "--device", device, "--reconnect", "1"], environment) { pid in
-                usleep(700_000)
-                setControl(control, "unplug")
+                #expect(waitUntilPlayed(played, frames: 33_600))
+                #expect(card.set("unplug", until: "gone"))
                 killAfter(pid, seconds: 15)
             }
             #expect(run.exited && run.status == 74)
@@ -168,7 +174,9 @@ extension ALSATests {
             session.type(" ")
             #expect(session.wait(seconds: 5) { $0.contains("pausing after the cue") })
             #expect(session.wait(seconds: 5) { $0.contains("PAUSED") })
-            usleep(500_000)
+            // Half a second of the pause's silence played, then resume.
+            let pausedAt = fileSize(played)
+            #expect(waitUntilPlayed(played, frames: pausedAt / 4 + 24_000))
             session.type(" ")
             let (status, exited, _) = session.finish(timeout: 20)
             #expect(exited && status == 0)
@@ -198,14 +206,9 @@ extension ALSATests {
     }
 }
 
-/// Writes the fake card's control file ("hang", "unplug", anything else for normal).
-private func setControl(_ path: String, _ word: String) {
-    try? word.write(toFile: path, atomically: true, encoding: .utf8)
-}
-
 /// Kills `pid` if it has not exited after `seconds`, so a hung program fails the test instead
 /// of hanging it. Runs on its own thread.
-private func killAfter(_ pid: pid_t, seconds: Double) {
+func killAfter(_ pid: pid_t, seconds: Double) {
     Thread.detachNewThread {
         let deadline = monotonicNow() + seconds
         while monotonicNow() < deadline {

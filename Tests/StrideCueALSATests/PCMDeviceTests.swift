@@ -1,9 +1,10 @@
 import Glibc
 import StrideCueALSA
 import Testing
+import StrideCueTestSupport
 
 extension ALSATests {
-    @Suite("Opening, configuring and writing")
+    @Suite("Opening, configuring and writing", .serialized)
     struct PCMDeviceTests {
         @Test("null opens with the default 5 ms / 20 ms setup and takes writes")
         func nullTakesWrites() throws {

@@ -13,7 +13,7 @@ extension ALSATests {
         @Test("no token or a wrong one is a 401; the session's token is let in")
         func tokenRequired() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun(["play", "--spm", "180", "--duration", "3s", "--device", "paced", "--no-keys", "--remote", "0"], environment)
+            let run = try RemoteRun.playing(seconds: 3, environment)
             #expect(run.token.count == 32, "128 bits as hex: \(run.token)")
             let none = try run.request("GET", "/api/status", token: .some(nil))
             #expect(none.status == 401)
@@ -61,7 +61,7 @@ extension ALSATests {
         @Test("a WebSocket handshake with no token or a wrong one is a 401, from another page 403; the token lets it in")
         func webSocketTokenRequired() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun(["play", "--spm", "180", "--duration", "3s", "--device", "paced", "--no-keys", "--remote", "0"], environment)
+            let run = try RemoteRun.playing(seconds: 3, environment)
             let none = try WebSocketClient(port: run.port, path: "/api/events")
             #expect(!none.upgraded && none.answer.status == 401, "\(none.answer)")
             #expect(none.answer.headers["www-authenticate"] == "Bearer")
@@ -86,7 +86,7 @@ extension ALSATests {
         @Test("more than 10 failures a minute from one address get 429; the right token is still served")
         func floodIsRefused() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun(["play", "--spm", "180", "--duration", "3s", "--device", "paced", "--no-keys", "--remote", "0"], environment)
+            let run = try RemoteRun.playing(seconds: 3, environment)
             for _ in 0..<11 {
                 #expect(try run.request("GET", "/api/status", token: "0123456789abcdef0123456789abcdef").status == 401)
             }
@@ -103,7 +103,7 @@ extension ALSATests {
         @Test("bad JSON is a one-line 400 and the connection stays open; big bodies and paths are refused")
         func badRequests() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun(["play", "--spm", "180", "--duration", "3s", "--device", "paced", "--no-keys", "--remote", "0"], environment)
+            let run = try RemoteRun.playing(seconds: 3, environment)
             let connection = try HTTPConnection(port: run.port)
             let auth = ["Authorization: Bearer \(run.token)"]
             for body in ["{\"delta\":", "[]", "{\"delta\":\"five\"}", "{}", "{\"spm\": 400}", "\u{FF}\u{FE}"] {
@@ -192,7 +192,7 @@ extension ALSATests {
         @Test("coach waits silent, starts the drill the page picks, stops it, and waits again")
         func coachStartsAndStops() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun(["coach", "--remote", "0", "--device", "paced", "--no-keys"], environment)
+            let run = try RemoteRun.coach(environment)
             #expect(try run.status()["state"] as? String == "idle")
             let library = try run.request("GET", "/api/library")
             #expect(library.body.contains("\"bum-kicks\""))
@@ -207,16 +207,14 @@ extension ALSATests {
             let idle = try run.wait(seconds: 5) { $0["state"] as? String == "idle" }
             #expect(idle["state"] as? String == "idle")
             #expect(run.process.isRunning, "coach waits for the next drill")
-            kill(run.process.processIdentifier, SIGINT)
-            #expect(run.finish().status == 130)
+            #expect(run.interrupt().status == 130)
         }
 
         @Test("the page's edit saves cadence, ramp and rest to the user's copy as 'preset set' does, comments kept")
         func editSavesTheUsersCopy() throws {
             let environment = try ALSATestEnvironment.ready()
             let folder = try TemporaryFolder()
-            let run = try RemoteRun(["coach", "--remote", "0", "--device", "paced", "--no-keys"], environment,
-                                    extraEnvironment: ["XDG_CONFIG_HOME": folder.path])
+            let run = try RemoteRun.coach(environment, home: folder.path)
             let saved = try run.request("POST", "/api/preset",
                                         json: "{\"preset\":\"bum-kicks\",\"cadence\":185,\"rampFrom\":160,\"rest\":90}")
             #expect(saved.status == 200, "\(saved.body)")
@@ -240,8 +238,7 @@ extension ALSATests {
             #expect(refused.status == 400)
             #expect(refused.body.contains("Nothing was changed"), "\(refused.body)")
             #expect(String(decoding: try #require(readBytes(copy)), as: UTF8.self) == settled)
-            kill(run.process.processIdentifier, SIGINT)
-            #expect(run.finish().status == 130)
+            #expect(run.interrupt().status == 130)
         }
 
         // MARK: Every page, the same state
@@ -249,26 +246,42 @@ extension ALSATests {
         @Test("50 WebSocket clients follow a whole drill with no underrun")
         func fiftyClients() throws {
             let environment = try ALSATestEnvironment.ready()
-            let run = try RemoteRun(["play", "--spm", "180", "--duration", "6s", "--device", "paced", "--no-keys", "--remote", "0"],
-                                    environment, extraEnvironment: ["STRIDECUE_TIMING": "1"])
+            // The clients connect to a waiting coach, and then the drill starts (24 steps at
+            // 180 spm): every step is pushed after every client is there. Steps 1 to 21 are
+            // checked: with the last few the drill ends, and a loaded machine pushed the end
+            // (idle) in their place.
+            let folder = try TemporaryFolder()
+            let presets = folder.file("stridecue/presets")
+            try FileManager.default.createDirectory(atPath: presets, withIntermediateDirectories: true)
+            try "name: Fifty\ncadence: 180\nset: {steps: 24}\n".write(toFile: presets + "/fifty.yaml", atomically: true, encoding: .utf8)
+            let run = try RemoteRun.coach(environment, home: folder.path, extraEnvironment: ["STRIDECUE_TIMING": "1"])
             let clients = try (0..<50).map { _ in try WebSocketClient(port: run.port, path: "/api/events?token=\(run.token)") }
             #expect(clients.allSatisfy { $0.upgraded })
             let received = Mutex<[[Int]]>(Array(repeating: [], count: clients.count))
-            DispatchQueue.concurrentPerform(iterations: clients.count) { i in
-                var steps: [Int] = []
-                while let text = clients[i].nextText() {
-                    if let step = jsonObject(text)?["step"] as? Int { steps.append(step) }
+            let listened = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                DispatchQueue.concurrentPerform(iterations: clients.count) { i in
+                    var steps: [Int] = []
+                    while let text = clients[i].nextText() {
+                        if let step = jsonObject(text)?["step"] as? Int { steps.append(step) }
+                    }
+                    received.withLock { $0[i] = steps }
                 }
-                received.withLock { $0[i] = steps }
+                listened.signal()
             }
-            let (status, stderr) = run.finish()
-            #expect(status == 0)
+            #expect(try run.request("POST", "/api/start", json: "{\"preset\":\"fifty\"}").status == 200)
+            _ = try run.wait(seconds: 20) { $0["preset"] as? String == "fifty" }
+            let over = try run.wait(seconds: 60) { $0["state"] as? String == "idle" }
+            #expect(over["state"] as? String == "idle", "the drill ended: \(over)")
+            let (status, stderr) = run.interrupt()  // closes every client's connection
+            listened.wait()
+            #expect(status == 130)
             #expect(stderr.contains("underruns 0"), "\(stderr)")
             #expect(!stderr.contains("dropped out"))
             for steps in received.withLock({ $0 }) {
-                // Every step of the drill's 18 was pushed to every client, in order.
+                // Every step before the drill's end was pushed to every client, in order.
                 #expect(steps == steps.sorted())
-                #expect(Set(steps).isSuperset(of: 1...17), "\(steps)")
+                #expect(Set(steps).isSuperset(of: 1...21), "\(steps)")
             }
         }
     }

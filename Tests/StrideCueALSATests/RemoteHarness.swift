@@ -50,6 +50,29 @@ final class RemoteRun: @unchecked Sendable {
         }
     }
 
+    /// `stridecue play --spm 180` for `seconds` on the paced card (or `device`), steered only
+    /// through the remote on a free port.
+    static func playing(seconds: Int, _ environment: ALSATestEnvironment, device: String = "paced",
+                        extraEnvironment: [String: String] = [:]) throws -> RemoteRun {
+        try RemoteRun(["play", "--spm", "180", "--duration", "\(seconds)s", "--device", device, "--no-keys", "--remote", "0"],
+                      environment, extraEnvironment: extraEnvironment)
+    }
+
+    /// `stridecue coach` on the paced card (or `device`), waiting for the page to start a drill;
+    /// with `home`, the user's presets are read and written there (XDG_CONFIG_HOME).
+    static func coach(_ environment: ALSATestEnvironment, device: String = "paced", home: String? = nil,
+                      extraEnvironment: [String: String] = [:]) throws -> RemoteRun {
+        var extra = extraEnvironment
+        if let home { extra["XDG_CONFIG_HOME"] = home }
+        return try RemoteRun(["coach", "--remote", "0", "--device", device, "--no-keys"], environment, extraEnvironment: extra)
+    }
+
+    /// Interrupts the session as Ctrl-C would (SIGINT) and waits for its end.
+    func interrupt() -> (status: Int32, stderr: String) {
+        kill(process.processIdentifier, SIGINT)
+        return finish()
+    }
+
     /// Waits for the process to end and returns its exit status and standard error.
     func finish() -> (status: Int32, stderr: String) {
         let complained = errors.fileHandleForReading.readDataToEndOfFile()

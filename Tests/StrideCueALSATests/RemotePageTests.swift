@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import StrideCueTestSupport
 
 extension ALSATests {
     /// The coach's page in a real headless Chromium (Debian's chromium and chromium-driver,
@@ -14,22 +15,12 @@ extension ALSATests {
         @Test("loads from the token URL, +1 moves the cadence, the status updates, nothing scrolls sideways")
         func pageAtPhoneSize() throws {
             let environment = try ALSATestEnvironment.ready()
-            try #require(FileManager.default.isExecutableFile(atPath: Self.python),
-                         "no \(Self.python): run 'make test-deps' (Selenium in a venv, Chromium from Debian)")
             let folder = try TemporaryFolder()
             let screenshot = folder.file("remote.png")
             let run = try RemoteRun(["play", "bum-kicks", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0"],
                                     environment)
-            let browser = Process()
-            browser.executableURL = URL(fileURLWithPath: Self.python)
-            browser.arguments = [playPackageRoot + "/Tests/Browser/remote_page.py", run.url, screenshot]
-            let output = Pipe()
-            browser.standardOutput = output
-            browser.standardError = FileHandle.nullDevice
-            try browser.run()
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            browser.waitUntilExit()
-            #expect(browser.terminationStatus == 0, "\(printed)")
+            let (status, printed) = try Self.browse("remote_page.py", [run.url, screenshot])
+            #expect(status == 0, "\(printed)")
             for check in ["ok loaded", "ok buttons −5 −1 +1 +5", "ok status updates", "ok +1", "ok plan picture",
                           "ok no sideways scroll", "ok no console errors", "ok screenshot"] {
                 #expect(printed.contains(check), "\(check) missing from:\n\(printed)")
@@ -40,20 +31,12 @@ extension ALSATests {
             #expect(run.finish().status == 143)
         }
 
-        /// Runs Tests/Browser/remote_truth.py with `arguments`; its printed lines.
-        static func browse(_ arguments: [String]) throws -> (status: Int32, printed: String) {
+        /// Runs `script` of Tests/Browser with `arguments`: its exit status and printed lines.
+        static func browse(_ script: String, _ arguments: [String]) throws -> (status: Int32, printed: String) {
             try #require(FileManager.default.isExecutableFile(atPath: python),
                          "no \(python): run 'make test-deps' (Selenium in a venv, Chromium from Debian)")
-            let browser = Process()
-            browser.executableURL = URL(fileURLWithPath: python)
-            browser.arguments = [playPackageRoot + "/Tests/Browser/remote_truth.py"] + arguments
-            let output = Pipe()
-            browser.standardOutput = output
-            browser.standardError = FileHandle.nullDevice
-            try browser.run()
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            browser.waitUntilExit()
-            return (browser.terminationStatus, printed)
+            let (status, output) = try runReadingOutput(python, [playPackageRoot + "/Tests/Browser/" + script] + arguments)
+            return (status, output)
         }
 
         /// A drill with every state in half a minute: caution, count-in, two short sets, a rest.
@@ -79,9 +62,8 @@ extension ALSATests {
             // Screenshots stay for a person to look at: STRIDECUE_SCREENSHOTS=folder keeps them there.
             let shots = ProcessInfo.processInfo.environment["STRIDECUE_SCREENSHOTS"] ?? folder.file("shots")
             try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-            let run = try RemoteRun(["coach", "--remote", "0", "--device", "paced", "--no-keys"], environment,
-                                    extraEnvironment: ["XDG_CONFIG_HOME": folder.file("config")])
-            let (status, printed) = try Self.browse(["states", run.url, shots])
+            let run = try RemoteRun.coach(environment, home: folder.file("config"))
+            let (status, printed) = try Self.browse("remote_truth.py", ["states", run.url, shots])
             #expect(status == 0, "\(printed)")
             for check in ["ok caution", "ok caution marker", "ok plan picture text", "ok count-in", "ok playing", "ok rest", "ok next skipped the rest",
                           "ok paused", "ok −5 redrew", "ok saved", "ok refused edit beside", "ok refused say kept",
@@ -92,17 +74,15 @@ extension ALSATests {
                 let png = try #require(readBytes(shots + "/\(name).png"), "no \(name).png")
                 #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
             }
-            kill(run.process.processIdentifier, SIGINT)
-            #expect(run.finish().status == 130)
+            #expect(run.interrupt().status == 130)
         }
 
         @Test("a page from another origin posts, forms, WebSockets and wrong tokens at the remote: nothing changes, the coach still steers")
         func otherOriginsCannotAct() throws {
             let environment = try ALSATestEnvironment.ready()
             let folder = try TemporaryFolder()
-            let run = try RemoteRun(["play", "--spm", "180", "--duration", "90s", "--device", "paced", "--no-keys", "--remote", "0"],
-                                    environment, extraEnvironment: ["XDG_CONFIG_HOME": folder.path])
-            let (status, printed) = try Self.browse(["cross", run.url])
+            let run = try RemoteRun.playing(seconds: 90, environment, extraEnvironment: ["XDG_CONFIG_HOME": folder.path])
+            let (status, printed) = try Self.browse("remote_truth.py", ["cross", run.url])
             #expect(status == 0, "\(printed)")
             for check in ["ok the other origin's page ran", "ok nothing changed: cadence 180", "ok the coach's page still steers"] {
                 #expect(printed.contains(check), "\(check) missing from:\n\(printed)")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import StrideCueTestSupport
 import Testing
 
 /// A Bluetooth world without Bluetooth: a private dbus-daemon shaped like the system bus

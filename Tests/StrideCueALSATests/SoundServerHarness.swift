@@ -18,6 +18,7 @@ final class SoundServer {
     /// What a program needs to reach this server: HOME, XDG_RUNTIME_DIR, …
     let environment: [String: String]
     private var recorders: [pid_t] = []
+    private var recordings: [String] = []
 
     init(_ kind: Kind) throws {
         self.kind = kind
@@ -45,6 +46,14 @@ final class SoundServer {
         _ = try? Self.run("/bin/rm", ["-rf", folder])
     }
 
+    /// Starts recording what the sink plays (raw S16_LE, 48 kHz, stereo) into a file in the
+    /// server's folder, and returns its path.
+    func recordSink() throws -> String {
+        let file = folder + "/heard.raw"
+        try record(to: file)
+        return file
+    }
+
     /// Starts recording what the sink plays (raw S16_LE, 48 kHz, stereo) into `file`.
     func record(to file: String) throws {
         let started = try Self.script(["record", folder, file])
@@ -52,14 +61,28 @@ final class SoundServer {
             throw ALSATestEnvironment.SetupFailure(description: "cannot record \(kind.testDescription): \(started.output)")
         }
         recorders.append(pid)
+        recordings.append(file)
     }
 
-    /// Ends the recordings once what was played has reached them.
+    /// Ends the recordings once what was played has reached them: once each recording has grown
+    /// by half a second of frames (the sink still plays: all that was played before the call
+    /// has passed the server's buffers into it), or has stopped growing (the sink went idle when
+    /// the player left, its last frames written).
     func stopRecording() {
-        usleep(500_000)
+        for file in recordings {
+            let start = fileSize(file)
+            var last = start, still = 0
+            _ = waitUntil {
+                let size = fileSize(file)
+                still = size == last ? still + 1 : 0
+                last = size
+                return size >= start + 24_000 * 4 || still >= 25
+            }
+        }
         for pid in recorders { kill(pid, SIGTERM) }
+        for pid in recorders { _ = waitUntil { kill(pid, 0) != 0 } }
         recorders = []
-        usleep(100_000)
+        recordings = []
     }
 
     static let scriptPath = playPackageRoot + "/scripts/sound-server.sh"

@@ -44,8 +44,7 @@ struct CueCommandTests {
     /// they are opened only to speak: the loader's own log (LD_DEBUG=files) names every
     /// library a run loads, including those opened with dlopen.
     @Test func fliteIsLoadedOnlyToSpeak() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let plain = try stridecue(["render", "--duration", "2s", "-o", dir + "/plain.wav"], environment: ["LD_DEBUG": "files"])
         #expect(plain.status == 0)
         #expect(plain.stderr.contains("libsndfile"), "the loader's log is there")
@@ -59,8 +58,7 @@ struct CueCommandTests {
     }
 
     @Test func aCueTooLongForItsStepsExits65WithTheStepsItNeeds() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try writePreset("""
             cadence: 180
             set: {steps: 16}
@@ -83,8 +81,7 @@ struct CueCommandTests {
     }
 
     @Test func theCueSheetHasARowPerCueAtItsStep() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try writePreset(drill, in: dir)
         let run = try stridecue(["render", preset, "-o", dir + "/x.wav", "--rate", "8000", "--channels", "1",
                                  "--cue-sheet", dir + "/cues.csv"])
@@ -114,8 +111,7 @@ struct CueCommandTests {
     }
 
     @Test func stemsAreAlignedWithTheMixAndSumToIt() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try writePreset(drill, in: dir)
         var layers: [String: [Float]] = [:]
         for stem in ["mix", "voice", "clicks"] {
@@ -142,8 +138,7 @@ struct CueCommandTests {
     }
 
     @Test func aStressedCueLandsItsStressOnTheStep() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try writePreset("cadence: 180\nset: {steps: 8}\ncues:\n  - {say: pull through, at: step 4, align: stress}\n", in: dir)
         let run = try stridecue(["render", preset, "-o", dir + "/v.wav", "--channels", "1", "--bits", "32f",
                                  "--stem", "voice", "--cue-sheet", "-"])
@@ -161,8 +156,7 @@ struct CueCommandTests {
     }
 
     @Test func theSpokenCountInSaysItsWordsOnItsClicks() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try writePreset("cadence: 150\ncount-in: {steps: 4, say: true}\nset: {steps: 4}\n", in: dir)
         let run = try stridecue(["render", preset, "-o", dir + "/v.wav", "--channels", "1", "--bits", "32f",
                                  "--stem", "voice", "--cue-sheet", "-"])
@@ -182,8 +176,7 @@ struct CueCommandTests {
     }
 
     @Test func aRecordingIsTrimmedResampledAndNormalized() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         // 22.05 kHz: 0.3 s of silence, 0.25 s of a 440 Hz tone at a third of full scale, 0.2 s of silence.
         let rate = 22_050
         var samples = [Float](repeating: 0, count: Int(0.3 * Double(rate)))
@@ -224,8 +217,7 @@ struct CueCommandTests {
     }
 
     @Test func aMissingRecordingExits66AndAnUnreadableOne65() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let missing = try writePreset("cadence: 180\nset: {steps: 8}\ncues:\n  - {sound: nothing.wav, at: step 3}\n", in: dir)
         let run = try stridecue(["render", missing, "-o", dir + "/x.wav"])
         #expect(run.status == 66)
@@ -239,8 +231,7 @@ struct CueCommandTests {
     }
 
     @Test func cuesThatTalkOverEachOtherAreRefused() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try writePreset("cadence: 180\nset: {steps: 8}\ncues:\n  - {say: pull through, at: step 2}\n  - {say: pop forwards, at: step 2}\n", in: dir)
         let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
         #expect(run.status == 65)
@@ -249,8 +240,7 @@ struct CueCommandTests {
     }
 
     @Test func identicalCuesAreSynthesizedOnce() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         func counts(_ source: String) throws -> (syntheses: Int, hits: Int) {
             let preset = try writePreset(source, in: dir)
             let run = try stridecue(["render", preset, "-o", dir + "/x.wav", "--rate", "8000", "--channels", "1"],
@@ -277,8 +267,7 @@ struct CueCommandTests {
     }
 
     @Test func everyShippedPresetMixesWithoutClipping() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let presets = try FileManager.default.contentsOfDirectory(atPath: packageRoot + "/Presets").filter { $0.hasSuffix(".yaml") }.sorted()
         #expect(presets.contains("bum-kicks.yaml"))
         for name in presets {
@@ -296,8 +285,7 @@ struct CueCommandTests {
     }
 
     @Test func bumKicksSpeaksItsCuesWhereTheDrillPutsThem() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let out = dir + "/bum-kicks.wav"
         let run = try stridecue(["render", "bum-kicks", "-o", out, "--rate", "8000", "--channels", "1", "--cue-sheet", "-"])
         #expect(run.status == 0, "\(run.stderr)")

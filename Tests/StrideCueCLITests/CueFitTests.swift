@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrideCueTestSupport
 
 // Cues that fit: a `both` cue's tone and words share its steps, a cue that cannot fit is an
 // error at its line, and every track ends on a fade to zero whatever still sounds at its end.
@@ -15,8 +16,7 @@ struct CueFitTests {
     /// At 180 spm "pull through" takes two steps at the most as words and two as a tone.
     @Test(arguments: [1, 2, 3])
     func aBothCueTooShortForToneAndWordsIsAnErrorAtItsLine(steps: Int) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try drill("{say: pull through, at: step 2, style: both, steps: \(steps)}", in: dir)
         let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
         #expect(run.status == 65)
@@ -29,8 +29,7 @@ struct CueFitTests {
 
     @Test(arguments: [4, 6])
     func aBothCueSoundsWithinItsSteps(steps: Int) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = try drill("{say: pull through, at: step 2, style: both, steps: \(steps)}", in: dir)
         let run = try stridecue(["render", preset, "-o", dir + "/x.wav", "--rate", "8000", "--channels", "1", "--cue-sheet", "-"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -47,8 +46,7 @@ struct CueFitTests {
 
     /// The plan ends in the middle of a long click: the last 5 ms fade to exactly zero.
     @Test func aTrackEndsOnAFadeToZeroWhateverSoundsThere() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         // A one-second click, longer than a step at 180 spm: it is still sounding at the end.
         try writeWAV(dir + "/long-click.wav", (0..<48_000).map { i in (i / 12) % 2 == 0 ? 0.8 : -0.8 })
         for steps in [8, 9] {

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import StrideCueMixdown
 import StrideCueFiles
 
 // An export folder as a mirror of the chosen presets, end to end: stable names, one playlist
@@ -8,38 +7,6 @@ import StrideCueFiles
 // file StrideCue did not write — and `--dry-run`. The presets are the user's own, edited with
 // `preset new` and `preset set` between exports; the shipped library is left out by a data
 // folder with no presets, so `--all` means the user's presets alone.
-
-/// A data folder with the shipped sounds and no presets, and a config home: `--all` exports the
-/// presets added to the home alone.
-private struct Library {
-    let home = ConfigHome()
-    let data = temporaryFolder()
-
-    init() throws {
-        try FileManager.default.createDirectory(atPath: data + "/Presets", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: data + "/Sounds", withDestinationPath: packageRoot + "/Sounds")
-    }
-
-    var environment: [String: String] { home.environment.merging(["STRIDECUE_DATA": data]) { $1 } }
-
-    /// Runs the binary here, expecting success.
-    @discardableResult
-    func run(_ arguments: [String], status: Int32 = 0) throws -> RunResult {
-        let result = try stridecue(arguments, environment: environment)
-        #expect(result.status == status, "\(arguments): \(result.stderr)")
-        return result
-    }
-
-    /// A short user preset (3 s at `cadence`).
-    func add(_ name: String, cadence: String = "180") throws {
-        try home.add(name, "name: \(name)\ncadence: \(cadence)\nset: {duration: 3 s}\naccent: 2\n")
-    }
-
-    func remove() {
-        home.remove()
-        try? FileManager.default.removeItem(atPath: data)
-    }
-}
 
 /// The files a playlist lists, in order.
 private func playlist(_ folder: String) throws -> [String] {
@@ -55,32 +22,30 @@ private func tracks(_ folder: String) -> [String] {
 @Suite("export keeps a folder a mirror of the presets", .serialized)
 struct ExportMirrorTests {
     @Test func exportAllFollowsPresetNewSetAndRemove() throws {
-        let library = try Library()
-        defer { library.remove() }
-        let out = library.data + "/phone"
-        try library.add("bum-kicks", cadence: "190")
-        try library.add("strides")
-        try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        let library = try UserLibrary(), out = library.out
+        try library.add("bum-kicks", cadence: 190, seconds: 3, accent: 2)
+        try library.add("strides", seconds: 3, accent: 2)
+        try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(try playlist(out) == ["bum-kicks-190spm.wav", "strides-180spm.wav"])
         #expect(tracks(out) == ["bum-kicks-190spm.wav", "strides-180spm.wav"])
         let strides = contents(out + "/strides-180spm.wav")
 
         // A new preset sorting first renames nothing; the tracks after it are written again,
         // because their track numbers (playlist order) moved. Exported again: all up to date.
-        try library.run(["preset", "new", "aaa-warmup", "--from", "strides"])
-        let added = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        try library.succeed(["preset", "new", "aaa-warmup", "--from", "strides"])
+        let added = try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(added.stdout.contains("aaa-warmup-180spm.wav: written"), "\(added.stdout)")
         #expect(added.stdout.contains("bum-kicks-190spm.wav: written"))
         #expect(added.stdout.contains("strides-180spm.wav: written"))
         #expect(contents(out + "/strides-180spm.wav") != strides)
         #expect(try playlist(out) == ["aaa-warmup-180spm.wav", "bum-kicks-190spm.wav", "strides-180spm.wav"])
         #expect(tracks(out) == ["aaa-warmup-180spm.wav", "bum-kicks-190spm.wav", "strides-180spm.wav"])
-        let same = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        let same = try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(!same.stdout.contains("written"), "\(same.stdout)")
 
         // A changed cadence: the new file replaces the old one, which is gone.
-        try library.run(["preset", "set", "bum-kicks", "cadence=185"])
-        let changed = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        try library.succeed(["preset", "set", "bum-kicks", "cadence=185"])
+        let changed = try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(changed.stdout.contains("bum-kicks-190spm.wav: removed, replaced by bum-kicks-185spm.wav"), "\(changed.stdout)")
         #expect(tracks(out) == ["aaa-warmup-180spm.wav", "bum-kicks-185spm.wav", "strides-180spm.wav"])
         #expect(try playlist(out) == ["aaa-warmup-180spm.wav", "bum-kicks-185spm.wav", "strides-180spm.wav"])
@@ -88,8 +53,8 @@ struct ExportMirrorTests {
 
         // A removed preset: its track goes; a file StrideCue never wrote stays, unlisted.
         try Data("mine".utf8).write(to: URL(fileURLWithPath: out + "/my-song.wav"))
-        try library.run(["preset", "rm", "aaa-warmup"])
-        let removed = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        try library.succeed(["preset", "rm", "aaa-warmup"])
+        let removed = try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(removed.stdout.contains("aaa-warmup-180spm.wav: removed, no longer exported"), "\(removed.stdout)")
         #expect(tracks(out) == ["bum-kicks-185spm.wav", "my-song.wav", "strides-180spm.wav"])
         #expect(try playlist(out) == ["bum-kicks-185spm.wav", "strides-180spm.wav"])
@@ -97,15 +62,13 @@ struct ExportMirrorTests {
     }
 
     @Test func exportingOnePresetKeepsTheRestOfThePlaylist() throws {
-        let library = try Library()
-        defer { library.remove() }
-        let out = library.data + "/phone"
-        for name in ["a-skips", "bum-kicks", "strides"] { try library.add(name) }
-        try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        let library = try UserLibrary(), out = library.out
+        for name in ["a-skips", "bum-kicks", "strides"] { try library.add(name, seconds: 3, accent: 2) }
+        try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         let before = try String(contentsOfFile: out + "/Drills.m3u8", encoding: .utf8)
 
-        try library.run(["preset", "set", "bum-kicks", "cadence=175"])
-        let one = try library.run(["export", "bum-kicks", "--to", out, "--format", "wav"])
+        try library.succeed(["preset", "set", "bum-kicks", "cadence=175"])
+        let one = try library.succeed(["export", "bum-kicks", "--to", out, "--format", "wav"])
         #expect(one.stdout.hasPrefix("bum-kicks-175spm.wav: written"), "\(one.stdout)")
         #expect(one.stdout.hasSuffix("\nbum-kicks-180spm.wav: removed, replaced by bum-kicks-175spm.wav\n"), "\(one.stdout)")
         // Every track once, in the same order, the changed one in its place.
@@ -115,25 +78,23 @@ struct ExportMirrorTests {
         #expect(after == before.replacingOccurrences(of: "bum-kicks — 180 spm\nbum-kicks-180spm.wav",
                                                      with: "bum-kicks — 175 spm\nbum-kicks-175spm.wav"))
         // Exported again by name: nothing to do.
-        let again = try library.run(["export", "bum-kicks", "--to", out, "--format", "wav"])
+        let again = try library.succeed(["export", "bum-kicks", "--to", out, "--format", "wav"])
         #expect(again.stdout == "bum-kicks-175spm.wav: up to date\n")
     }
 
     @Test func aDryRunListsTheChangesAndMakesNone() throws {
-        let library = try Library()
-        defer { library.remove() }
-        let out = library.data + "/phone"
-        try library.add("bum-kicks")
-        try library.add("strides")
-        let fresh = try library.run(["export", "--all", "--to", out, "--format", "wav", "--dry-run"])
+        let library = try UserLibrary(), out = library.out
+        try library.add("bum-kicks", seconds: 3, accent: 2)
+        try library.add("strides", seconds: 3, accent: 2)
+        let fresh = try library.succeed(["export", "--all", "--to", out, "--format", "wav", "--dry-run"])
         #expect(fresh.stdout == "write bum-kicks-180spm.wav (new)\nwrite strides-180spm.wav (new)\nwrite Drills.m3u8\n")
         #expect(!FileManager.default.fileExists(atPath: out), "a dry run makes no folder")
 
-        try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         let before = snapshot(out)
-        try library.run(["preset", "set", "bum-kicks", "cadence=185"])
-        try library.run(["preset", "rm", "strides"])
-        let dry = try library.run(["export", "--all", "--to", out, "--format", "wav", "--dry-run"])
+        try library.succeed(["preset", "set", "bum-kicks", "cadence=185"])
+        try library.succeed(["preset", "rm", "strides"])
+        let dry = try library.succeed(["export", "--all", "--to", out, "--format", "wav", "--dry-run"])
         #expect(dry.stdout == """
             write bum-kicks-185spm.wav (changed)
             remove bum-kicks-180spm.wav (replaced by bum-kicks-185spm.wav)
@@ -143,19 +104,17 @@ struct ExportMirrorTests {
             """, "\(dry.stdout)")
         #expect(snapshot(out) == before, "a dry run changes nothing")
 
-        let none = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        let none = try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(none.status == 0)
-        #expect(try library.run(["export", "--all", "--to", out, "--format", "wav", "--dry-run"]).stdout == "\(out): nothing to change\n")
+        #expect(try library.succeed(["export", "--all", "--to", out, "--format", "wav", "--dry-run"]).stdout == "\(out): nothing to change\n")
     }
 
     /// A folder an older StrideCue filled (numbered names, the old manifest): its files are
     /// StrideCue's own, replaced by the new names and removed.
     @Test func aFolderWithNumberedNamesMovesToStableNames() throws {
-        let library = try Library()
-        defer { library.remove() }
-        let out = library.data + "/phone"
-        try library.add("bum-kicks")
-        try library.add("strides")
+        let library = try UserLibrary(), out = library.out
+        try library.add("bum-kicks", seconds: 3, accent: 2)
+        try library.add("strides", seconds: 3, accent: 2)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var manifest = ""
         for old in ["01-bum-kicks-180spm.wav", "02-strides-180spm.wav"] {
@@ -163,17 +122,15 @@ struct ExportMirrorTests {
             manifest += "0123456789abcdef \(fileStamp(out + "/" + old)) \(old)\n"
         }
         try manifest.write(toFile: out + "/.stridecue-export", atomically: true, encoding: .utf8)
-        let run = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        let run = try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(run.stdout.contains("01-bum-kicks-180spm.wav: removed, replaced by bum-kicks-180spm.wav"), "\(run.stdout)")
         #expect(tracks(out) == ["bum-kicks-180spm.wav", "strides-180spm.wav"])
         #expect(try playlist(out) == ["bum-kicks-180spm.wav", "strides-180spm.wav"])
     }
 
     @Test func aWAVPastTheLimitIsExportedAsRF64WithANote() throws {
-        let library = try Library()
-        defer { library.remove() }
-        let out = library.data + "/phone"
-        try library.add("strides")
+        let library = try UserLibrary(), out = library.out
+        try library.add("strides", seconds: 3, accent: 2)
         let run = try stridecue(["export", "--all", "--to", out, "--format", "wav"],
                                 environment: library.environment.merging(["STRIDECUE_WAV_LIMIT_BYTES": "100000"]) { $1 })
         #expect(run.status == 0, "\(run.stderr)")
@@ -185,14 +142,12 @@ struct ExportMirrorTests {
 
     /// A file StrideCue wrote but someone changed since is not StrideCue's to remove.
     @Test func aTrackChangedByHandIsLeftAlone() throws {
-        let library = try Library()
-        defer { library.remove() }
-        let out = library.data + "/phone"
-        try library.add("strides")
-        try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        let library = try UserLibrary(), out = library.out
+        try library.add("strides", seconds: 3, accent: 2)
+        try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         try Data("edited by hand".utf8).write(to: URL(fileURLWithPath: out + "/strides-180spm.wav"))
-        try library.run(["preset", "set", "strides", "cadence=170"])
-        let run = try library.run(["export", "--all", "--to", out, "--format", "wav"])
+        try library.succeed(["preset", "set", "strides", "cadence=170"])
+        let run = try library.succeed(["export", "--all", "--to", out, "--format", "wav"])
         #expect(run.stderr.contains("strides-180spm.wav: changed since StrideCue wrote it; left alone"), "\(run.stderr)")
         #expect(contents(out + "/strides-180spm.wav") == Data("edited by hand".utf8))
         #expect(try playlist(out) == ["strides-170spm.wav"])

@@ -4,6 +4,7 @@ import StrideCueCore
 import StrideCueLoudness
 import StrideCueSoundFile
 import StrideCuePresets
+import StrideCueTestSupport
 
 // `stridecue export`, end to end: every format, tags, loudness (checked by libebur128 and by
 // ffmpeg's ebur128 filter), music, skipping files already up to date, and failures that leave
@@ -98,8 +99,7 @@ func mountTmpfs(_ dir: String, size: String, options: String = "") -> (() -> Voi
 struct ExportTests {
     @Test(arguments: ["mp3", "opus", "ogg", "flac", "wav"])
     func everyFormatDecodesCleanlyAtTheTargetLoudnessWithItsTags(format: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let drill = try writeDrill(in: dir)
         let out = dir + "/phone"
         let run = try stridecue(["export", drill, "--to", out, "--format", format])
@@ -143,8 +143,7 @@ struct ExportTests {
     }
 
     @Test func anotherTargetAMonoFileAndAQuality() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let drill = try writeDrill(in: dir)
         let run = try stridecue(["export", drill, "--to", dir + "/a", "--loudness", "-20", "--channels", "1",
                                  "--quality", "4", "--rate", "44100"])
@@ -166,8 +165,7 @@ struct ExportTests {
     }
 
     @Test func musicPlaysUnderTheClicksAtItsLevel() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let drill = try writeDrill(in: dir)
         // 5 s of a chord at 44.1 kHz, stereo: looped and resampled under 13⅓ s of clicks.
         let music = dir + "/music.flac"
@@ -218,8 +216,7 @@ struct ExportTests {
     }
 
     @Test func aSecondExportSkipsWhatIsUpToDateAndRedoesWhatChanged() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let first = try writeDrill(in: dir, file: "first.yaml")
         let second = try writeDrill(in: dir, file: "second.yaml", name: "Strides", cadence: "172.5")
         let out = dir + "/out"
@@ -247,8 +244,7 @@ struct ExportTests {
     }
 
     @Test func aFailedPresetIsReportedAndTheOthersStillExport() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let good = try writeDrill(in: dir, file: "good.yaml")
         let bad = dir + "/bad.yaml"
         try "name: Bad\ncadence: 0\n".write(toFile: bad, atomically: true, encoding: .utf8)
@@ -262,8 +258,7 @@ struct ExportTests {
     }
 
     @Test func anUnwritableFolderExits73AndLeavesNothing() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let drill = try writeDrill(in: dir)
         let out = dir + "/locked"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
@@ -278,18 +273,14 @@ struct ExportTests {
         #expect(files(in: out).isEmpty)
     }
 
-    @Test(arguments: [("wav", "1m"), ("mp3", "32k")])
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), arguments: [("wav", "1m"), ("mp3", "32k")])
     func aFullDiskExits74AndLeavesNoPartialFile(format: String, size: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let first = try writeDrill(in: dir, file: "first.yaml")
         let second = try writeDrill(in: dir, file: "second.yaml")
         let out = dir + "/small"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
-        guard let unmount = mountTmpfs(out, size: size) else {
-            print("skipping the tmpfs check: cannot mount here (not root)")
-            return
-        }
+        let unmount = try #require(mountTmpfs(out, size: size), "cannot mount a tmpfs on \(out)")
         defer { unmount() }
         // Each file is larger than the whole disk.
         let run = try stridecue(["export", first, second, "--to", out, "--format", format])
@@ -306,8 +297,7 @@ struct ExportTests {
          "stridecue: --format opus: Opus supports 8000, 12000, 16000, 24000 or 48000 Hz, not 44100"),
     ])
     func badFlagsExit64WithOneLine(flags: [String], message: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let drill = try writeDrill(in: dir)
         let run = try stridecue(["export", drill, "--to", dir + "/out"] + flags)
         #expect(run.status == 64)
@@ -316,8 +306,7 @@ struct ExportTests {
     }
 
     @Test func aProgressBarForEachFileOnATerminal() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let first = try writeDrill(in: dir, file: "first.yaml")
         let second = try writeDrill(in: dir, file: "second.yaml")
         // `script` gives the binary a pseudo-terminal; a zero delay stands in for a long export.
@@ -332,8 +321,7 @@ struct ExportTests {
     }
 
     @Test func presetsOrAllButNotBothAndAMissingMusicFile() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let none = try stridecue(["export", "--to", dir + "/out"])
         #expect(none.status == 64)
         #expect(none.stderr == "stridecue: PRESET is missing: name presets or use --all\n")
@@ -352,8 +340,7 @@ let renderTakesPhoneFlags: Bool = (try? stridecue(["render", "--help"]).stdout.c
        .enabled(if: ffmpegAvailable && renderTakesPhoneFlags, "needs ffmpeg, and render with --loudness and --music"))
 struct RenderPhoneTests {
     @Test func theExtensionPicksTheFormatAndTheFileIsNormalizedAndTagged() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let drill = try writeDrill(in: dir)
         let out = dir + "/drill.opus"
         let run = try stridecue(["render", drill, "-o", out, "--quality", "5"])
@@ -369,8 +356,7 @@ struct RenderPhoneTests {
     }
 
     @Test func aRateTheCodecRefusesIsABadFlag() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let run = try stridecue(["render", "--duration", "2s", "--rate", "44100", "-o", dir + "/x.opus"])
         #expect(run.status == 64)
         #expect(run.stderr == "stridecue: -o \(dir)/x.opus: Opus supports 8000, 12000, 16000, 24000 or 48000 Hz, not 44100\n")
@@ -378,8 +364,7 @@ struct RenderPhoneTests {
     }
 
     @Test func musicDucksUnderTheSpokenCaution() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         // A steady tone as music, heard alone in the music stem (the stems of a track, clicks,
         // voice and music, add up to its mix, so the music is in its own stem only).
         let music = dir + "/tone.flac"
@@ -390,11 +375,9 @@ struct RenderPhoneTests {
         try writer.commit()
         let out = dir + "/stem.wav"
         let sheet = try stridecue(["render", "bum-kicks", "--cue-sheet", "-", "--duration", "8s", "-o", dir + "/sheet.wav"])
-        guard let caution = sheet.stdout.split(separator: "\n").first(where: { $0.hasSuffix(",voice") && $0.hasPrefix("0.000,") }),
-              let end = Double(caution.split(separator: ",")[1]) else {
-            Issue.record("bum-kicks has no spoken caution at the start: \(sheet.stdout)")
-            return
-        }
+        let caution = try #require(sheet.stdout.split(separator: "\n").first { $0.hasSuffix(",voice") && $0.hasPrefix("0.000,") },
+                                   "bum-kicks has no spoken caution at the start: \(sheet.stdout)")
+        let end = try #require(Double(caution.split(separator: ",")[1]), "\(caution)")
         let run = try stridecue(["render", "bum-kicks", "--stem", "music", "--duration", "8s", "-o", out,
                                  "--music", music, "--duck", "10", "--no-normalize", "--channels", "1"])
         #expect(run.status == 0, "\(run.stderr)")

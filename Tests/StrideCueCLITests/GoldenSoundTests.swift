@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StrideCueCore
 import StrideCueSoundFile
+import StrideCueTestSupport
 
 /// The built-in click sounds, rendered by the binary, must match the reference WAVs shipped in
 /// `Sounds/reference/` sample for sample. `make golden` (STRIDECUE_RECORD=1) re-records them.
@@ -9,8 +10,7 @@ import StrideCueSoundFile
 struct GoldenSoundTests {
     @Test(arguments: ClickSound.builtInNames)
     func builtInSoundMatchesItsReference(sound: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let out = "\(dir)/\(sound).wav"
         let run = try stridecue(["render", "--sound", sound, "--spm", "120", "--duration", "2s", "--accent-every", "2",
                                  "--subdivide", "2", "--rate", "48000", "--channels", "1", "--bits", "16", "-o", out])

@@ -1,4 +1,6 @@
 import Foundation
+import StrideCueTestSupport
+import Testing
 import StrideCueSoundFile
 
 /// What a run of the built `stridecue` binary did.
@@ -79,20 +81,15 @@ func launch(_ arguments: [String], environment: [String: String] = [:], executab
 }
 
 /// Runs the binary with `arguments`; `shellPrefix` runs first in a shell that then execs the
-/// binary (e.g. to set a resource limit); `interruptAfter` sends `signal` after that many seconds.
+/// binary (e.g. to set a resource limit).
 @discardableResult
-func stridecue(_ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil,
-               interruptAfter: Double? = nil, signal: Int32 = SIGINT) throws -> RunResult {
+func stridecue(_ arguments: [String], environment: [String: String] = [:], shellPrefix: String? = nil) throws -> RunResult {
     let running: RunningCommand
     if let prefix = shellPrefix {
         let quoted = ([stridecueBinary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         running = try launch(["-c", "\(prefix); exec \(quoted.joined(separator: " "))"], environment: environment, executable: "/bin/sh")
     } else {
         running = try launch(arguments, environment: environment)
-    }
-    if let delay = interruptAfter {
-        Thread.sleep(forTimeInterval: delay)
-        kill(running.pid, signal)
     }
     return running.wait()
 }
@@ -116,11 +113,55 @@ final class PipeReader: @unchecked Sendable {
     }
 }
 
-/// A fresh empty folder for one test.
-func temporaryFolder() -> String {
-    let path = NSTemporaryDirectory() + "stridecue-test-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+/// A user's config home (XDG_CONFIG_HOME) with no presets yet, and no STRIDECUE_PRESETS.
+struct ConfigHome {
+    private let folder: TemporaryFolder
+    var path: String { folder.path }
+    var presets: String { path + "/stridecue/presets" }
+    var environment: [String: String] { ["XDG_CONFIG_HOME": path, "STRIDECUE_PRESETS": ""] }
+
+    init() throws { folder = try TemporaryFolder() }
+
+    /// Writes a user preset.
+    func add(_ name: String, _ text: String) throws {
+        try FileManager.default.createDirectory(atPath: presets, withIntermediateDirectories: true)
+        try text.write(toFile: "\(presets)/\(name).yaml", atomically: false, encoding: .utf8)
+    }
+}
+
+/// A runner's own presets alone: a config home, and a data folder with the shipped sounds and
+/// no presets, so that `--all` means the presets added here. Exports go to `out`.
+struct UserLibrary {
+    let home: ConfigHome
+    private let folder: TemporaryFolder
+    var data: String { folder.path }
+    var out: String { data + "/phone" }
+
+    init() throws {
+        home = try ConfigHome()
+        folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: data + "/Presets", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: data + "/Sounds", withDestinationPath: packageRoot + "/Sounds")
+    }
+
+    var environment: [String: String] { home.environment.merging(["STRIDECUE_DATA": data]) { $1 } }
+
+    func run(_ arguments: [String], extra: [String: String] = [:]) throws -> RunResult {
+        try stridecue(arguments, environment: environment.merging(extra) { $1 })
+    }
+
+    /// Runs the binary here, expecting it to succeed.
+    @discardableResult
+    func succeed(_ arguments: [String]) throws -> RunResult {
+        let result = try run(arguments)
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        return result
+    }
+
+    /// A short user preset: `seconds` at `cadence`, with an accent every `accent` steps if given.
+    func add(_ name: String, cadence: Int = 180, seconds: Int = 2, accent: Int? = nil) throws {
+        try home.add(name, "name: \(name)\ncadence: \(cadence)\nset: {duration: \(seconds) s}\n" + (accent.map { "accent: \($0)\n" } ?? ""))
+    }
 }
 
 func files(in folder: String) -> [String] {
@@ -134,18 +175,7 @@ func readBack(_ path: String) throws -> DecodedSound {
 /// Runs a shell command line under `script`, which gives it a pseudo-terminal, with the
 /// progress bar's delay at zero; returns the exit status and everything the terminal showed.
 func runOnTerminal(_ command: String) throws -> (status: Int32, text: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-    process.arguments = ["-qec", command, "/dev/null"]
-    var env = ProcessInfo.processInfo.environment
-    env["STRIDECUE_PROGRESS_DELAY"] = "0"
-    env["STRIDECUE_DATA"] = packageRoot
-    process.environment = env
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, text)
+    let (status, text) = try runReadingOutput("/usr/bin/script", ["-qec", command, "/dev/null"],
+                                              environment: binaryEnvironment(["STRIDECUE_PROGRESS_DELAY": "0"]))
+    return (status, text)
 }

@@ -3,6 +3,7 @@ import Testing
 import StrideCueCore
 import StrideCueSoundFile
 import StrideCuePresets
+import StrideCueTestSupport
 
 /// Issue 14 on the real binary: what an attacker or an unlucky user feeds StrideCue — audio
 /// that is not numbers, FIFOs, concurrent edits, terminal escapes in files, a SIGKILL mid-write,
@@ -21,8 +22,7 @@ struct HostileInputTests {
     @Test(arguments: inputs, formats)
     func nonFiniteAudioIsRefusedThroughEveryInputAndFormat(input: String, format: String) throws {
         for bad in Self.badValues {
-            let dir = temporaryFolder()
-            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let folder = try TemporaryFolder(), dir = folder.path
             // 3 s of a soft tone with one bad sample late in it: music is read while rendering,
             // after the output has been opened.
             let rate = 44_100
@@ -73,8 +73,7 @@ struct HostileInputTests {
 
     /// The WAVs above really hold what they say: libsndfile decodes them, and the reader refuses them.
     @Test func theFloatWAVsDecodeToTheirBadSamples() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         try writeFloatWAV([0.25, -0.5], to: dir + "/good.wav", rate: 8_000)
         let good = try readBack(dir + "/good.wav")
         #expect(good.samples == [0.25, -0.5] && good.sampleRate == 8_000 && good.channels == 1)
@@ -93,10 +92,8 @@ struct HostileInputTests {
     /// ever opens the FIFO's other end, so a blocking open would hang until the deadline).
     @Test(arguments: fifoPositions)
     func aFifoInEveryInputPositionIsRefused(position: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let home = ConfigHome()
-        defer { home.remove() }
+        let folder = try TemporaryFolder(), dir = folder.path
+        let home = try ConfigHome()
         var environment = home.environment
         let fifo: String
         var arguments: [String]
@@ -159,8 +156,7 @@ struct HostileInputTests {
     /// 50 rounds of two `preset set` at once on one preset, each setting its own key: both
     /// say they saved, and both edits are in the file.
     @Test func fiftyConcurrentEditPairsLoseNothing() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("drill", "# my drill\nname: Drill\ncadence: 180   # fast\nset: {steps: 40}\nrest: 60 s\n")
         for round in 0..<50 {
             let cadence = 150 + round
@@ -186,10 +182,8 @@ struct HostileInputTests {
     /// newline, and preset files with such names: no raw ESC or BEL byte reaches the terminal,
     /// the cue sheet or the SVG; each shows escaped.
     @Test func anEscapeLadenPresetReachesNoOutputRaw() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let home = try ConfigHome()
+        let folder = try TemporaryFolder(), dir = folder.path
         let recording = "co\u{1B}[2Jach\n.wav"
         var tone = (0..<4_800).map { Float(0.3 * sin(Double($0) / 8)) }
         tone += [Float](repeating: 0, count: 100)
@@ -250,8 +244,7 @@ struct HostileInputTests {
     /// (forced, as on a file system without `O_TMPFILE`) the next run removes the dead writer's.
     @Test(arguments: [false, true])
     func aRenderKilledMidWriteLeavesNothingAfterTheNextRun(namedFallback: Bool) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let environment = namedFallback ? ["STRIDECUE_FAIL_FILE_CALL": "O_TMPFILE"] : [:]
         let long = try launch(["render", "--spm", "180", "--duration", "20m", "-o", dir + "/long.wav"], environment: environment)
         // Wait (without a clock) until the writer is well into its file, then kill it.
@@ -277,8 +270,7 @@ struct HostileInputTests {
     /// An output the user made private stays private when it is replaced: a WAV, an MP3, a
     /// cue sheet and an SVG; and a FIFO where the output goes is refused (73) and left as it is.
     @Test func aPrivateOutputStaysPrivateWhenReplaced() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = dir + "/drill.yaml"
         try "cadence: 180\nset: {steps: 16}\ncues:\n  - {say: go, at: step 3}\n".write(toFile: preset, atomically: false, encoding: .utf8)
         func mode(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }

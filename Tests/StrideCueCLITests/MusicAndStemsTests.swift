@@ -31,8 +31,7 @@ struct MusicAndStemsTests {
     /// on its own used to be up to 0.76 off).
     @Test(arguments: [("wav", true), ("flac", true), ("flac", false), ("mp3", true), ("ogg", true)])
     func stemsAddUpToTheMix(format: String, music: Bool) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         var extra: [String] = []
         var stems = ["clicks", "voice"]
         if music {
@@ -76,8 +75,7 @@ struct MusicAndStemsTests {
     /// for it; MP3 and Ogg by libsndfile, without FFmpeg.
     @Test(arguments: phoneMusic)
     func phoneMusicPlaysUnderTheClicks(file: String, codec: [String], ffmpeg: Bool) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let music = dir + "/" + file
         try makeMusic(music, codec: codec)
         // Not normalized, and at −20 dB: the limiter never acts, so the clicks keep their
@@ -137,8 +135,7 @@ struct MusicAndStemsTests {
     /// file, exit 65, nothing where the output would go.
     @Test(arguments: ["wav", "mka"])
     func musicThatIsNotNumbersIsRefused(container: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         var samples = (0..<48_000).map { Float(0.3 * sin(2 * .pi * 440 * Double($0) / 48_000)) }
         samples[24_000] = .nan
         let wav = dir + "/nan.wav"
@@ -162,8 +159,7 @@ struct MusicAndStemsTests {
 
     /// A file neither libsndfile nor FFmpeg can read: one line naming it, exit 65, no output.
     @Test func musicNoLibraryCanReadIsRefused() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let music = dir + "/song.m4a"
         var junk = [UInt8](repeating: 0, count: 4_000)
         var x: UInt32 = 12_345
@@ -181,8 +177,7 @@ struct MusicAndStemsTests {
     /// update is drawn (`STRIDECUE_PROGRESS_INTERVAL=0`): what is checked is the sequence of
     /// steps, not how long they take.
     @Test func theProgressBarCoversEveryPassWithMusic() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let music = dir + "/music.flac"
         try makeMusic(music, codec: [], seconds: 40)
         // 30 s at 48 kHz: 11 blocks a pass. With music and a loudness target there are three

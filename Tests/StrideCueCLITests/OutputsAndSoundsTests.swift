@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StrideCueCore
 import StrideCueSoundFile
+import StrideCueTestSupport
 
 // Every output checked before anything is made, and click sounds of one's own from anywhere:
 // a path beside the preset, a path given to --sound, a name in $XDG_DATA_HOME/stridecue/clicks.
@@ -23,8 +24,7 @@ struct OutputsAndSoundsTests {
     /// A cue sheet that cannot be written stops the render before the track is made.
     @Test(arguments: ["/nonexistent/c.csv", "folder.csv", "fifo.csv"])
     func aCueSheetThatCannotBeWrittenWritesNothing(sheet: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         try FileManager.default.createDirectory(atPath: dir + "/folder.csv", withIntermediateDirectories: false)
         #expect(mkfifo(dir + "/fifo.csv", 0o600) == 0)
         let path = sheet.hasPrefix("/") ? sheet : dir + "/" + sheet
@@ -38,8 +38,7 @@ struct OutputsAndSoundsTests {
     /// The same for a stem: an output folder that is not there is found before any rendering,
     /// and the cue sheet is not written either.
     @Test func aStemThatCannotBeWrittenWritesNoCueSheet() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let run = try stridecue(["render", "bum-kicks", "--duration", "4s", "--stem", "voice", "-o", dir + "/no/v.wav",
                                  "--cue-sheet", dir + "/c.csv"])
         #expect(run.status == 73, "\(run.stderr)")
@@ -50,8 +49,7 @@ struct OutputsAndSoundsTests {
     // MARK: Click sounds of one's own
 
     @Test func ownClickByPathByFlagAndByXDGNameSoundTheSame() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let xdg = dir + "/xdg"
         try FileManager.default.createDirectory(atPath: xdg + "/stridecue/clicks", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/drills/sounds", withIntermediateDirectories: true)
@@ -87,8 +85,7 @@ struct OutputsAndSoundsTests {
     }
 
     @Test func aMissingOwnClickIsNamedWithItsLineOrFlag() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = dir + "/drill.yaml"
         try "cadence: 180\nset: {steps: 8}\nsound: ./nowhere.wav\n".write(toFile: preset, atomically: true, encoding: .utf8)
         let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
@@ -106,8 +103,7 @@ struct OutputsAndSoundsTests {
 @Suite("a preset's click sound file that no library reads")
 struct PresetSoundFileTests {
     @Test func aClickFileThatIsNoSoundNamesThePresetLineAndTheFile() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = dir + "/drill.yaml"
         try "not audio at all\n".write(toFile: dir + "/click.wav", atomically: true, encoding: .utf8)
         try "cadence: 180\nset: {steps: 8}\nsound: ./click.wav\n".write(toFile: preset, atomically: true, encoding: .utf8)

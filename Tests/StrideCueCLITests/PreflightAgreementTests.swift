@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrideCueTestSupport
 
 /// `preset check`, `preset set` and `render` run one preflight: what one refuses, the others
 /// refuse, with the same exit status and the same message (`set` names the change that
@@ -51,8 +52,7 @@ struct PreflightAgreementTests {
     @Test(arguments: cases.map(\.0))
     func checkSetAndRenderAgree(name: String) throws {
         let (_, assignment, written, status, piece) = Self.cases.first { $0.0 == name }!
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         let folder = home.presets
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // A real recording beside the preset, and a text file that is not one.
@@ -89,8 +89,7 @@ struct PreflightAgreementTests {
     /// Every malformed preset: check and render print the same line and exit 65.
     @Test(arguments: PresetCommandMalformedTests.corpus)
     func malformedPresetsAgree(path: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let check = try stridecue(["preset", "check", path])
         let render = try stridecue(["render", path, "-o", dir + "/out.wav"])
         #expect(check.status == 65 && render.status == 65)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrideCueTestSupport
 
 /// Files that are not presets: each must be refused with exit 65 and one line that points at
 /// the place (`file:line:column: message`) by every command that reads presets.
@@ -27,8 +28,7 @@ struct PresetCommandMalformedTests {
 
     /// 10 MB of plausible YAML: refused at the size limit without reading it all.
     @Test func aTenMegabyteFileIsRefused() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let path = dir + "/huge.yaml"
         let line = "about: " + String(repeating: "x", count: 1_000) + "\n"
         var text = "cadence: 180\n"

@@ -5,26 +5,13 @@ import FoundationXML
 import Testing
 import StrideCueCore
 import StrideCuePresets
+import StrideCueTestSupport
 
 /// This folder: the fixture, the golden files and the malformed corpus live beside the tests.
 let cliTestsFolder = packageRoot + "/Tests/StrideCueCLITests"
 
 /// A fresh `XDG_CONFIG_HOME` for one test, and the environment that points the binary at it
 /// (and at no `STRIDECUE_PRESETS` the developer may have set).
-struct ConfigHome {
-    let path = temporaryFolder()
-    var presets: String { path + "/stridecue/presets" }
-    var environment: [String: String] { ["XDG_CONFIG_HOME": path, "STRIDECUE_PRESETS": ""] }
-
-    /// Writes a user preset.
-    func add(_ name: String, _ text: String) throws {
-        try FileManager.default.createDirectory(atPath: presets, withIntermediateDirectories: true)
-        try text.write(toFile: "\(presets)/\(name).yaml", atomically: false, encoding: .utf8)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
 
 /// The fixed bum-kicks preset (with cues) the golden test reads.
@@ -41,8 +28,7 @@ struct PresetCommandTests {
     // MARK: The library
 
     @Test func theLibraryHasTheDrillsACoachWouldLookFor() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         let run = try stridecue(["presets", "--json"], environment: home.environment)
         #expect(run.status == 0, "\(run.stderr)")
         let list = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
@@ -77,8 +63,7 @@ struct PresetCommandTests {
     }
 
     @Test func everyShippedPresetPassesCheck() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         let run = try stridecue(["preset", "check"], environment: home.environment)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.isEmpty)
@@ -89,8 +74,7 @@ struct PresetCommandTests {
     }
 
     @Test func presetSetChoosesTheFeedbackAndRefusesAnUnknownOne() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("steady", "cadence: 180\nset: {steps: 10}\n")
         let set = try stridecue(["preset", "set", "steady", "feedback=fade"], environment: home.environment)
         #expect(set.status == 0, "\(set.stderr)")
@@ -102,8 +86,7 @@ struct PresetCommandTests {
     }
 
     @Test func aCueTooLongForItsStepsFailsTheCheck() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("chatty", "cadence: 200\ncues:\n  - say: relax your shoulders and breathe out slowly now\n    every: 8\n")
         let run = try stridecue(["preset", "check", "chatty"], environment: home.environment)
         #expect(run.status == 65)
@@ -114,10 +97,8 @@ struct PresetCommandTests {
     // MARK: Listing and shadowing
 
     @Test func userPresetsShadowBuiltInsAndAFolderAddsMore() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
-        let shared = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: shared) }
+        let home = try ConfigHome()
+        let sharedFolder = try TemporaryFolder(), shared = sharedFolder.path
         try home.add("strides", "name: My strides\ncadence: 192\nsets: 2\nset: {steps: 8}\n")
         try home.add("broken", "cadence: fast\n")
         try "cadence: 175\nsets: 8\nset: {duration: 20 s}\nrest: 1 min\n".write(toFile: shared + "/hill-sprints.yaml", atomically: false, encoding: .utf8)
@@ -163,8 +144,7 @@ struct PresetCommandTests {
     // MARK: show
 
     @Test func showMatchesTheGoldenFile() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("bum-kicks", bumKicksFixture)
         let run = try stridecue(["preset", "show", "bum-kicks"], environment: home.environment)
         #expect(run.status == 0, "\(run.stderr)")
@@ -182,8 +162,7 @@ struct PresetCommandTests {
     }
 
     @Test func svgIsWellFormedAndNamesEverySetAndCue() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("bum-kicks", bumKicksFixture)
         let out = home.path + "/plan.svg"
         let run = try stridecue(["preset", "show", "bum-kicks", "--svg", out], environment: home.environment)
@@ -207,8 +186,7 @@ struct PresetCommandTests {
 
     @Test(arguments: libraryDrills.map(\.name))
     func everyShippedPresetDrawsAWellFormedPicture(name: String) throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         let run = try stridecue(["preset", "show", name, "--svg", "-"], environment: home.environment)
         #expect(run.status == 0, "\(run.stderr)")
         let texts = try xmlTexts(Data(run.stdout.utf8))
@@ -221,8 +199,7 @@ struct PresetCommandTests {
     // MARK: set
 
     @Test func setKeepsEverythingElseByteForByte() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("kicks", bumKicksFixture)
         let run = try stridecue(["preset", "set", "kicks", "cadence=185", "ramp.from=160", "sets=3", "rest=90s"],
                                 environment: home.environment)
@@ -258,8 +235,7 @@ struct PresetCommandTests {
     }
 
     @Test func setOnABuiltInMakesYourCopyAndLeavesTheBuiltInAlone() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         let builtIn = packageRoot + "/Presets/strides.yaml"
         let before = try #require(contents(builtIn))
         let run = try stridecue(["preset", "set", "strides", "sets=6"], environment: home.environment)
@@ -287,8 +263,7 @@ struct PresetCommandTests {
         (["cues.1.say=relax your shoulders and breathe out slowly"], 65, nil),
     ] as [([String], Int32, String?)])
     func aBadValueChangesNothingAndSaysWhy(assignments: [String], status: Int32, message: String?) throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         // Once on the user's own preset, once on a built-in that has no user copy yet.
         try home.add("kicks", bumKicksFixture)
         for name in ["kicks", "strides"] {
@@ -317,8 +292,7 @@ struct PresetCommandTests {
         ("true", ["STRIDECUE_FAIL_FILE_CALL": "rename"], 73, "Input/output error"),
     ])
     func aFailedWriteLeavesTheOldFile(shell: String, failure: [String: String], status: Int32, reason: String) throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("kicks", bumKicksFixture)
         let run = try stridecue(["preset", "set", "kicks", "cadence=185"], environment: home.environment.merging(failure) { $1 },
                                 shellPrefix: shell)
@@ -329,18 +303,26 @@ struct PresetCommandTests {
         #expect(files(in: home.presets) == ["kicks.yaml"])
     }
 
+    /// The presets folder read-only: a read-only tmpfs as root (root writes into any folder
+    /// whatever its mode), the folder's mode otherwise.
     @Test func aReadOnlyFolderLeavesTheOldFile() throws {
-        guard geteuid() != 0 else {
-            print("skipping the read-only folder check: root writes anyway (the failure-injection tests cover it)")
-            return
-        }
-        let home = ConfigHome()
-        defer {
-            chmod(home.presets, 0o755)
-            home.remove()
-        }
+        let home = try ConfigHome()
         try home.add("kicks", bumKicksFixture)
-        chmod(home.presets, 0o555)
+        var unmount: (() -> Void)? = nil
+        if getuid() == 0 {
+            let saved = try TemporaryFolder()
+            try FileManager.default.copyItem(atPath: home.presets + "/kicks.yaml", toPath: saved.file("kicks.yaml"))
+            let mounted = try #require(mountTmpfs(home.presets, size: "1m"), "cannot mount a tmpfs on \(home.presets)")
+            unmount = mounted
+            try FileManager.default.copyItem(atPath: saved.file("kicks.yaml"), toPath: home.presets + "/kicks.yaml")
+            #expect(try runTool("mount", ["-o", "remount,ro", home.presets]).status == 0)
+        } else {
+            chmod(home.presets, 0o555)
+        }
+        defer {
+            unmount?()
+            chmod(home.presets, 0o755)
+        }
         let run = try stridecue(["preset", "set", "kicks", "cadence=185"], environment: home.environment)
         #expect(run.status == 73, "\(run.stderr)")
         #expect(contents(home.presets + "/kicks.yaml") == Data(bumKicksFixture.utf8))
@@ -349,8 +331,7 @@ struct PresetCommandTests {
     // MARK: new, rm and names
 
     @Test func newCopiesOrStartsFromATemplate() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         let copy = try stridecue(["preset", "new", "my-kicks", "--from", "bum-kicks"], environment: home.environment)
         #expect(copy.status == 0, "\(copy.stderr)")
         #expect(contents(home.presets + "/my-kicks.yaml") == contents(packageRoot + "/Presets/bum-kicks.yaml"))
@@ -372,8 +353,7 @@ struct PresetCommandTests {
         #expect(shadow.status == 0, "\(shadow.stderr)")
         #expect(contents(home.presets + "/strides.yaml") == contents(packageRoot + "/Presets/strides.yaml"))
 
-        let broken = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: broken) }
+        let brokenFolder = try TemporaryFolder(), broken = brokenFolder.path
         try "cadence: 0\n".write(toFile: broken + "/bad.yaml", atomically: false, encoding: .utf8)
         let bad = try stridecue(["preset", "new", "from-bad", "--from", broken + "/bad.yaml"], environment: home.environment)
         #expect(bad.status == 65)
@@ -381,8 +361,7 @@ struct PresetCommandTests {
     }
 
     @Test func rmRemovesOnlyYourOwnAndTheBuiltInComesBack() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("strides", "cadence: 150\n")
         let run = try stridecue(["preset", "rm", "strides"], environment: home.environment)
         #expect(run.status == 0, "\(run.stderr)")
@@ -402,8 +381,7 @@ struct PresetCommandTests {
 
     @Test(arguments: ["new", "set", "rm"])
     func namesThatLeaveThePresetsFolderAreRefused(command: String) throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         let outside = home.path + "/outside.yaml"
         for name in ["../x", "../../outside", outside, "/etc/passwd", "sub/dir", "..", ".hidden", "Bad Name", "UPPER", "x.yaml", "a--b", "x-"] {
             let arguments = ["preset", command, name] + (command == "set" ? ["cadence=180"] : [])
@@ -419,8 +397,7 @@ struct PresetCommandTests {
     }
 
     @Test func checkReportsEveryProblemAndTheWorstStatus() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("good", "cadence: 180\n")
         try home.add("bad", "cadence: 180\nsets: 0\n")
         let run = try stridecue(["preset", "check", "good", "bad", home.path + "/missing.yaml", "strides"], environment: home.environment)

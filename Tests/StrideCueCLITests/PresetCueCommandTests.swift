@@ -33,8 +33,7 @@ struct PresetCueCommandTests {
     }
 
     @Test func addMoveChangeAndRemoveCountFromOneAndKeepComments() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("mine", drill)
 
         let added = try run(home, ["preset", "cue", "add", "mine", "say=tall", "every=16", "offset=7", "--at", "2"])
@@ -72,8 +71,7 @@ struct PresetCueCommandTests {
     }
 
     @Test func theFirstCueOfAPresetWithoutCuesIsCueOne() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("plain", "name: Plain\ncadence: 180\nset: {duration: 1 min}   # a minute\n")
         let set = try run(home, ["preset", "set", "plain", "cues.1.say=knees up", "cues.1.every=8"])
         #expect(set.status == 0, "\(set.stderr)")
@@ -90,8 +88,7 @@ struct PresetCueCommandTests {
     }
 
     @Test func cueZeroIsRefusedWithTheNumberingInWords() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("mine", drill)
         let run = try run(home, ["preset", "set", "mine", "cues.0.say=knees up"])
         #expect(run.status == 64)
@@ -100,8 +97,7 @@ struct PresetCueCommandTests {
     }
 
     @Test func aCueThatWouldNotRenderIsRefusedAndNothingIsWritten() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("mine", drill)
         // Same step as cue 1: the two would be spoken over each other.
         let clash = try run(home, ["preset", "cue", "add", "mine", "say=tall and proud", "every=16", "offset=3"])
@@ -120,8 +116,7 @@ struct PresetCueCommandTests {
     }
 
     @Test func aValueKeepsTheFilesStyleAndUnchangedValuesAreNotReported() throws {
-        let home = ConfigHome()
-        defer { home.remove() }
+        let home = try ConfigHome()
         try home.add("mine", drill)
         let run1 = try run(home, ["preset", "set", "mine", "rest=90s", "cadence=180"])
         #expect(run1.status == 0, "\(run1.stderr)")

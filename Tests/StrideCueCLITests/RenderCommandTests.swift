@@ -8,8 +8,7 @@ import StrideCuePresets
 @Suite("stridecue render, end to end", .serialized)
 struct RenderCommandTests {
     @Test func plainClickTrackHasExactLengthAndClickPositions() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let out = dir + "/track.wav"
         let run = try stridecue(["render", "--spm", "172.5", "--duration", "1:00", "--rate", "44100",
                                  "--channels", "1", "--sound", "beep", "-o", out])
@@ -25,8 +24,7 @@ struct RenderCommandTests {
     }
 
     @Test func stereo24BitAndFloatFiles() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         for (bits, subtype) in [("24", "24"), ("32f", "float")] {
             let out = "\(dir)/t\(bits).wav"
             let run = try stridecue(["render", "--duration", "5s", "--bits", bits, "-o", out])
@@ -42,8 +40,7 @@ struct RenderCommandTests {
     /// render reserves a WAV's space before writing it (a full disk is known at once); what is
     /// left on disk is the file, not the reserve.
     @Test func aWAVKeepsNoReservedSpacePastItsEnd() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         for bits in ["16", "24", "32f"] {
             let out = "\(dir)/t\(bits).wav"
             let run = try stridecue(["render", "--duration", "20s", "--bits", bits, "-o", out])
@@ -57,8 +54,7 @@ struct RenderCommandTests {
     }
 
     @Test func bumKicksPresetRendersToThePlansLength() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let out = dir + "/bum-kicks.wav"
         // The clicks stem: the mix also holds speech, which would confuse onset detection.
         let run = try stridecue(["render", "bum-kicks", "-o", out, "--rate", "48000", "--channels", "1", "--stem", "clicks"])
@@ -75,8 +71,7 @@ struct RenderCommandTests {
     }
 
     @Test func durationCapsAPresetAndSpmOverridesItsCadence() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let out = dir + "/capped.wav"
         let run = try stridecue(["render", "bum-kicks", "--duration", "3s", "--spm", "200", "-o", out])
         #expect(run.status == 0, "\(run.stderr)")
@@ -84,8 +79,7 @@ struct RenderCommandTests {
     }
 
     @Test func recordedClickAtAnotherRateIsConverted() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let out = dir + "/stick.wav"
         let run = try stridecue(["render", "--sound", "stick", "--duration", "4s", "--spm", "120",
                                  "--channels", "1", "--accent-every", "2", "-o", out])
@@ -110,8 +104,7 @@ struct RenderCommandTests {
         (["--sound", "gong"], "stridecue: --sound must be one of: woodblock, beep, cowbell, stick; got 'gong'"),
     ])
     func badFlagsExit64WithOneLine(flags: [String], message: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let run = try stridecue(["render"] + flags + ["-o", dir + "/x.wav"])
         #expect(run.status == 64)
         #expect(run.stderr == message + "\n")
@@ -119,8 +112,7 @@ struct RenderCommandTests {
     }
 
     @Test func badPresetExits65WithItsPosition() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = dir + "/bad.yaml"
         try "name: Bad\ncadence: 0\n".write(toFile: preset, atomically: true, encoding: .utf8)
         let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
@@ -130,8 +122,7 @@ struct RenderCommandTests {
     }
 
     @Test func unknownSoundInAPresetExits65() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let preset = dir + "/gong.yaml"
         try "cadence: 180\nsound: gong\n".write(toFile: preset, atomically: true, encoding: .utf8)
         let run = try stridecue(["render", preset, "-o", dir + "/x.wav"])
@@ -140,8 +131,7 @@ struct RenderCommandTests {
     }
 
     @Test func missingPresetExits66() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let named = try stridecue(["render", "no-such-drill", "-o", dir + "/x.wav"])
         #expect(named.status == 66)
         #expect(named.stderr.hasPrefix("stridecue: no preset named 'no-such-drill'; built-in presets: "))
@@ -158,8 +148,7 @@ struct RenderCommandTests {
 
     @Test func fileSizeLimitIsAnIOErrorAndLeavesNothing() throws {
         // A file-size limit makes write(2) fail part way, like a full disk.
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let run = try stridecue(["render", "--duration", "10m", "-o", dir + "/big.wav"],
                                 shellPrefix: "ulimit -f 200; trap '' XFSZ")
         #expect(run.status == 74)
@@ -167,20 +156,17 @@ struct RenderCommandTests {
         #expect(files(in: dir).isEmpty)
     }
 
-    @Test func fullDiskIsAnIOErrorAndLeavesNothing() throws {
-        // A 1 MiB tmpfs, where root may mount one (CI runs as root).
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// A 1 MiB tmpfs, which root may mount (CI runs as root).
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func fullDiskIsAnIOErrorAndLeavesNothing() throws {
+        let folder = try TemporaryFolder(), dir = folder.path
         let mount = Process()
         mount.executableURL = URL(fileURLWithPath: "/bin/mount")
         mount.arguments = ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]
         mount.standardError = FileHandle.nullDevice
         try mount.run()
         mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else {
-            print("skipping the tmpfs check: cannot mount here (not root)")
-            return
-        }
+        try #require(mount.terminationStatus == 0, "cannot mount a tmpfs on \(dir)")
         defer {
             let umount = Process()
             umount.executableURL = URL(fileURLWithPath: "/bin/umount")
@@ -196,13 +182,14 @@ struct RenderCommandTests {
 
     @Test(arguments: [(SIGINT, Int32(130), "interrupted"), (SIGTERM, Int32(143), "terminated")])
     func interruptMidWriteLeavesNoFile(signal: Int32, status: Int32, word: String) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let out = dir + "/long.wav"
-        // Two hours of mono: seconds of work, far longer than the 0.5 s before the signal, and
-        // bounded (under 700 MB) should the signal ever be missed.
-        let run = try stridecue(["render", "--duration", "2h", "--channels", "1", "-o", out],
-                                interruptAfter: 0.5, signal: signal)
+        // Two hours of mono: seconds of work, and bounded (under 700 MB) should the signal ever
+        // be missed. The signal comes once the track is being written, past its first megabyte.
+        let running = try launch(["render", "--duration", "2h", "--channels", "1", "-o", out])
+        #expect(waitUntilWriting(pid: running.pid, into: dir, pastBytes: 1 << 20))
+        kill(running.pid, signal)
+        let run = running.wait()
         #expect(run.status == status)
         #expect(run.stderr == "stridecue: \(word); nothing was written to \(out)\n")
         #expect(files(in: dir).isEmpty)
@@ -212,8 +199,7 @@ struct RenderCommandTests {
 @Suite("Progress bar")
 struct ProgressBarTests {
     @Test func progressBarShowsOnATerminalOnly() throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         // `script` gives the binary a pseudo-terminal; a zero delay stands in for a long render.
         let command = "'\(stridecueBinary)' render --duration 20s -o '\(dir)/t.wav'"
         let (status, text) = try runOnTerminal(command)

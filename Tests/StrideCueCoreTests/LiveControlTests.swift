@@ -165,7 +165,7 @@ struct LivePlaybackTests {
     func followedTimelineAgreesWithTheRenderer(seed: UInt64) {
         let live = Self.makeLive()
         // Seeded, so a failure can be replayed; "next set" now ends sets, so runs vary in length.
-        var generator = SplitMix64(state: seed)
+        var generator = SeededGenerator(state: seed)
         var buffer = [Float](repeating: 0, count: 5_000)
         var blocks = 0
         var mismatches = 0

@@ -1,6 +1,7 @@
 import Testing
 @testable import StrideCueCore
 @testable import StrideCuePresets
+import StrideCueTestSupport
 
 // MARK: Helpers
 
@@ -62,19 +63,6 @@ private func spansAreInside(_ node: YAMLNode, _ count: Int) -> Bool {
     case .mapping(let entries, _):
         return entries.allSatisfy { $0.keySpan.end <= count && spansAreInside($0.value, count) }
     }
-}
-
-/// A small deterministic generator, so a failing fuzz case can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
 @Suite struct PresetParserTests {
@@ -353,7 +341,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func tenMegabytesOfJunkAreRefusedAtTheSizeLimit() {
-        var random = SplitMix64(state: 1)
+        var random = SeededGenerator(state: 1)
         let block = (0..<65_536).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         let bytes = Array(repeatElement(block, count: 153).joined())
         #expect(bytes.count > 10_000_000)
@@ -377,7 +365,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func aMegabyteOfPrintableJunkIsRefusedWithAPosition() {
-        var random = SplitMix64(state: 7)
+        var random = SeededGenerator(state: 7)
         let alphabet = Array("ab1 :-#[]{},'\"|>&*!?\n  \n".utf8)
         let bytes = (0..<PresetLimits.maxBytes).map { _ in alphabet[random.below(alphabet.count)] }
         let error = parseError(bytes: bytes)
@@ -413,7 +401,7 @@ struct SplitMix64: RandomNumberGenerator {
         """
         let base = Array(seed.utf8)
         let alphabet = Array(" \n\t:-#[]{},'\"|>&*!?\\.0a%\r".utf8) + [0xC3, 0xA9, 0xFF, 0x00]
-        var random = SplitMix64(state: 42)
+        var random = SeededGenerator(state: 42)
         for _ in 0..<3_000 {
             var bytes = base
             for _ in 0...random.below(4) {

@@ -3,23 +3,7 @@ import Testing
 import StrideCueCore
 import StrideCueSoundFile
 @testable import StrideCueLoudness
-
-/// A fresh folder for one test, removed by `removeFolder`.
-func makeTemporaryFolder() -> String {
-    var template = Array("/tmp/stridecue-music-XXXXXX".utf8CString)
-    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    return path
-}
-
-func removeFolder(_ path: String) {
-    guard let dir = opendir(path) else { return }
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        if name != "." && name != ".." { unlink("\(path)/\(name)") }
-    }
-    closedir(dir)
-    rmdir(path)
-}
+import StrideCueTestSupport
 
 /// Writes interleaved samples to a file of the type its name says.
 func writeSound(_ samples: [Float], to path: String, rate: Int, channels: Int) throws {
@@ -49,8 +33,7 @@ func rms(_ x: ArraySlice<Float>) -> Double {
 @Suite("Music bed", .serialized)
 struct MusicBedTests {
     @Test func aStereoFileAt44100IsResampledToTheTracksRateAndLength() throws {
-        let dir = makeTemporaryFolder()
-        defer { removeFolder(dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         // 3 s of a 441 Hz sine at 44.1 kHz, left only: 4 s of track at 48 kHz loops it once.
         var music = [Float](repeating: 0, count: 3 * 44_100 * 2)
         for i in 0..<(3 * 44_100) { music[2 * i] = 0.5 * Float(sin(2 * .pi * 441 * Double(i) / 44_100)) }
@@ -68,8 +51,7 @@ struct MusicBedTests {
     }
 
     @Test func aShortFileLoopsWithoutAJumpAndTheBedFadesAtTheEnd() throws {
-        let dir = makeTemporaryFolder()
-        defer { removeFolder(dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         // 1.2 s of noise-like chords, mono: the loop seams must not click.
         let n = 57_600
         var music = [Float](repeating: 0, count: n)
@@ -94,8 +76,7 @@ struct MusicBedTests {
     }
 
     @Test func aLongFileIsCutAndMonoTracksAverageTheChannels() throws {
-        let dir = makeTemporaryFolder()
-        defer { removeFolder(dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         var music = [Float](repeating: 0, count: 2 * 96_000)
         for i in 0..<96_000 { music[2 * i] = 0.4; music[2 * i + 1] = 0.2 }
         try writeSound(music, to: dir + "/dc.wav", rate: 48_000, channels: 2)
@@ -105,8 +86,7 @@ struct MusicBedTests {
     }
 
     @Test func duckingLowersTheMusicByItsDepthDuringACueAndRestoresIt() throws {
-        let dir = makeTemporaryFolder()
-        defer { removeFolder(dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         var music = [Float](repeating: 0, count: 10 * 48_000)
         for i in music.indices { music[i] = 0.5 * Float(sin(2 * .pi * 1_000 * Double(i) / 48_000)) }
         try writeSound(music, to: dir + "/tone.flac", rate: 48_000, channels: 1)
@@ -122,8 +102,7 @@ struct MusicBedTests {
     }
 
     @Test func missingAndUnreadableFilesAreNamed() throws {
-        let dir = makeTemporaryFolder()
-        defer { removeFolder(dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         do {
             _ = try readBed(dir + "/none.mp3", channels: 2, frames: 10)
             Issue.record("a missing file was read")

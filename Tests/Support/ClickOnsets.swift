@@ -1,4 +1,4 @@
-/// Helpers the test targets share: code, not fixtures.
+/// Helpers the test targets share: code, not fixtures (TemporaryFolder, SeededGenerator and this).
 
 /// Frames at which a click starts: a zero sample followed by a non-zero one, after at least
 /// `gap` silent frames. Clicks start at exactly 0 (a raised-cosine attack), so the onset is

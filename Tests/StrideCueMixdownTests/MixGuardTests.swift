@@ -3,6 +3,7 @@ import Testing
 import StrideCueCore
 import StrideCueMixdown
 import StrideCueSoundFile
+import StrideCueTestSupport
 
 /// The last line of issue 14's audio check: whatever the voices sum to, no encoder is handed a
 /// sample that is not a number. The inputs are checked as they are read, so this mix is made
@@ -20,8 +21,7 @@ struct MixGuardTests {
 
     @Test(arguments: [SoundFileType.wav, .flac, .mp3], [nil, PhoneSettings.defaultLoudness])
     func aMixThatIsNotNumbersIsRefusedAndNothingIsWritten(type: SoundFileType, loudness: Double?) throws {
-        let dir = temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = try TemporaryFolder(), dir = folder.path
         let path = dir + "/drill." + type.rawValue
         let settings = PhoneSettings(type: type, encoding: .pcm16, quality: nil, loudness: loudness, tagged: false, music: nil)
         do {
@@ -33,6 +33,6 @@ struct MixGuardTests {
             #expect(failure.description == "\(path): the mix came out with samples that are not numbers (NaN or "
                 + "infinity) at 0:00; an input sound is out of range; nothing was written")
         }
-        #expect(files(in: dir).isEmpty)
+        #expect((try FileManager.default.contentsOfDirectory(atPath: dir)).isEmpty)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrideCueTestSupport
 import Testing
 import StrideCueCore
 import StrideCueMixdown
@@ -12,11 +13,14 @@ struct LiveMusicTests {
     /// A session with a cue every 8 steps at 180 spm and no ramp (a tempo key moves every cue
     /// after it), 16 s long, music made ready for it, and a way to play it.
     struct Drill {
-        let folder = temporaryFolder()
+        private let scratch: TemporaryFolder
+        var folder: String { scratch.path }
         let prepared: PreparedSession
         let music: LiveMusic
 
         init() throws {
+            scratch = try TemporaryFolder()
+            let folder = scratch.path
             let musicFile = folder + "/music.wav"
             try writeNoise(musicFile, seconds: 30)
             let presetFile = folder + "/drill.yaml"
@@ -37,7 +41,6 @@ struct LiveMusicTests {
                                   cancellation: Cancellation())
         }
 
-        func remove() { try? FileManager.default.removeItem(atPath: folder) }
 
         /// The player's output, driven in blocks as the playback thread drives it, with `command`
         /// pushed once the renderer has passed session frame `at`; and where the renderer says
@@ -93,7 +96,6 @@ struct LiveMusicTests {
     /// fall, as the renderer schedules them, not where the plan had them.
     @Test func duckingFollowsTheCuesWhereATempoKeyMovedThem() throws {
         let drill = try Drill()
-        defer { drill.remove() }
         // 195 spm from the next step on (step 13 at 4.33 s): mid-step, so that both runs, whose
         // blocks fall on different session frames (the limiter's delay), change at the same step.
         let key: Int64 = 196_800
@@ -118,7 +120,6 @@ struct LiveMusicTests {
     /// music dips under it too.
     @Test func theMusicDipsUnderWhatTheCoachSays() throws {
         let drill = try Drill()
-        defer { drill.remove() }
         let tone = (0..<14_400).map { Float(0.5 * sin(2 * Double.pi * 330 * Double($0) / 48_000)) }
         // Quiet enough that the limiter never acts on it with the clicks (what it would take
         // off them would show in the difference as if it were music).
