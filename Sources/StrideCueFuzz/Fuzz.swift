@@ -1,4 +1,5 @@
 import StrideCueCore
+import StrideCuePresets
 
 /// One input through the YAML reader, the preset decoder and the in-place editor.
 ///
@@ -66,7 +67,6 @@ private func runFuzzerDriver(
 ) -> Int32
 #else
 import FoundationEssentials
-import StrideCuePresets
 #endif
 
 /// With libFuzzer (`-DFUZZING -sanitize=fuzzer`): the fuzzer, taking libFuzzer's flags and corpus
