@@ -282,7 +282,9 @@ private let checkedCalls = Atomic<Int>(0)
 
 /// In debug builds, `STRIDECUE_FAULT=enospc@N` makes the Nth checked file call of the process
 /// fail as on a full disk, and `kill@N` kills the process with SIGKILL just before it: tests
-/// walk N over every step of an export. `STRIDECUE_FAULT=log` prints each step to standard
+/// walk N over every step of an export. `stop@N` stops the process (SIGSTOP) just before it,
+/// holding whatever it holds until a SIGCONT: a test can act while an export is at a known
+/// step however loaded the machine is. `STRIDECUE_FAULT=log` prints each step to standard
 /// error (`fault step N: call path`), so a test knows how many there are.
 func injectedFault(_ call: String, _ path: String) -> Int32? {
     #if DEBUG
@@ -297,6 +299,7 @@ func injectedFault(_ call: String, _ path: String) -> Int32? {
     let parts = fault.split(separator: "@")
     guard parts.count == 2, let at = Int(parts[1]), at == n else { return nil }
     if parts[0] == "kill" { raise(SIGKILL) }
+    if parts[0] == "stop" { raise(SIGSTOP) }
     if parts[0] == "enospc" { return ENOSPC }
     #endif
     return nil

@@ -114,18 +114,22 @@ struct ExportSafetyTests {
 
     @Test func aSecondExportIntoABusyFolderIsRefusedWithOneLine() throws {
         let phone = try UserLibrary()
-        try phone.add("long", seconds: 1_200)
+        try phone.add("aa")
         try phone.add("bb", cadence: 190)
-        let first = try launch(["export", "long", "--to", phone.out, "--format", "flac"], environment: phone.environment)
+        // The first export stops (SIGSTOP) at its third checked file call, reading its preset,
+        // with the folder locked: it stays busy however fast or loaded the machine is.
+        let stopped = phone.environment.merging(["STRIDECUE_FAULT": "stop@3"]) { $1 }
+        let first = try launch(["export", "aa", "--to", phone.out, "--format", "flac"], environment: stopped)
         // The second starts once the first holds the folder's lock (the kernel's list of locks says so).
         #expect(waitForLock(on: phone.out, heldBy: first.pid), "the first export never locked \(phone.out)")
         let second = try phone.run(["export", "bb", "--to", phone.out, "--format", "flac"])
+        kill(first.pid, SIGCONT)
         let firstResult = first.wait()
         #expect(firstResult.status == 0, "\(firstResult.stderr)")
         #expect(second.status == 75)
         #expect(second.stderr == "stridecue: cannot change \(phone.out): another export into this folder is running; "
                 + "try again when it has finished; nothing was changed\n")
-        checkClean(phone.out, tracks: ["long-180spm.flac"], userFiles: [:], "after the refused export")
+        checkClean(phone.out, tracks: ["aa-180spm.flac"], userFiles: [:], "after the refused export")
     }
 
     @Test func twoExportsRacingBothLandInThePlaylist() throws {
@@ -204,8 +208,10 @@ struct ExportSafetyTests {
     /// SIGKILL at random moments of an export that renders for real (mp3, loudness passes).
     @Test func killsAtRandomMomentsLeaveTheFolderAgreeing() throws {
         let phone = try UserLibrary()
-        try phone.add("aa", seconds: 20)
-        try phone.add("bb", cadence: 190, seconds: 20)
+        // 8 s tracks: most of an export is rendering and encoding, where a kill lands most
+        // often; the file steps at its end each get a kill of their own in the test above.
+        try phone.add("aa", seconds: 8)
+        try phone.add("bb", cadence: 190, seconds: 8)
         try FileManager.default.createDirectory(atPath: phone.out, withIntermediateDirectories: true)
         let mine = Data("the user's own".utf8)
         try mine.write(to: URL(fileURLWithPath: phone.out + "/my-song.mp3"))
@@ -216,8 +222,8 @@ struct ExportSafetyTests {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<32 {
             // Each round changes both presets, so the export replaces both tracks.
-            try phone.add("aa", cadence: 180 + round % 2, seconds: 20)
-            try phone.add("bb", cadence: 190, seconds: 20 + round % 2)
+            try phone.add("aa", cadence: 180 + round % 2, seconds: 8)
+            try phone.add("bb", cadence: 190, seconds: 8 + round % 2)
             let running = try launch(["export", "--all", "--to", phone.out], environment: phone.environment)
             usleep(UInt32(Double.random(in: 0...length, using: &generator) * 1_000_000))
             kill(running.pid, SIGKILL)
