@@ -5,7 +5,9 @@ import Synchronization
 /// Opens a device that went away again, on a thread of its own with ordinary scheduling, so
 /// that the playback thread (SCHED_FIFO) allocates and frees nothing during a reconnect:
 /// opening a PCM allocates in alsa-lib (its configuration, the plugin's state, a sound
-/// server's connection) and in `PCMDevice`'s set-up, and closing one frees all that.
+/// server's connection) and in `PCMDevice`'s set-up, and closing one frees all that. It also
+/// gives a device that ran dry a longer buffer (`lend`, then `takeBack`): setting the hardware
+/// and software parameters again allocates in alsa-lib and replaces the poll descriptors.
 ///
 /// The playback thread hands the lost device over (`handOver`), asks for a fresh one (`ask`)
 /// and takes it when it is there (`take`); this thread closes the lost one, tries one open
@@ -16,6 +18,8 @@ public final class DeviceReopener: @unchecked Sendable {
     /// from `opened`/`failed` back to `idle`; only this thread moves it from `asked`.
     private enum State: Int {
         case idle, asked, opened, failed, quitting
+        /// A device lent for a longer buffer; `regrown` and `kept` when this thread is done.
+        case regrowAsked, regrown, kept
     }
 
     private let state = Atomic<Int>(State.idle.rawValue)
@@ -23,7 +27,7 @@ public final class DeviceReopener: @unchecked Sendable {
     private let holdsLost = Atomic<Bool>(false)
     /// The device that went away, moved here to be closed on this thread.
     private let lost: UnsafeMutablePointer<PCMDevice>
-    /// The fresh device, once `state` is `opened`.
+    /// The fresh device, once `state` is `opened`; the lent one from `lend` to `takeBack`.
     private let fresh: UnsafeMutablePointer<PCMDevice>
     /// The buffer to ask for, in frames: the one the lost device had grown to.
     private let bufferFrames = Atomic<Int>(0)
@@ -80,6 +84,9 @@ public final class DeviceReopener: @unchecked Sendable {
         thread = nil
         // Opened, and never taken: playback gave up (or stopped) first.
         if before == State.opened.rawValue { fresh.deinitialize(count: 1) }
+        // Lent and never taken back: the playback thread always takes a lent device back
+        // before it ends, so this is only a safety net against a leaked PCM.
+        if before == State.regrown.rawValue || before == State.kept.rawValue { fresh.deinitialize(count: 1) }
     }
 
     // MARK: The playback thread's side
@@ -119,6 +126,30 @@ public final class DeviceReopener: @unchecked Sendable {
         return nil
     }
 
+    /// Lends the device that ran dry (moved out of `device`, left uninitialized) to be given a
+    /// buffer of `bufferFrames` on this thread; `takeBack` returns it.
+    /// Real-time safety: allocates nothing, takes no lock (a move, atomics and an eventfd write).
+    @_noAllocation @_noLocks
+    public func lend(_ device: UnsafeMutablePointer<PCMDevice>, bufferFrames frames: Int) {
+        fresh.moveInitialize(from: device, count: 1)
+        bufferFrames.store(frames, ordering: .relaxed)
+        state.store(State.regrowAsked.rawValue, ordering: .releasing)
+        WakeUp.signal(request.descriptor)
+    }
+
+    /// The lent device, moved back into `device` once this thread is done with it: true when
+    /// it took the longer buffer, false when it kept the one it had (it is in XRUN still, to be
+    /// recovered); nil while the work is under way (`device` then stays uninitialized).
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func takeBack(into device: UnsafeMutablePointer<PCMDevice>) -> Bool? {
+        let now = state.load(ordering: .acquiring)
+        guard now == State.regrown.rawValue || now == State.kept.rawValue else { return nil }
+        device.moveInitialize(from: fresh, count: 1)
+        state.store(State.idle.rawValue, ordering: .releasing)
+        return now == State.regrown.rawValue
+    }
+
     // MARK: This thread
 
     private func run() {
@@ -127,6 +158,18 @@ public final class DeviceReopener: @unchecked Sendable {
             if holdsLost.exchange(false, ordering: .acquiringAndReleasing) { lost.deinitialize(count: 1) }
             let now = state.load(ordering: .acquiring)
             if now == State.quitting.rawValue { return }
+            if now == State.regrowAsked.rawValue {
+                let latency = Double(bufferFrames.load(ordering: .relaxed)) * 1000 / Double(rate)
+                let grown = (try? fresh.pointee.reconfigure(latencyMilliseconds: latency)) != nil
+                let done = grown ? State.regrown : State.kept
+                if !state.compareExchange(expected: State.regrowAsked.rawValue, desired: done.rawValue,
+                                          ordering: .acquiringAndReleasing).exchanged {
+                    fresh.deinitialize(count: 1)  // quitting
+                    return
+                }
+                WakeUp.signal(answer)
+                continue
+            }
             guard now == State.asked.rawValue else { continue }
             let configuration = PCMConfiguration(
                 rate: rate, channels: channels, periodMilliseconds: periodMilliseconds,

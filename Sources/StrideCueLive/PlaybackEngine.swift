@@ -206,7 +206,8 @@ public final class PlaybackEngine: @unchecked Sendable {
         let spread = (0..<(click.count * channels)).map { [channels] in click[$0 / channels] }
         let quantized = leadInClick.baseAddress!
         spread.withUnsafeBufferPointer { SampleQuantizer.toInt16($0, into: quantized) }
-        reopener = options.reconnectSeconds > 0
+        // The reopener's thread also grows the buffer after an underrun.
+        reopener = options.reconnectSeconds > 0 || options.growBuffer
             ? DeviceReopener(name: deviceName, rate: rate, channels: channels, periodMilliseconds: periodMilliseconds, answer: wakeup)
             : nil
         reopenerRef = reopener.map { .passUnretained($0) }
@@ -414,21 +415,34 @@ public final class PlaybackEngine: @unchecked Sendable {
     }
 
     /// After an underrun: a longer buffer where allowed (said on the status line and at the
-    /// end), else the same one again.
+    /// end), else the same one again. The longer buffer is set on the reopener's thread, which
+    /// may allocate (alsa-lib's parameters, new poll descriptors): this thread lends it the
+    /// device and sleeps until it is back; the sound has stopped anyway.
     /// - Returns: false when the device would take neither.
+    @_noAllocation @_noLocks
     private func growOrRecover() -> Bool {
+        let device = self.device
+        let results = self.results
         let now = device.pointee.bufferFrames
         let limit = Int(options.maxLatencyMilliseconds * Double(rate) / 1000)
-        if options.growBuffer && now < limit {
+        if options.growBuffer && now < limit, let reopenerRef {
             let wanted = min(limit, now * 2)
-            do {
-                try device.pointee.reconfigure(latencyMilliseconds: Double(wanted) * 1000 / Double(rate))
+            deviceOpen = false
+            reopenerRef._withUnsafeGuaranteedRef { $0.lend(device, bufferFrames: wanted) }
+            var grown: Bool? = nil
+            while grown == nil {
+                var sleeper = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
+                _ = _unsafePerformance { Glibc.poll(&sleeper, 1, 100) }
+                WakeUp.drain(wakeup)
+                grown = reopenerRef._withUnsafeGuaranteedRef { $0.takeBack(into: device) }
+            }
+            deviceOpen = true
+            if grown == true {
                 results.pointee.bufferFrames = device.pointee.bufferFrames
                 results.pointee.bufferGrowths += 1
                 return true
-            } catch {
-                // Keep the buffer it has.
             }
+            // Kept the buffer it has.
         }
         do {
             try device.pointee.recover()
@@ -447,7 +461,7 @@ public final class PlaybackEngine: @unchecked Sendable {
     @_noAllocation @_noLocks
     private func reconnect(after error: ALSAError) -> Bool {
         // ALSAError.isDeviceLost, spelled out: the checker cannot see into other files.
-        guard let reopenerRef, error.code == -ENODEV || error.code == -EIO else { return false }
+        guard let reopenerRef, options.reconnectSeconds > 0, error.code == -ENODEV || error.code == -EIO else { return false }
         let loop = self.loop
         let results = self.results
         let device = self.device
