@@ -168,7 +168,7 @@ let package = Package(
         .target(
             name: "StrideCueRemote",
             dependencies: [
-                "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueLive", "CQREncode",
+                "StrideCueCore", "StrideCueFiles", "StrideCueSession", "StrideCueSpeech", "StrideCueLive", "CQREncode", "CFileSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],

@@ -71,10 +71,17 @@ def cadence(k, gap):
     conn.close()
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
     for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
+
+
+def anon_kib(pid):
+    """The resident memory that is the process's own (heap, stacks): RSS less the pages of the
+    binary and libraries it has run, which stay resident once first used but are shared and
+    clean (the kernel drops them first)."""
+    return rss_kib(pid, "RssAnon")
 
 
 def cpu_seconds(pid):
@@ -121,9 +128,9 @@ def load(pid):
     def phase(name, seconds, note=""):
         c0 = cpu_seconds(pid)
         time.sleep(seconds)
-        print("load: %-28s RSS %6.1f MiB  CPU %5.1f %%%s" % (name, rss_kib(pid) / 1024, (cpu_seconds(pid) - c0) / seconds * 100, note),
-              flush=True)
-        return rss_kib(pid)
+        print("load: %-28s RSS %6.1f MiB (own %5.1f)  CPU %5.1f %%%s" % (name, rss_kib(pid) / 1024, anon_kib(pid) / 1024,
+              (cpu_seconds(pid) - c0) / seconds * 100, note), flush=True)
+        return rss_kib(pid), anon_kib(pid)
 
     idle = phase("idle", 5)
     # 50 pages: their WebSockets, from 10 addresses (a club's phones).
@@ -169,7 +176,8 @@ def load(pid):
     for h in half:
         h.close()
     after = phase("after the flood (closed)", 12)
-    print("load: RSS after the flood %.2fx idle (%.1f MiB vs %.1f MiB)" % (after / idle, after / 1024, idle / 1024), flush=True)
+    print("load: RSS after the flood %.2fx idle (%.1f MiB vs %.1f MiB); its own memory (heap, stacks) %.2fx idle (%.1f MiB vs %.1f MiB)"
+          % (after[0] / idle[0], after[0] / 1024, idle[0] / 1024, after[1] / idle[1], after[1] / 1024, idle[1] / 1024), flush=True)
 
 
 if sys.argv[2] == "load":

@@ -15,4 +15,8 @@ enum {
 
 // eventfd(2): the one wake-up descriptor (WakeUp.swift). Glibc's Swift module leaves it out.
 #include <sys/eventfd.h>
+
+// mallopt(3) and malloc_trim(3): the remote's server keeps one malloc arena and gives back what
+// a crowd of connections freed once it has gone. <malloc.h> is not in Glibc's Swift module.
+#include <malloc.h>
 #endif

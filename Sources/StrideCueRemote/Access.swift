@@ -299,6 +299,8 @@ final class ConnectionCounter: Sendable {
         var next = 0
         /// Admitted connections that have not sent a request head yet, oldest first (ids rise).
         var silent: [Int: @Sendable () -> Void] = [:]
+        /// Connections closed since the memory they used was last given back.
+        var closedSinceReturn = 0
     }
     private let open = Mutex(Table())
 
@@ -343,6 +345,18 @@ final class ConnectionCounter: Sendable {
             o.all -= 1
             let left = o.by[peer, default: 1] - 1
             o.by[peer] = left > 0 ? left : nil
+            o.closedSinceReturn += 1
+        }
+    }
+
+    /// Whether enough connections closed since the last time to give their memory back to the
+    /// system (`RemoteServer.returnMemoryAfterCrowds`); counts afresh from here when it says
+    /// yes. A few pages coming and going never ask; a crowd that closed does, once.
+    func takeMemoryToReturn(atLeast closed: Int) -> Bool {
+        open.withLock { o in
+            guard o.closedSinceReturn >= closed else { return false }
+            o.closedSinceReturn = 0
+            return true
         }
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import CFileSync
 import Glibc
 import FoundationEssentials
 import HTTPTypes
@@ -49,6 +50,7 @@ public enum RemoteServer {
     /// - Throws: a one-line `Failure` (exit 69) when the address cannot be listened on.
     public static func start(_ remote: CoachRemote, host: String, port: Int) throws -> Int {
         raiseDescriptorLimit()
+        useOneMallocArena()
         let router = Router(context: RemoteContext.self)
         let hub = Broadcaster()
         routes(router, remote: remote, hub: hub)
@@ -83,9 +85,35 @@ public enum RemoteServer {
             throw Failure("--remote \(host):\(port): cannot listen there (\(error))", exitCode: ExitStatus.unavailable)
         }
         Task.detached { await hub.run(remote) }
+        Task.detached { await returnMemoryAfterCrowds(remote) }
         let boundPort = bound.withLock { $0 } ?? port
         remote.hostAllowList.listening(port: boundPort, printed: reachableHost(listeningOn: host))
         return boundPort
+    }
+
+    /// What a crowd of connections used, given back once it has gone. glibc gives each thread
+    /// that allocates while another does an arena of its own (up to 8 per core); what a crowd
+    /// frees stays in them, in free pieces between live ones that `malloc_trim` cannot return.
+    /// With one arena (`M_ARENA_MAX`) the freed memory gathers at the top of one heap, where
+    /// `malloc_trim` can return it, which it does two seconds after 64 connections have closed.
+    /// Measured (`make bench`: 50 pages, 1,000 idle connections, then a flood of 3,000 bad
+    /// requests and 2,000 half-open connections, all closed): RSS 1.36× idle 12 s after the
+    /// flood with glibc's defaults, 1.18× with both. The playback thread never allocates, so it
+    /// never waits on the arena's lock; the event loops and the speech thread share it.
+    static let closedConnectionsToReturnMemory = 64
+
+    static func useOneMallocArena() {
+        _ = mallopt(M_ARENA_MAX, 1)
+    }
+
+    /// See `closedConnectionsToReturnMemory`. Off the event loops, on a task of its own.
+    static func returnMemoryAfterCrowds(_ remote: CoachRemote) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(2))
+            if remote.connections.takeMemoryToReturn(atLeast: closedConnectionsToReturnMemory) {
+                _ = malloc_trim(0)
+            }
+        }
     }
 
     /// Raises the soft limit on open descriptors towards the hard one (at most 4,096), so the
