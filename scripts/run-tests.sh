@@ -18,10 +18,12 @@ bundle=${1:-.build/debug/StrideCuePackageTests.xctest}
 
 # Each group: a regular expression over test IDs (Target.Suite/Sub/test()). The groups of the
 # first phase run side by side, the last taking every test no other group takes, so that every
-# test runs exactly once. The sound servers' tests run afterwards, alone: they check what a runner
-# hears with both cores kept busy, and a machine loaded past that by the other tests' renders and
-# browser made PulseAudio's and PipeWire's own threads drop out. The footpod's tests join them:
-# bluezoo, a Python process, answered too late under that load for the states they script.
+# test runs exactly once. The sound servers' tests run afterwards: they check what a runner hears
+# with both cores kept busy, and a machine loaded past that by the other tests' renders and
+# browser made PulseAudio's and PipeWire's own threads drop out. First the minute of play through
+# both servers at once with both cores busy, alone; then the servers' other tests side by side
+# with the footpod's (bluezoo, a Python process, answered too late under the first phase's load
+# for the states they script).
 groups=(
   'StrideCueALSATests\.ALSATests/Remote(Page|Security)Tests/'
   'StrideCueALSATests\.ALSATests/'
@@ -29,6 +31,7 @@ groups=(
   'StrideCueCLITests\.(Export|M4A|LongTrack)'
   'StrideCueCLITests\.'
 )
+soak='StrideCueALSATests\.ALSATests/SoundServerTests/steadyUnderLoad'
 last='StrideCueALSATests\.ALSATests/(SoundServerTests|SensorCommandTests)/'
 
 logs=$(mktemp -d)
@@ -60,6 +63,8 @@ start_group "$logs/rest.log" "${skip[@]}"
 pids+=($!) names+=("the rest") files+=("$logs/rest.log")
 for i in "${!pids[@]}"; do finish_group "${pids[$i]}" "${files[$i]}" "${names[$i]}"; done
 
-start_group "$logs/last.log" --filter "$last"
+start_group "$logs/soak.log" --filter "$soak"
+finish_group $! "$logs/soak.log" "$soak"
+start_group "$logs/last.log" --filter "$last" --skip "$soak"
 finish_group $! "$logs/last.log" "$last"
 exit $status

@@ -6,37 +6,47 @@ import Testing
 extension ALSATests {
     /// `stridecue play` through the sound servers most runners have, started for real by each test
     /// (scripts/sound-server.sh): ALSA's `default` goes through the server's own ALSA plugin, as on
-    /// a desktop, and the server's sink is recorded to see what a runner would have heard.
-    @Suite("Through a sound server", .serialized)
+    /// a desktop, and the server's sink is recorded to see what a runner would have heard. Each
+    /// test starts servers of its own: they run side by side (scripts/run-tests.sh runs the
+    /// minute under load alone).
+    @Suite("Through a sound server")
     struct SoundServerTests {
-        @Test("60 s with both cores busy: on time, no dropout, never 'not responding', every click on the rendered grid",
-              arguments: SoundServer.Kind.allCases)
-        func steadyUnderLoad(_ kind: SoundServer.Kind) throws {
+        /// PulseAudio and PipeWire at once, each with its own player, while both cores are kept
+        /// busy: each server's player shares the machine with the busy loops and with the other
+        /// server and its player, a heavier load than either alone (and half `make test`'s time).
+        @Test("60 s with both cores busy, through both servers at once: on time, no dropout, never 'not responding', every click on the rendered grid")
+        func steadyUnderLoad() throws {
             let environment = try ALSATestEnvironment.ready()
-            let server = try SoundServer(kind)
-            let recording = try server.recordSink()
+            let servers = try SoundServer.Kind.allCases.map { try SoundServer($0) }
+            let recordings = try servers.map { try $0.recordSink() }
             var busy: BusyCores? = try BusyCores()
-            let session = try TerminalSession(["play", "--spm", "180", "--duration", "60s"], environment,
-                                              extraEnvironment: server.environment)
-            let (status, exited, _) = session.finish(timeout: 75)
+            let sessions = try servers.map {
+                try TerminalSession(["play", "--spm", "180", "--duration", "60s"], environment, extraEnvironment: $0.environment)
+            }
+            let ends = sessions.map { $0.finish(timeout: 75) }
             busy = nil
-            server.stopRecording()
-            #expect(exited && status == 0, "\(session.screen)")
-            #expect(!session.screen.contains("NOT RESPONDING"), "\(session.screen)")
-            #expect(!session.screen.contains("underrun") && !session.screen.contains("dropout"), "\(session.screen)")
+            for server in servers { server.stopRecording() }
 
             let folder = try TemporaryFolder()
             let rendered = folder.file("rendered.wav")
             let render = try runStridecue(["render", "--spm", "180", "--duration", "60s", "--bits", "16", "--quiet", "-o", rendered], environment)
             #expect(render.status == 0)
             let expected = clickOnsets(leftChannel(try wavData(rendered)))
-            let heard = clickOnsets(leftChannel(try #require(readBytes(recording))))
             try #require(expected.count == 180)
-            try #require(heard.count >= 1, "nothing was heard")
-            let offset = heard[0] - expected[0]
-            let late = zip(heard, expected).enumerated().first { $0.element.0 - $0.element.1 != offset }
-            #expect(late == nil, "step \(late.map { $0.offset + 1 } ?? 0) is \(late.map { $0.element.0 - $0.element.1 - offset } ?? 0) frames off the grid")
-            #expect(heard.count == expected.count, "\(heard.count) clicks heard of \(expected.count)")
+            for (index, server) in servers.enumerated() {
+                let name = server.kind.testDescription
+                let (status, exited, _) = ends[index]
+                let screen = sessions[index].screen
+                #expect(exited && status == 0, "\(name): \(screen)")
+                #expect(!screen.contains("NOT RESPONDING"), "\(name): \(screen)")
+                #expect(!screen.contains("underrun") && !screen.contains("dropout"), "\(name): \(screen)")
+                let heard = clickOnsets(leftChannel(try #require(readBytes(recordings[index]))))
+                try #require(heard.count >= 1, "\(name): nothing was heard")
+                let offset = heard[0] - expected[0]
+                let late = zip(heard, expected).enumerated().first { $0.element.0 - $0.element.1 != offset }
+                #expect(late == nil, "\(name): step \(late.map { $0.offset + 1 } ?? 0) is \(late.map { $0.element.0 - $0.element.1 - offset } ?? 0) frames off the grid")
+                #expect(heard.count == expected.count, "\(name): \(heard.count) clicks heard of \(expected.count)")
+            }
         }
 
         @Test("--verbose says the route, the period the server is fed in and how the playback thread is scheduled",
