@@ -67,12 +67,13 @@ final class SoundServer {
     /// Ends the recordings once what was played has reached them: once each recording has grown
     /// by half a second of frames (the sink still plays: all that was played before the call
     /// has passed the server's buffers into it), or has stopped growing (the sink went idle when
-    /// the player left, its last frames written).
+    /// the player left, its last frames written), or after three seconds, more than either
+    /// server holds. A recording cut short shows as clicks missing, never as a pass.
     func stopRecording() {
         for file in recordings {
             let start = fileSize(file)
             var last = start, still = 0
-            _ = waitUntil {
+            _ = waitUntil(seconds: 3) {
                 let size = fileSize(file)
                 still = size == last ? still + 1 : 0
                 last = size
@@ -80,7 +81,7 @@ final class SoundServer {
             }
         }
         for pid in recorders { kill(pid, SIGTERM) }
-        for pid in recorders { _ = waitUntil { kill(pid, 0) != 0 } }
+        for pid in recorders { _ = waitUntil { hasEnded(pid) } }
         recorders = []
         recordings = []
     }
@@ -109,7 +110,19 @@ final class SoundServer {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        // Signals as a shell would give them: the test process blocks or ignores some, and the
+        // daemons and recorders the script leaves behind would inherit that (a recorder that
+        // ignored SIGTERM held every test up for 20 s).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw ALSATestEnvironment.SetupFailure(description: "cannot run \(executable): errno \(spawned)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -140,4 +153,13 @@ final class BusyCores {
             loop.waitUntilExit()
         }
     }
+}
+
+/// Whether a process has ended: gone, or a zombie not reaped yet. A recorder the script left
+/// behind is no child of the test's, and `kill(pid, 0)` still finds it while it is a zombie.
+func hasEnded(_ pid: pid_t) -> Bool {
+    guard let stat = readBytes("/proc/\(pid)/stat") else { return true }
+    // "pid (comm) S …": the state follows the last ')'.
+    guard let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count else { return true }
+    return stat[close + 2] == UInt8(ascii: "Z")
 }
