@@ -145,6 +145,41 @@ extension ALSATests {
             #expect(plain.finish().status == 143)
         }
 
+        @Test("the coach's page shows the runner's cadence beside the target, the time in the band and a silent or lost sensor; nothing without one")
+        func pageShowsTheRunner() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 172 3.1")
+            let folder = try TemporaryFolder()
+            // Screenshots stay for a person to look at: STRIDECUE_SCREENSHOTS=folder keeps them there.
+            let shots = ProcessInfo.processInfo.environment["STRIDECUE_SCREENSHOTS"] ?? folder.path
+            let run = try RemoteRun(["play", "--spm", "180", "--duration", "90s", "--device", "paced", "--no-keys", "--remote", "0",
+                                     "--sensor", "Stride Pod"], environment, extraEnvironment: world.environment)
+            let under = try RemotePageTests.browse("remote_sensor.py", [run.url, shots + "/runner-under.png", "runner 172 spm · 8 under"])
+            #expect(under.status == 0 && under.printed.contains("ok runner runner 172 spm · 8 under (off)")
+                    && under.printed.contains("ok beside the target"), "\(under.printed)")
+            try world.footpod("measure 180 3.5")
+            _ = try run.wait(seconds: 10) { ($0["inBand"] as? Double ?? 0) >= 3 }
+            let held = try RemotePageTests.browse("remote_sensor.py", [run.url, shots + "/runner-in-band.png",
+                                                                       #"runner 180 spm · in band 0:(0[3-9]|[1-5]\d)"#])
+            #expect(held.status == 0 && held.printed.contains("(in)"), "\(held.printed)")
+            // Silent for 3 s, then disconnected and connected again at 10 s (a drop's reconnection
+            // is over within a second, sooner than a browser starts).
+            try world.footpod("silent")
+            let lost = try RemotePageTests.browse("remote_sensor.py", [run.url, shots + "/runner-lost.png",
+                                                                       "sensor (silent|lost: reconnecting)"])
+            #expect(lost.status == 0 && lost.printed.contains(" (lost)"), "\(lost.printed)")
+            kill(run.process.processIdentifier, SIGTERM)
+            #expect(run.finish().status == 143)
+
+            let plain = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0"],
+                                      environment)
+            let none = try RemotePageTests.browse("remote_sensor.py", [plain.url, shots + "/runner-none.png", ""])
+            #expect(none.status == 0 && none.printed.contains("ok no runner line without a sensor"), "\(none.printed)")
+            kill(plain.process.processIdentifier, SIGTERM)
+            #expect(plain.finish().status == 143)
+        }
+
         @Test("a sensor that stands, falls silent or drops never stops the session: the status says so, StrideCue reconnects")
         func aSensorGoingWrongNeverStopsTheSession() throws {
             let environment = try ALSATestEnvironment.ready()
@@ -237,6 +272,12 @@ extension ALSATests {
             let bad = try runStridecue(["play", "--spm", "180", "--device", "paced", "--log", folder.file("run.txt")], environment)
             #expect(bad.status == 64 && bad.stderrLines == ["stridecue: --log must end in .csv or .json; got '\(folder.file("run.txt"))'"],
                     "\(bad.stderr)")
+            let alone = try runStridecue(["play", "--spm", "180", "--device", "paced", "--feedback", "fade"], environment)
+            #expect(alone.status == 64 && alone.stderrLines == ["stridecue: --feedback answers the runner's cadence: it needs --sensor"],
+                    "\(alone.stderr)")
+            let unknown = try runStridecue(["play", "--spm", "180", "--device", "paced", "--sensor", "auto", "--feedback", "loud"], environment)
+            #expect(unknown.status == 64 && unknown.stderrLines == ["stridecue: --feedback must be guide, fade or nudge; got 'loud'"],
+                    "\(unknown.stderr)")
         }
 
         @Test("feedback: fade silences the clicks, a quarter step by step, once the runner holds the band, and brings them back when they drift")
@@ -300,11 +341,13 @@ extension ALSATests {
                 name: Nudge test
                 cadence: 180
                 set: {steps: 300}
-                feedback: nudge
+                feedback: {mode: guide, step: 2 %}
 
                 """.utf8)))
             let played = folder.file("played.raw")
-            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto"],
+            // --feedback nudge chooses the mode over the preset's; the preset's step stays.
+            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto",
+                                               "--feedback", "nudge", "--log", folder.file("nudge.json")],
                                               environment, extraEnvironment: world.environment)
             // The runner is heard at 170 first: the click starts there, then moves once they hold it.
             #expect(session.wait(seconds: 10) { _ in session.lastStatus.hasPrefix("170 spm  you 170 spm, in band") }, "\(session.lastStatus)")
@@ -325,6 +368,63 @@ extension ALSATests {
             var heard: [Double] = []
             for tempo in tempos where heard.last != tempo { heard.append(tempo) }
             #expect(heard == [180, 170, 173, 176, 180], "\(tempos)")
+            // The log's summary: 170 → 173 → 176 → 180 is 10 spm of nudging.
+            let log = try String(contentsOfFile: folder.file("nudge.json"), encoding: .utf8)
+            let summary = try #require(jsonObject(log)?["summary"] as? [String: Any], "\(log)")
+            #expect(summary["nudgeMoved"] as? Int == 10, "\(summary)")
+            #expect(summary["spokenNudges"] is NSNull, "no spoken nudge asked for: \(summary)")
+        }
+
+        @Test("a runner who stays off target hears the preset's words on a step, quicker then slow it down, not more often than asked")
+        func spokenNudgeInTheFramesPlayed() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 170 3.0")
+            let folder = try TemporaryFolder()
+            let preset = folder.file("spoken.yaml")
+            #expect(FileManager.default.createFile(atPath: preset, contents: Data("""
+                name: Spoken nudge test
+                cadence: 180
+                set: {steps: 300}
+                feedback: {mode: guide, say-after: 3 s, say-every: 8 s, say-over: slow it down}
+
+                """.utf8)))
+            let played = folder.file("played.raw")
+            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto",
+                                               "--log", folder.file("spoken.csv")],
+                                              environment, extraEnvironment: world.environment)
+            #expect(session.wait(seconds: 15) { $0.contains("said \"quicker\"  180 spm  you 170 spm, 10 under") }, "\(session.lastStatus)")
+            try world.footpod("measure 190 3.6")
+            #expect(session.wait(seconds: 15) { $0.contains("said \"slow it down\"  180 spm  you 190 spm, 10 over") }, "\(session.lastStatus)")
+            // The words start on the next step: a few more steps handed to the card before quitting.
+            let saidAt = stepShown(session.lastStatus)
+            #expect(session.wait(seconds: 5) { _ in stepShown(session.lastStatus) >= saidAt + 4 }, "\(session.lastStatus)")
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+
+            // Steps whose click is followed by words where the plain track is silent.
+            let left = leftChannel(try #require(readBytes(played)))
+            let first = try #require(clickOnsets(left).first)
+            let steps = stride(from: first, to: left.count - 16_000, by: 16_000).map { $0 }
+            let spoken = steps.indices.filter { k in left[(steps[k] + 4_000)..<(steps[k] + 12_000)].contains { abs(Int($0)) > 1_000 } }
+            let starts = spoken.filter { !spoken.contains($0 - 1) }
+            #expect(starts.count == 2, "two nudges said: steps \(spoken)")
+            let plainClick = Array(left[steps[0]..<(steps[0] + 16_000)])
+            for k in starts {
+                // Words and a ducked click both start from a zero sample at the step's own frame.
+                let window = Array(left[steps[k]..<(steps[k] + 16_000)])
+                let differs = try #require(window.indices.first { window[$0] != plainClick[$0] })
+                #expect(differs < 48, "the words start on step \(k + 1)'s frame, not \(differs) frames later")
+                #expect(left[(steps[k - 1] + 4_000)..<steps[k]].allSatisfy { $0 == 0 }, "nothing said before step \(k + 1)")
+            }
+            // Under for 3 s before the first; at least 8 s (24 steps) between the two.
+            if starts.count == 2 {
+                #expect(starts[0] >= 9, "\(starts)")
+                #expect(starts[1] - starts[0] >= 24, "\(starts)")
+            }
+            let log = try String(contentsOfFile: folder.file("spoken.csv"), encoding: .utf8)
+            #expect(log.split(separator: "\n").contains("# spoken nudges 2"), "\(log)")
         }
     }
 }
