@@ -24,12 +24,16 @@ venv=${STRIDECUE_SENSOR_VENV:-$root/.build/sensor-venv}
 
 # The private system bus, for the whole benchmark.
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$work/bus"
-dbus-daemon --config-file="$root/Tests/Sensor/system-bus.conf" --address="$DBUS_SYSTEM_BUS_ADDRESS" --nofork &
+dbus-daemon --config-file="$root/Tests/Sensor/system-bus.conf" --address="$DBUS_SYSTEM_BUS_ADDRESS" --nofork 2>/dev/null &
 bench_pids+=("$!")
 wait_for() {  # wait_for WHAT COMMAND...: until the command succeeds, for at most 15 s
   local what=$1; shift
   for _ in $(seq 750); do "$@" && return 0; sleep 0.02; done
-  echo "bench-sensor: gave up waiting for $what" >&2; exit 1
+  echo "bench-sensor: gave up waiting for $what" >&2
+  for log in pod.out nudge.err bluezoo.log; do
+    [ -s "$work/$log" ] && { echo "--- $log" >&2; tail -n 15 "$work/$log" >&2; }
+  done
+  exit 1
 }
 wait_for "the bus" test -S "$work/bus"
 
@@ -58,18 +62,21 @@ world_stop() {
   wait "$pod" "$zoo" 2>/dev/null || true
 }
 bench_pids_world() { bench_pids+=("$pod" "$zoo"); }
-sent_count() { grep -c '^sent ' "$work/pod.out" || true; }
+# said PREFIX: how many lines the footpod has said that start with PREFIX; more_than PREFIX N: more than N.
+said() { grep -c "^$1" "$work/pod.out" || true; }
+more_than() { [ "$(said "$1")" -gt "$2" ]; }
 # pod COMMAND: tells the footpod, and waits until it says it did.
 pod() {
-  local before; before=$(grep -c "^${1%% *}" "$work/pod.out" || true)
+  local before; before=$(said "${1%% *}")
   echo "$1" >&7
-  wait_for "the footpod to $1" test "$(grep -c "^${1%% *}" "$work/pod.out" || true)" -gt "$before"
+  wait_for "the footpod to $1" more_than "${1%% *}" "$before"
 }
-# measure CADENCE: the footpod notifies it from now on; prints the epoch of its first notification.
+# measure CADENCE: the footpod notifies it from now on (to a client that asked for notifications);
+# prints the epoch of its first notification.
 measure() {
-  local before; before=$(sent_count)
+  local before; before=$(said "sent ")
   pod "measure $1 3.0"
-  wait_for "the footpod to send $1" test "$(sent_count)" -gt "$before"
+  wait_for "the footpod to send $1" more_than "sent " "$before"
   grep '^sent ' "$work/pod.out" | tail -1 | sed 's/.* at //'
 }
 
@@ -80,7 +87,7 @@ measure() {
 #    click is paired with the next new tempo handed to ALSA.
 world_start
 bench_pids_world
-measure 180 >/dev/null
+pod "measure 180 3.0"
 STRIDECUE_TIMING=1 "$bin" play --spm 180 --duration 600s --device paced --no-keys --sensor auto --feedback nudge \
   </dev/null >/dev/null 2>"$work/nudge.err" &
 player=$!
@@ -120,7 +127,7 @@ latency_max=$(sort -n "$work/latency" | tail -1)
 : > "$work/cpu-with" && : > "$work/cpu-without"
 for _ in $(seq "$cpu_runs"); do
   world_start
-  measure 180 >/dev/null
+  pod "measure 180 3.0"
   cpu_of "$work/cpu-with" "$bin" play --spm 180 --duration "${seconds}s" --device paced --no-keys --sensor auto \
     || { cat "$work/cpu.err" >&2; world_stop; exit 1; }
   world_stop
