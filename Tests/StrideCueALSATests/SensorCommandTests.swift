@@ -280,6 +280,60 @@ extension ALSATests {
                     "\(unknown.stderr)")
         }
 
+        @Test("the log's summary has each set's mean of the cadences sent in it and the time in the preset's band, in CSV and JSON alike")
+        func logSummaryPerSet() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let preset = folder.file("two-sets.yaml")
+            #expect(FileManager.default.createFile(atPath: preset, contents: Data("""
+                name: Two sets
+                cadence: 180
+                sets: 2
+                set: {steps: 12}
+                rest: 3 s
+                feedback: {band: 5 spm}
+
+                """.utf8)))
+            for name in ["sets.csv", "sets.json"] {
+                // A world each: bluezoo 1.0.2 cannot connect a device a second time after a Disconnect.
+                let world = try BluetoothWorld()
+                try world.footpod("measure 176 3.1")
+                let session = try TerminalSession(["play", preset, "--device", "paced", "--sensor", "auto", "--log", folder.file(name)],
+                                                  environment, extraEnvironment: world.environment)
+                // The second set's runner is quicker: sent during the rest.
+                #expect(session.wait(seconds: 15) { _ in session.lastStatus.contains("rest") }, "\(session.lastStatus)")
+                try world.footpod("measure 184 3.5")
+                let (status, exited, _) = session.finish(timeout: 20)
+                #expect(exited && status == 0)
+                let text = try String(contentsOfFile: folder.file(name), encoding: .utf8)
+                if name.hasSuffix(".csv") {
+                    let lines = text.split(separator: "\n").map(String.init)
+                    #expect(lines.filter { !$0.hasPrefix("#") }.count == 1 + 24, "two sets of 12 steps\n\(text)")
+                    #expect(lines.suffix(2) == ["# set 1: mean cadence 176.0 spm", "# set 2: mean cadence 184.0 spm"], "\(text)")
+                    // ±5 spm holds both: 11 s of two sets and the rest between them, less the moments
+                    // before the first notification arrives and the last sample's 100 ms.
+                    let summary = try #require(lines.first { $0.hasPrefix("# steps 24; in band ") }, "\(text)")
+                    let seconds = Double(summary.dropFirst("# steps 24; in band ".count).prefix { $0 != " " }) ?? 0
+                    #expect(seconds >= 9 && seconds <= 11, "\(summary)")
+                    #expect(summary.hasSuffix("malformed 0; reconnects 0"), "\(summary)")
+                } else {
+                    let object = try #require(jsonObject(text), "not JSON: \(text)")
+                    let summary = try #require(object["summary"] as? [String: Any])
+                    let sets = try #require(summary["sets"] as? [[String: Any]])
+                    #expect(sets.map { $0["set"] as? Int } == [1, 2])
+                    #expect(sets.map { $0["meanCadence"] as? Double } == [176, 184])
+                    let steps = try #require(object["steps"] as? [[String: Any]])
+                    // Each row has what was sent in its set (the first steps may come before the first notification).
+                    #expect(steps.count == 24)
+                    #expect(steps.prefix(12).allSatisfy { $0["measured"] is NSNull || $0["measured"] as? Int == 176 }, "\(steps)")
+                    #expect(steps.prefix(12).filter { $0["measured"] as? Int == 176 }.count >= 9, "\(steps)")
+                    #expect(steps.suffix(12).allSatisfy { $0["measured"] as? Int == 184 }, "\(steps)")
+                    #expect((9...11).contains(summary["secondsInBand"] as? Double ?? 0), "\(summary)")
+                    #expect(summary["nudgeMoved"] is NSNull)
+                }
+            }
+        }
+
         @Test("feedback: fade silences the clicks, a quarter step by step, once the runner holds the band, and brings them back when they drift")
         func fadeInTheFramesPlayed() throws {
             let environment = try ALSATestEnvironment.ready()
