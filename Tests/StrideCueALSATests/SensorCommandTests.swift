@@ -118,22 +118,32 @@ extension ALSATests {
         }
     
 
-        @Test("the remote's /api/status carries the sensor's state, the measured cadence, the speed and the time in the band")
+        @Test("the remote's /api/status carries the sensor's state, the measured cadence, the speed, the time in the band, the band and whether --feedback fade faded the clicks")
         func remoteStatusCarriesTheSensor() throws {
             let environment = try ALSATestEnvironment.ready()
             let world = try BluetoothWorld()
             try world.footpod("measure 180 3.5")
+            // --feedback fade: the status says when the clicks have faded (8 s in the band).
             let run = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0",
-                                     "--sensor", "Stride Pod"], environment, extraEnvironment: world.environment)
+                                     "--sensor", "Stride Pod", "--feedback", "fade"], environment, extraEnvironment: world.environment)
             let held = try run.wait(seconds: 10) { ($0["inBand"] as? Double ?? 0) >= 2 }
             #expect(held["sensor"] as? String == "reading")
             #expect(held["measuredCadence"] as? Int == 180)
             #expect(held["speed"] as? Double == 3.5)
             #expect(held["malformed"] as? Int == 0)
+            #expect(held["band"] as? Double == 2)
+            #expect(held["clicksFaded"] as? Bool == false)
+            let faded = try run.wait(seconds: 15) { $0["clicksFaded"] as? Bool == true }
+            #expect(faded["clicksFaded"] as? Bool == true, "\(faded)")
+            // Held 8 s by the player's count; the remote counts from its own samples, a moment apart.
+            #expect((faded["inBand"] as? Double ?? 0) >= 7, "\(faded)")
             try world.footpod("measure 0 0")
             let standing = try run.wait(seconds: 5) { $0["sensor"] as? String == "standing" }
             #expect(standing["measuredCadence"] is NSNull)
             #expect(standing["inBand"] as? Double == 0)
+            // Without a measurement the clicks sound again (fade falls back to guide).
+            let sounding = try run.wait(seconds: 5) { $0["clicksFaded"] as? Bool == false }
+            #expect(sounding["clicksFaded"] as? Bool == false, "\(sounding)")
             kill(run.process.processIdentifier, SIGTERM)
             #expect(run.finish().status == 143)
 
@@ -141,6 +151,7 @@ extension ALSATests {
                                       environment)
             let none = try plain.wait(seconds: 5) { ($0["step"] as? Int ?? 0) > 0 }
             #expect(none["sensor"] is NSNull && none["measuredCadence"] is NSNull && none["inBand"] is NSNull)
+            #expect(none["band"] is NSNull && none["clicksFaded"] is NSNull)
             kill(plain.process.processIdentifier, SIGTERM)
             #expect(plain.finish().status == 143)
         }
