@@ -121,6 +121,12 @@ paste "$work/sent" <(head -n "$taken" "$work/handed") | awk '{ printf "%.1f\n", 
 latency=$(median < "$work/latency" | xargs printf "%.1f")
 latency_min=$(sort -n "$work/latency" | head -1)
 latency_max=$(sort -n "$work/latency" | tail -1)
+# The two parts: notification -> the player asking for the new cadence (the sensor's thread, the
+# player's 100 ms sampling), and asked -> its first step handed to ALSA (the playback's wait for a step).
+sed -n 's/.*nudge asked for .* spm at epoch \([0-9.]*\) s$/\1/p' "$work/nudge.err" | head -n "$taken" > "$work/asked"
+paste "$work/sent" "$work/asked" | awk '{ printf "%.1f\n", ($2 - $1) * 1000 }' > "$work/to-asked"
+paste "$work/asked" <(head -n "$taken" "$work/handed") | awk '{ printf "%.1f\n", ($2 - $1) * 1000 }' > "$work/to-handed"
+part() { printf '%s ms median, %s-%s' "$(median < "$1" | xargs printf "%.1f")" "$(sort -n "$1" | head -1)" "$(sort -n "$1" | tail -1)"; }
 
 # 2. CPU per minute, with the footpod notifying 180 spm four times a second and without a sensor,
 #    in turn. The sensor's run includes finding and connecting it.
@@ -141,6 +147,7 @@ without=$(per_minute "$(median < "$work/cpu-without")")
 echo "stridecue play --sensor through bluezoo (BlueZ's D-Bus API, mocked) and the paced fake sound card, 48 kHz stereo, 100 ms buffer"
 printf '  notification to sound      %6s ms   (median of %s nudges, min %s, max %s ms: footpod notification -> first frame of the first step at the nudged tempo handed to ALSA)\n' \
   "$latency" "$taken" "$latency_min" "$latency_max"
+printf '  ... to the nudge asked for  %s ms;  asked for to handed to ALSA  %s ms\n' "$(part "$work/to-asked")" "$(part "$work/to-handed")"
 printf '  CPU per minute, sensor     %6s s    (median of %s runs of %s s; a notification every 250 ms, finding and connecting included)\n' \
   "$with" "$cpu_runs" "$seconds"
 printf '  ... without a sensor       %6s s    (stridecue %.2fx with the sensor)\n' "$without" "$(echo "$with / $without" | bc -l)"

@@ -85,6 +85,10 @@ public struct Player {
         var nudge = feedback.mode == .nudge && sensor != nil ? NudgeFeedback(step: feedback.step) : nil
         // The spoken nudge: words made before playback (`SpokenNudgeWords`), said through the command queue.
         var spokenNudge = sensor != nil ? feedback.spoken.map { SpokenNudge(settings: $0, band: feedback.band) } : nil
+        // For `make bench`: when each nudge was asked for (STRIDECUE_TIMING), to split a notification's
+        // way to the sound into the sensor's part and the playback's.
+        let timing = getenv("STRIDECUE_TIMING") != nil
+        var nudgesAsked: [String] = []
         var input = [UInt8](repeating: 0, count: 64)
         var keys = KeyReader()
         var reading = terminal
@@ -164,6 +168,7 @@ public struct Player {
                    let asked = nudge?.update(measured: reading.liveCadence, goal: plan.cadence, now: monotonicSeconds(),
                                              band: feedback.band) {
                     _ = engine.send(.setCadence(to: asked))
+                    if timing { nudgesAsked.append("\(format(asked)) spm at epoch \(Self.epochNow())") }
                 }
             }
             if spokenNudge != nil, let reading = sensor?.read() {
@@ -221,8 +226,17 @@ public struct Player {
             for time in engine.tempoStepsHanded {
                 printError("stridecue: timing: first step at the new tempo handed to ALSA at epoch \(time) s")
             }
+            for asked in nudgesAsked { printError("stridecue: timing: nudge asked for \(asked) s") }
         }
         return outcome
+    }
+
+    /// CLOCK_REALTIME now, as seconds with nine decimals, as the playback thread reports its times.
+    static func epochNow() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)  // cannot fail for this clock
+        let ns = String(now.tv_nsec)
+        return "\(now.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)"
     }
 
     static func milliseconds(_ frames: Int, rate: Int) -> Int { Int((Double(frames) * 1000 / Double(rate)).rounded()) }
