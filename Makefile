@@ -18,7 +18,7 @@ BROWSER_VENV   = .build/browser-venv
 # tests (Tests/Sensor: a private dbus-daemon, two adapters, a scripted footpod).
 SENSOR_VENV    = .build/sensor-venv
 BLUEZOO        = bluezoo==1.0.2
-BENCH_PACKAGES = klick time bc alsa-utils ffmpeg $(SERVER_PACKAGES)
+BENCH_PACKAGES = klick time bc alsa-utils ffmpeg python3-venv $(SERVER_PACKAGES)
 
 .PHONY: all build demo test check-swift bench deps test-deps bench-deps install install-files golden clean
 
@@ -60,6 +60,8 @@ $(PIPEWIRE_ALSA)/.unpacked:
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
+	@$(SENSOR_VENV)/bin/python -c "import bluezoo, sdbus" 2>/dev/null || { \
+	  python3 -m venv $(SENSOR_VENV) && $(SENSOR_VENV)/bin/pip install -q $(BLUEZOO); }
 	@$(MAKE) --no-print-directory $(PIPEWIRE_ALSA)/.unpacked
 
 # The Swift runtime is linked in: `make install` copies one binary that runs without a Swift
@@ -126,6 +128,7 @@ bench: bench-deps build
 	scripts/bench-cues.sh $(RELEASE_BIN)
 	scripts/bench-export.sh $(RELEASE_BIN)
 	scripts/bench-remote.sh $(RELEASE_BIN)
+	scripts/bench-sensor.sh $(RELEASE_BIN)
 
 # Re-records the reference WAVs of the built-in click sounds used by the golden tests.
 golden:

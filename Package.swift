@@ -160,7 +160,7 @@ let package = Package(
         .target(
             name: "StrideCueLive",
             dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA", "StrideCueSession", "StrideCueMixdown",
-                           "StrideCueLoudness", "StrideCueSoundFile", "StrideCueTerminal"]
+                           "StrideCueLoudness", "StrideCueSoundFile", "StrideCueSpeech", "StrideCueTerminal"]
         ),
 
         // The coach's remote: the page, the API and its WebSocket, a QR code of the URL. A thin

@@ -185,6 +185,7 @@ enum FlagExpectations {
         "--format": SoundFileType.expectation,
         "--stem": RenderStem.expectation,
         "--remote": RemoteAddress.expectation,
+        "--feedback": ClickFeedback.expectation,
     ]
 }
 

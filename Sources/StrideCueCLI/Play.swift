@@ -69,6 +69,7 @@ struct Play: ParsableCommand {
             var player = output.player(keys: !noKeys, verbose: verbose)
             player.sensor = sensor?.readings
             player.logPath = sensorOptions.log
+            player.feedback = sensorOptions.feedback
             let music = try musicOptions.settings()
             guard let address = remote, let host = CoachRemoteHost.installed else {
                 try player.play(session.request, remote: nil, music: music)

@@ -26,6 +26,8 @@ struct Sensors: ParsableCommand {
     }
 }
 
+extension ClickFeedback: FlagValue { static var expectation: String { "guide, fade or nudge" } }
+
 /// `play --sensor`: the runner's own cadence, read for the whole session.
 struct SensorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Show the runner's cadence from this running sensor: a name or address 'stridecue sensors' lists, or auto.",
@@ -35,8 +37,12 @@ struct SensorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write a row per step (time, target and measured cadence, speed) and a summary to FILE, .csv or .json.", valueName: "file"))
     var log: String?
 
+    @Option(help: ArgumentHelp("How the click answers --sensor: guide, fade or nudge (default: the preset's feedback).", valueName: "mode"))
+    var feedback: ClickFeedback?
+
     func validate() throws {
         if let log, SessionLog.Format(path: log) == nil { throw Failure.flag("--log", "must end in .csv or .json; got '\(quoted(log))'") }
+        if feedback != nil && sensor == nil { throw Failure.flag("--feedback", "answers the runner's cadence: it needs --sensor") }
     }
 
     /// Found and connected before the sound device opens, or one line and exit 69.

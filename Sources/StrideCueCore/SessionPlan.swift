@@ -34,8 +34,8 @@ public struct SessionPlan: Sendable, Equatable {
     public var sound: String
     /// Spoken or recorded cues, in preset order; a cue's index is its id in `CueVoices`.
     public var cues: [CueSpec]
-    /// How the click answers a running sensor (`feedback:`); `guide` without one.
-    public var feedback: ClickFeedback = .guide
+    /// How the click answers a running sensor (`feedback:`), and its settings; `guide` without one.
+    public var feedback = FeedbackSettings()
 
     /// Seconds a caution gets when the preset does not say: room for two short sentences.
     public static let defaultCautionTime = 6.0

@@ -24,7 +24,7 @@ func fuzzOne(_ bytes: [UInt8]) {
     for shown in [planSummary(layout, origin: file), planPicture(layout, subtitle: file)] {
         precondition(!shown.utf8.contains(0x1B) && !shown.utf8.contains(0x07), "a control character reached the output")
     }
-    for edit in ["cadence=185", "name=yes", "cues.1.say=~", "count-in.steps=3", "set.steps=40", "about=a\nb"] {
+    for edit in ["cadence=185", "name=yes", "cues.1.say=~", "count-in.steps=3", "set.steps=40", "about=a\nb", "feedback.hold=10 s"] {
         guard let assignment = PresetAssignment(parsing: edit) else { continue }
         guard let result = try? editPreset(bytes, file: file, assignments: [assignment]) else { continue }
         let again = try? decodePreset(result.text, file: file)

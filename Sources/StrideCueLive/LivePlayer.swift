@@ -58,6 +58,8 @@ public struct LivePlayer {
     public var sensor: SensorReadings? = nil
     /// `play --log FILE`: the session log, CSV or JSON by the file's extension, written atomically at the end.
     public var logPath: String? = nil
+    /// `play --feedback MODE`: how the click answers the sensor, over the preset's `feedback:` mode.
+    public var feedback: ClickFeedback? = nil
 
     public init(device: String, rate: Int, latency: Double?, reconnect: (seconds: Double, text: String),
                 keys: Bool, verbose: Bool) {
@@ -81,12 +83,14 @@ public struct LivePlayer {
         let data = DataFolder.locate()
         let resolved = try request.resolve(in: PresetLocator(data: data))
         let prepared = try preflight(resolved, data: data, format: renderFormat)
-        let plan = prepared.plan
+        var plan = prepared.plan
+        if let feedback { plan.feedback.mode = feedback }
         try stopIfInterrupted()
         // Music is decoded and measured before the device opens: a file that cannot be read
         // is the same one line and exit status as `render --music` gives, and nothing plays.
         let liveMusic = try music.map { try prepareMusic($0, for: prepared) }
         if let logPath { try checkReplaceable(logPath) }
+        let nudgeWords = try sensor == nil ? nil : plan.feedback.spoken.map { try SpokenNudgeWords($0, rate: hz) }
         let renderer = prepared.makeRenderer()
         let pcm = try openDevice(PCMConfiguration(
             rate: hz, channels: Self.channels, periodMilliseconds: Self.periodMilliseconds, latencyMilliseconds: buffer))
@@ -94,6 +98,7 @@ public struct LivePlayer {
         try stopIfInterrupted()
 
         let live = LivePlayback(renderer: renderer, plan: plan)
+        nudgeWords?.keep(in: live.spoken)
         // The player owns the music's stage from here on.
         if let liveMusic { live.playMusic(liveMusic) }
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(

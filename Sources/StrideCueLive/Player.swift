@@ -76,12 +76,19 @@ public struct Player {
         if showStatus { Terminal.watchResizes() }
         var statusShown = false
         var shownLine = ""
-        var sensorStatus = sensor.map(SensorStatus.init)
-        var log = logFormat.map { SessionLog(format: $0, rate: rate) }
+        let feedback = plan.feedback
+        var sensorStatus = sensor.map { SensorStatus(readings: $0, tolerance: feedback.band) }
+        var log = logFormat.map { SessionLog(format: $0, rate: rate, tolerance: feedback.band) }
         // `feedback: fade`: decided here from the sensor, handed to the playback thread as one atomic.
-        var fadeBand = plan.feedback == .fade && sensor != nil ? CadenceBand() : nil
+        var fadeBand = feedback.mode == .fade && sensor != nil ? CadenceBand(tolerance: feedback.band) : nil
         // `feedback: nudge`: new cadences go to the playback thread through the command queue.
-        var nudge = plan.feedback == .nudge && sensor != nil ? NudgeFeedback() : nil
+        var nudge = feedback.mode == .nudge && sensor != nil ? NudgeFeedback(step: feedback.step) : nil
+        // The spoken nudge: words made before playback (`SpokenNudgeWords`), said through the command queue.
+        var spokenNudge = sensor != nil ? feedback.spoken.map { SpokenNudge(settings: $0, band: feedback.band) } : nil
+        // For `make bench`: when each nudge was asked for (STRIDECUE_TIMING), to split a notification's
+        // way to the sound into the sensor's part and the playback's.
+        let timing = getenv("STRIDECUE_TIMING") != nil
+        var nudgesAsked: [String] = []
         var input = [UInt8](repeating: 0, count: 64)
         var keys = KeyReader()
         var reading = terminal
@@ -120,7 +127,7 @@ public struct Player {
             ]
             // Keys alone need no timer: a key, a signal (Ctrl-Z and fg interrupt the poll) or
             // the end wakes the player. In the background it looks again now and then.
-            let watching = showStatus || log != nil || fadeBand != nil || nudge != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
+            let watching = showStatus || log != nil || fadeBand != nil || nudge != nil || spokenNudge != nil || (terminal && !listening) || stopAsked != nil || wakeup.read < 0
             let timeout = keys.isWaiting ? KeyReader.escapeWaitMilliseconds
                 : stopAsked != nil ? 10 : watching ? Self.pollMilliseconds : -1
             let ready = poll(&descriptors, 3, timeout)
@@ -151,15 +158,29 @@ public struct Player {
             if fadeBand != nil, let reading = sensor?.read() {
                 let status = engine.live.status.read()
                 fadeBand?.update(frame: status.frame, target: status.targetCadence, measured: reading.liveCadence)
-                engine.live.clickLevel.set(FadeFeedback().clickLevel(band: fadeBand!, rate: rate))
+                engine.live.clickLevel.set(FadeFeedback(hold: feedback.hold).clickLevel(band: fadeBand!, rate: rate))
             }
             if nudge != nil, let reading = sensor?.read() {
                 let status = engine.live.status.read()
                 // Not during the count-in, a rest or the preset's ramp: those keep the plan's shape.
                 let ramping = plan.ramp.map { status.step <= $0.steps } ?? false  // each set's start
                 if status.step > 0, status.countIn == 0, status.restFramesLeft == nil, !ramping,
-                   let asked = nudge?.update(measured: reading.liveCadence, goal: plan.cadence, now: monotonicSeconds()) {
+                   let asked = nudge?.update(measured: reading.liveCadence, goal: plan.cadence, now: monotonicSeconds(),
+                                             band: feedback.band) {
                     _ = engine.send(.setCadence(to: asked))
+                    if timing { nudgesAsked.append("\(format(asked)) spm at epoch \(Self.epochNow())") }
+                }
+            }
+            if spokenNudge != nil, let reading = sensor?.read() {
+                let status = engine.live.status.read()
+                // On a set's steps only: a count-in, a rest or the caution starts the clock again.
+                let onStep = status.step > 0 && status.countIn == 0 && status.restFramesLeft == nil && !status.caution
+                if let side = spokenNudge?.update(frame: status.frame, target: status.targetCadence,
+                                                  measured: onStep ? reading.liveCadence : nil, rate: rate),
+                   let words = feedback.spoken?.words(side), let sample = engine.live.spoken.sample(for: SpokenNudgeWords.key(side)),
+                   engine.send(.say(sample)) {
+                    note = "said \"\(words)\""
+                    noteUntil = monotonicSeconds() + Self.noteSeconds
                 }
             }
             let now = monotonicSeconds()
@@ -191,6 +212,8 @@ public struct Player {
             if engine.hungAtEnd && outcome.signal == 0 { outcome.hungDevice = true }
         }
         log?.sample(engine.live.status.read(), sensor: sensor?.read())
+        log?.nudgeMoved = nudge?.moved
+        log?.spokenNudges = spokenNudge?.said
         outcome.log = log
         if statusShown {
             let status = engine.live.status.read()
@@ -203,8 +226,17 @@ public struct Player {
             for time in engine.tempoStepsHanded {
                 printError("stridecue: timing: first step at the new tempo handed to ALSA at epoch \(time) s")
             }
+            for asked in nudgesAsked { printError("stridecue: timing: nudge asked for \(asked) s") }
         }
         return outcome
+    }
+
+    /// CLOCK_REALTIME now, as seconds with nine decimals, as the playback thread reports its times.
+    static func epochNow() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)  // cannot fail for this clock
+        let ns = String(now.tv_nsec)
+        return "\(now.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)"
     }
 
     static func milliseconds(_ frames: Int, rate: Int) -> Int { Int((Double(frames) * 1000 / Double(rate)).rounded()) }

@@ -4,10 +4,12 @@ import StrideCueCore
 /// `you 178 spm, in band 0:42`, `you 170 spm, 10 under`, `SENSOR SILENT`.
 public struct SensorStatus {
     public let readings: SensorReadings
-    public private(set) var band = CadenceBand()
+    public private(set) var band: CadenceBand
 
-    public init(readings: SensorReadings) {
+    /// - Parameter tolerance: ± steps per minute that count as in the band (`feedback.band`).
+    public init(readings: SensorReadings, tolerance: Double = CadenceBand.defaultTolerance) {
         self.readings = readings
+        band = CadenceBand(tolerance: tolerance)
     }
 
     /// Samples the sensor at the session's position and says what it shows.

@@ -35,14 +35,21 @@ public struct SessionLog: Sendable {
     public let format: Format
     public let rate: Int
     public private(set) var rows: [Row] = []
-    private var band = CadenceBand()
+    private var band: CadenceBand
     private var last: (set: Int, step: Int)? = nil
     private var malformed = 0
     private var reconnects = 0
+    /// Under `feedback: nudge`: how far the nudges moved the click, in steps per minute (summed,
+    /// from where it started at the runner's cadence); nil under another feedback.
+    public var nudgeMoved: Double? = nil
+    /// With a spoken nudge: how many times one was said; nil without.
+    public var spokenNudges: Int? = nil
 
-    public init(format: Format, rate: Int) {
+    /// - Parameter tolerance: ± steps per minute that count as in the band (`feedback.band`).
+    public init(format: Format, rate: Int, tolerance: Double = CadenceBand.defaultTolerance) {
         self.format = format
         self.rate = rate
+        band = CadenceBand(tolerance: tolerance)
     }
 
     /// Takes a sample of the session (and the sensor, when there is one); adds a row when a new
@@ -70,7 +77,7 @@ public struct SessionLog: Sendable {
         }
     }
 
-    /// Seconds in the target band (±2 spm) over the session.
+    /// Seconds in the target band (±2 spm, or the preset's `feedback.band`) over the session.
     public var secondsInBand: Double { Double(band.totalFrames) / Double(rate) }
 
     /// The mean measured cadence of each set's steps that had one (nil for a set with none).
@@ -97,6 +104,8 @@ public struct SessionLog: Sendable {
             }
             lines.append("# steps \(rows.count); in band \(fixed(secondsInBand, 1)) s; steps without a measurement \(gaps); "
                 + "malformed \(malformed); reconnects \(reconnects)")
+            if let nudgeMoved { lines.append("# nudge moved the click \(StrideCueCore.format(nudgeMoved)) spm") }
+            if let spokenNudges { lines.append("# spoken nudges \(spokenNudges)") }
             for (set, mean) in means { lines.append("# set \(set): mean cadence \(fixed(mean, 1)) spm") }
             return lines.joined(separator: "\n") + "\n"
         case .json:
@@ -108,6 +117,8 @@ public struct SessionLog: Sendable {
             let perSet = means.map { "{\"set\":\($0.key),\"meanCadence\":\(fixed($0.value, 1))}" }
             var summary = "\"steps\":\(rows.count),\"secondsInBand\":\(fixed(secondsInBand, 1)),"
             summary += "\"stepsWithoutMeasurement\":\(gaps),\"malformed\":\(malformed),\"reconnects\":\(reconnects),"
+            summary += "\"nudgeMoved\":\(nudgeMoved.map { StrideCueCore.format($0) } ?? "null"),"
+            summary += "\"spokenNudges\":\(spokenNudges.map(String.init) ?? "null"),"
             summary += "\"sets\":[" + perSet.joined(separator: ",") + "]"
             let body: String = steps.joined(separator: ",\n")
             return "{\"steps\":[\n" + body + "\n],\n\"summary\":{" + summary + "}}\n"

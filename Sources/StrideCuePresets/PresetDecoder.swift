@@ -454,16 +454,78 @@ private struct PresetDecoder {
         return metres
     }
 
-    /// A sound name becomes part of a file name (`Sounds/clicks/NAME.wav`), so it stays plain ASCII.
-    private func feedback(_ node: YAMLNode) throws(PresetError) -> ClickFeedback {
-        try requireUnambiguousText(node, "feedback")
+    /// The keys `feedback:` may have as a mapping.
+    static let feedbackKeys = ["mode", "band", "hold", "step", "say-after", "say-every", "say-under", "say-over"]
+
+    /// A mode (`feedback: fade`), or a mapping with its settings:
+    /// `{mode: fade, band: 2 spm, hold: 8 s}`, `{mode: nudge, step: 2 %}`, and the spoken nudge's
+    /// `say-after: 15 s, say-every: 30 s, say-under: quicker, say-over: ease off` (any of them turns it on).
+    private func feedback(_ node: YAMLNode) throws(PresetError) -> FeedbackSettings {
+        try requireValue(node, "feedback")
+        guard case .mapping(let entries, _) = node else {
+            if case .sequence = node {
+                throw fail("feedback must be guide, fade or nudge, or a mapping like {mode: fade, hold: 8 s}, got a list", at: node.span)
+            }
+            return FeedbackSettings(mode: try feedbackMode(node, "feedback"))
+        }
+        var settings = FeedbackSettings()
+        var spoken: SpokenNudgeSettings? = nil
+        for entry in entries {
+            let value = entry.value
+            switch entry.key {
+            case "mode": settings.mode = try feedbackMode(value, "feedback.mode")
+            case "band": settings.band = try measure(value, "feedback.band", unit: "spm", example: "2 spm", FeedbackLimits.band)
+            case "hold": settings.hold = try duration(value, "feedback.hold", FeedbackLimits.hold)
+            case "step": settings.step = try measure(value, "feedback.step", unit: "%", example: "2 %", FeedbackLimits.stepPercent) / 100
+            case "say-after", "say-every", "say-under", "say-over":
+                var said = spoken ?? SpokenNudgeSettings()
+                switch entry.key {
+                case "say-after": said.after = try duration(value, "feedback.say-after", FeedbackLimits.sayAfter)
+                case "say-every": said.every = try duration(value, "feedback.say-every", FeedbackLimits.sayEvery)
+                case "say-under": said.under = try words(value, "feedback.say-under")
+                default: said.over = try words(value, "feedback.say-over")
+                }
+                spoken = said
+            default: throw unknownKey(entry, allowed: Self.feedbackKeys, in: "feedback")
+            }
+        }
+        settings.spoken = spoken
+        return settings
+    }
+
+    private func feedbackMode(_ node: YAMLNode, _ key: String) throws(PresetError) -> ClickFeedback {
+        try requireUnambiguousText(node, key)
         guard case .scalar(let text, _, _) = node, let mode = ClickFeedback(rawValue: text) else {
-            let modes = ClickFeedback.allCases.map(\.rawValue).dropLast().joined(separator: ", ") + " or nudge"
-            throw fail("feedback must be \(modes), got \(describe(node))", at: node.span)
+            throw fail("\(key) must be guide, fade or nudge, got \(describe(node))", at: node.span)
         }
         return mode
     }
 
+    /// Words to say, checked as a cue's are.
+    private func words(_ node: YAMLNode, _ key: String) throws(PresetError) -> String {
+        let words = try text(node, key, allowEmpty: false)
+        if let problem = CueText.problem(with: words) { throw fail("\(key) \(problem)", at: node.span) }
+        return words
+    }
+
+    /// A number with an optional unit (`2 spm`, `2spm`, `2`), within `limits`.
+    private func measure(_ node: YAMLNode, _ key: String, unit: String, example: String,
+                         _ limits: ClosedRange<Double>) throws(PresetError) -> Double {
+        try requireMeasure(node, key)
+        let range = "from \(formatNumber(limits.lowerBound)) to \(formatNumber(limits.upperBound)) \(unit)"
+        guard case .scalar(var text, _, _) = node else {
+            throw fail("\(key) must be a number like \(example), \(range), got \(describe(node))", at: node.span)
+        }
+        text = String(text.unicodeScalars.filter { $0 != " " && $0 != "\t" })
+        if text.lowercased().hasSuffix(unit) { text.removeLast(unit.count) }
+        guard case .finite(let value) = readNumber(text) else {
+            throw fail("\(key) must be a number like \(example), \(range), got \(describe(node))", at: node.span)
+        }
+        guard limits.contains(value) else { throw fail("\(key) must be \(range), got \(describe(node))", at: node.span) }
+        return value
+    }
+
+    /// A sound name becomes part of a file name (`Sounds/clicks/NAME.wav`), so it stays plain ASCII.
     private func soundName(_ node: YAMLNode) throws(PresetError) -> String {
         try requireUnambiguousText(node, "sound")
         let allowed = { (c: Unicode.Scalar) in
@@ -569,11 +631,11 @@ func plainTyping(_ node: YAMLNode) -> PlainTyping {
 }
 
 /// Keys whose value is text (and so may need quotes to stay text): `name`, `about`, `caution`,
-/// `caution.say`, `sound`, and a cue's `say` and `sound`.
+/// `caution.say`, `sound`, a cue's `say` and `sound`, and `feedback`'s words.
 func isTextValue(_ path: PresetKeyPath) -> Bool {
     guard case .key(let last)? = path.components.last else { return false }
     if last == "say", case .key("count-in")? = path.components.first { return false }
-    return ["name", "about", "caution", "say", "sound"].contains(last)
+    return ["name", "about", "caution", "say", "sound", "say-under", "say-over"].contains(last)
 }
 
 /// A scalar's text for a message; empty for a collection.

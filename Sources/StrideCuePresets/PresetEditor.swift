@@ -432,6 +432,7 @@ func canonicalKeyOrder(for path: PresetKeyPath) -> [String] {
     case []: return presetKeys
     case ["ramp"]: return ["from", "steps"]
     case ["count-in"]: return ["steps", "say"]
+    case ["feedback"]: return ["mode", "band", "hold", "step", "say-after", "say-every", "say-under", "say-over"]
     case ["set"]: return ["steps", "duration", "distance", "step-length"]
     case ["cues"]: return ["say", "sound", "every", "at", "offset", "steps", "style", "voice", "align", "level"]
     default: return []
@@ -637,6 +638,11 @@ public func editPreset(_ bytes: [UInt8], file: String, assignments: [PresetAssig
         if path == PresetKeyPath([.key("count-in")]), case .mapping? = editor.node(at: path) {
             path = PresetKeyPath([.key("count-in"), .key("steps")])
         }
+        // `feedback=nudge` on a `feedback: {mode: fade, …}` mapping sets its mode.
+        let feedback = PresetKeyPath([.key("feedback")])
+        if path == feedback, case .mapping? = editor.node(at: path) {
+            path = PresetKeyPath([.key("feedback"), .key("mode")])
+        }
         let old = editor.value(at: path)
         olds.append(old)
         removed.append([])
@@ -648,6 +654,11 @@ public func editPreset(_ bytes: [UInt8], file: String, assignments: [PresetAssig
             continue
         }
         do {
+            // `feedback.hold=10 s` on `feedback: fade` keeps the mode: `{mode: fade, hold: 10 s}`.
+            if path.components.count == 2, path.components[0] == .key("feedback"), path.components[1] != .key("mode"),
+               case .scalar(let mode, _, _)? = editor.node(at: feedback), !mode.isEmpty {
+                try editor.set(PresetKeyPath([.key("feedback"), .key("mode")]), to: mode)
+            }
             try editor.set(path, to: value)
             rangeIndex.append(editor.changedRanges.count - 1)
             if path.components.count == 2, path.components[0] == .key("set"), case .key(let way) = path.components[1],

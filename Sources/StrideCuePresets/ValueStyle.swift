@@ -12,7 +12,7 @@ private enum Quantity {
 private func quantity(of path: PresetKeyPath) -> Quantity? {
     guard case .key(let last)? = path.components.last, !isTextValue(path) else { return nil }
     switch last {
-    case "rest", "duration": return .duration
+    case "rest", "duration", "hold", "say-after", "say-every": return .duration
     case "distance", "step-length": return .distance
     default: return .number
     }

@@ -44,10 +44,11 @@ public final class RemoteDrill: @unchecked Sendable {
     /// The runner's sensor (`play --sensor`), and the time held in the target band as the
     /// statuses sent saw it.
     let sensor: SensorReadings?
-    let band = Mutex(CadenceBand())
+    let band: Mutex<CadenceBand>
 
     public init(live: LivePlayback, prepared: PreparedSession, preset: String?, sensor: SensorReadings? = nil) {
         self.sensor = sensor
+        band = Mutex(CadenceBand(tolerance: prepared.plan.feedback.band))
         self.live = live
         plan = prepared.plan
         self.preset = preset

@@ -44,18 +44,23 @@ struct DrillStatus: Encodable {
     @OrNull var measuredCadence: Reading?
     @OrNull var speed: Reading?
     @OrNull var inBand: Reading?
+    @OrNull var band: Reading?
+    @OrNull var clicksFaded: Bool?
     @OrNull var malformed: Int?
 }
 
 /// The runner's sensor in the status, all null without `--sensor`: `sensor` is its state
 /// (`connecting`, `reading`, `standing`, `silent`, `reconnecting`), `measuredCadence` the steps
 /// per minute it reports while reading, `speed` in m/s, `inBand` the seconds the runner has held
-/// the target within ±2 spm, `malformed` the notifications refused.
+/// the target within `band` (± spm, 2 unless the preset's `feedback.band` says), `clicksFaded`
+/// whether `feedback: fade` has faded the clicks, `malformed` the notifications refused.
 struct RunnerSensorStatus {
     var sensor: String?
     var measuredCadence: Reading?
     var speed: Reading?
     var inBand: Reading?
+    var band: Reading?
+    var clicksFaded: Bool?
     var malformed: Int?
 }
 
@@ -74,6 +79,7 @@ struct StatusKey: Equatable {
     var underruns = 0
     var caution = false
     var sensor: SensorReading? = nil
+    var clicksFaded = false
 }
 
 /// Seconds into the plan as `layout` draws it at which `s` is: the caution's time, the
@@ -118,6 +124,7 @@ extension CoachRemote {
         key.caution = s.caution
         key.sensor = drill.sensor?.read()
         key.sensor?.measuredAt = 0  // a new measurement of the same cadence changes nothing shown
+        key.clicksFaded = drill.live.clickLevel.level() == 0
         return key
     }
 
@@ -175,6 +182,8 @@ extension CoachRemote {
             measuredCadence: runner.measuredCadence,
             speed: runner.speed,
             inBand: runner.inBand,
+            band: runner.band,
+            clicksFaded: runner.clicksFaded,
             malformed: runner.malformed))
     }
 }
@@ -183,7 +192,8 @@ extension CoachRemote {
     /// The runner's sensor in the status (all null without `--sensor`): `sensor` is its state
     /// (`connecting`, `reading`, `standing`, `silent`, `reconnecting`), `measuredCadence` the
     /// steps per minute it reports while reading, `speed` in m/s, `inBand` the seconds the
-    /// runner has held the target within ±2 spm, `malformed` the notifications refused.
+    /// runner has held the target within `band` spm, `clicksFaded` whether `fade` has faded the
+    /// clicks, `malformed` the notifications refused.
     func sensorStatus(drill: RemoteDrill, status s: LiveStatus) -> RunnerSensorStatus {
         let r = drill.sensor?.read()
         let held = r.map { r in
@@ -206,6 +216,8 @@ extension CoachRemote {
             measuredCadence: r?.liveCadence.map { Reading(Double($0)) },
             speed: r?.state == .reading ? r?.speed.map(Reading.init) : nil,
             inBand: held.map { Reading($0.rounded(.down)) },
+            band: r.map { _ in Reading(drill.band.withLock { $0.tolerance }) },
+            clicksFaded: r.map { _ in drill.live.clickLevel.level() == 0 },
             malformed: r?.malformed)
     }
 }

@@ -11,7 +11,8 @@
 #   silent         stop notifying (the client stays connected); `measure` starts again
 #   drop           the link drops: the central's device is disconnected, as BlueZ shows it
 #   quit
-# It prints `ready` once bluezoo has the application and the advertisement.
+# It prints `ready` once bluezoo has the application and the advertisement, and
+# `sent HEX at EPOCH` when a new value first goes out (the benchmark times from it).
 #
 # It speaks to bluezoo with python-sdbus, the library bluezoo itself is built on (installed
 # with it in the test venv by `make test-deps`). Usage:
@@ -27,6 +28,7 @@
 import asyncio
 import struct
 import sys
+import time
 
 import sdbus
 from sdbus import (DbusInterfaceCommonAsync, DbusObjectManagerInterfaceAsync, dbus_method_async,
@@ -194,11 +196,17 @@ async def main():
 
     async def notify():
         await characteristic.started.wait()
+        last = None
         while True:
             if characteristic.notifying and not state["silent"]:
                 value = state["raw"] if state["raw"] is not None else state["value"]
                 state["raw"] = None
+                sent = time.time()
                 await characteristic.Value.set_async(value)
+                if value != last:
+                    # When a new value first went out, for make bench (notification to sound).
+                    say(f"sent {value.hex()} at {sent:.6f}")
+                    last = value
             await asyncio.sleep(NOTIFY_SECONDS)
 
     notifier = asyncio.create_task(notify())

@@ -118,22 +118,32 @@ extension ALSATests {
         }
     
 
-        @Test("the remote's /api/status carries the sensor's state, the measured cadence, the speed and the time in the band")
+        @Test("the remote's /api/status carries the sensor's state, the measured cadence, the speed, the time in the band, the band and whether --feedback fade faded the clicks")
         func remoteStatusCarriesTheSensor() throws {
             let environment = try ALSATestEnvironment.ready()
             let world = try BluetoothWorld()
             try world.footpod("measure 180 3.5")
+            // --feedback fade: the status says when the clicks have faded (8 s in the band).
             let run = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0",
-                                     "--sensor", "Stride Pod"], environment, extraEnvironment: world.environment)
+                                     "--sensor", "Stride Pod", "--feedback", "fade"], environment, extraEnvironment: world.environment)
             let held = try run.wait(seconds: 10) { ($0["inBand"] as? Double ?? 0) >= 2 }
             #expect(held["sensor"] as? String == "reading")
             #expect(held["measuredCadence"] as? Int == 180)
             #expect(held["speed"] as? Double == 3.5)
             #expect(held["malformed"] as? Int == 0)
+            #expect(held["band"] as? Double == 2)
+            #expect(held["clicksFaded"] as? Bool == false)
+            let faded = try run.wait(seconds: 15) { $0["clicksFaded"] as? Bool == true }
+            #expect(faded["clicksFaded"] as? Bool == true, "\(faded)")
+            // Held 8 s by the player's count; the remote counts from its own samples, a moment apart.
+            #expect((faded["inBand"] as? Double ?? 0) >= 7, "\(faded)")
             try world.footpod("measure 0 0")
             let standing = try run.wait(seconds: 5) { $0["sensor"] as? String == "standing" }
             #expect(standing["measuredCadence"] is NSNull)
             #expect(standing["inBand"] as? Double == 0)
+            // Without a measurement the clicks sound again (fade falls back to guide).
+            let sounding = try run.wait(seconds: 5) { $0["clicksFaded"] as? Bool == false }
+            #expect(sounding["clicksFaded"] as? Bool == false, "\(sounding)")
             kill(run.process.processIdentifier, SIGTERM)
             #expect(run.finish().status == 143)
 
@@ -141,6 +151,42 @@ extension ALSATests {
                                       environment)
             let none = try plain.wait(seconds: 5) { ($0["step"] as? Int ?? 0) > 0 }
             #expect(none["sensor"] is NSNull && none["measuredCadence"] is NSNull && none["inBand"] is NSNull)
+            #expect(none["band"] is NSNull && none["clicksFaded"] is NSNull)
+            kill(plain.process.processIdentifier, SIGTERM)
+            #expect(plain.finish().status == 143)
+        }
+
+        @Test("the coach's page shows the runner's cadence beside the target, the time in the band and a silent or lost sensor; nothing without one")
+        func pageShowsTheRunner() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 172 3.1")
+            let folder = try TemporaryFolder()
+            // Screenshots stay for a person to look at: STRIDECUE_SCREENSHOTS=folder keeps them there.
+            let shots = ProcessInfo.processInfo.environment["STRIDECUE_SCREENSHOTS"] ?? folder.path
+            let run = try RemoteRun(["play", "--spm", "180", "--duration", "90s", "--device", "paced", "--no-keys", "--remote", "0",
+                                     "--sensor", "Stride Pod"], environment, extraEnvironment: world.environment)
+            let under = try RemotePageTests.browse("remote_sensor.py", [run.url, shots + "/runner-under.png", "runner 172 spm · 8 under"])
+            #expect(under.status == 0 && under.printed.contains("ok runner runner 172 spm · 8 under (off)")
+                    && under.printed.contains("ok beside the target"), "\(under.printed)")
+            try world.footpod("measure 180 3.5")
+            _ = try run.wait(seconds: 10) { ($0["inBand"] as? Double ?? 0) >= 3 }
+            let held = try RemotePageTests.browse("remote_sensor.py", [run.url, shots + "/runner-in-band.png",
+                                                                       #"runner 180 spm · in band 0:(0[3-9]|[1-5]\d)"#])
+            #expect(held.status == 0 && held.printed.contains("(in)"), "\(held.printed)")
+            // Silent for 3 s, then disconnected and connected again at 10 s (a drop's reconnection
+            // is over within a second, sooner than a browser starts).
+            try world.footpod("silent")
+            let lost = try RemotePageTests.browse("remote_sensor.py", [run.url, shots + "/runner-lost.png",
+                                                                       "sensor (silent|lost: reconnecting)"])
+            #expect(lost.status == 0 && lost.printed.contains(" (lost)"), "\(lost.printed)")
+            kill(run.process.processIdentifier, SIGTERM)
+            #expect(run.finish().status == 143)
+
+            let plain = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0"],
+                                      environment)
+            let none = try RemotePageTests.browse("remote_sensor.py", [plain.url, shots + "/runner-none.png", ""])
+            #expect(none.status == 0 && none.printed.contains("ok no runner line without a sensor"), "\(none.printed)")
             kill(plain.process.processIdentifier, SIGTERM)
             #expect(plain.finish().status == 143)
         }
@@ -237,6 +283,66 @@ extension ALSATests {
             let bad = try runStridecue(["play", "--spm", "180", "--device", "paced", "--log", folder.file("run.txt")], environment)
             #expect(bad.status == 64 && bad.stderrLines == ["stridecue: --log must end in .csv or .json; got '\(folder.file("run.txt"))'"],
                     "\(bad.stderr)")
+            let alone = try runStridecue(["play", "--spm", "180", "--device", "paced", "--feedback", "fade"], environment)
+            #expect(alone.status == 64 && alone.stderrLines == ["stridecue: --feedback answers the runner's cadence: it needs --sensor"],
+                    "\(alone.stderr)")
+            let unknown = try runStridecue(["play", "--spm", "180", "--device", "paced", "--sensor", "auto", "--feedback", "loud"], environment)
+            #expect(unknown.status == 64 && unknown.stderrLines == ["stridecue: --feedback must be guide, fade or nudge; got 'loud'"],
+                    "\(unknown.stderr)")
+        }
+
+        @Test("the log's summary has each set's mean of the cadences sent in it and the time in the preset's band, in CSV and JSON alike")
+        func logSummaryPerSet() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let preset = folder.file("two-sets.yaml")
+            #expect(FileManager.default.createFile(atPath: preset, contents: Data("""
+                name: Two sets
+                cadence: 180
+                sets: 2
+                set: {steps: 12}
+                rest: 3 s
+                feedback: {band: 5 spm}
+
+                """.utf8)))
+            for name in ["sets.csv", "sets.json"] {
+                // A world each: bluezoo 1.0.2 cannot connect a device a second time after a Disconnect.
+                let world = try BluetoothWorld()
+                try world.footpod("measure 176 3.1")
+                let session = try TerminalSession(["play", preset, "--device", "paced", "--sensor", "auto", "--log", folder.file(name)],
+                                                  environment, extraEnvironment: world.environment)
+                // The second set's runner is quicker: sent during the rest.
+                #expect(session.wait(seconds: 15) { _ in session.lastStatus.contains("rest") }, "\(session.lastStatus)")
+                try world.footpod("measure 184 3.5")
+                let (status, exited, _) = session.finish(timeout: 20)
+                #expect(exited && status == 0)
+                let text = try String(contentsOfFile: folder.file(name), encoding: .utf8)
+                if name.hasSuffix(".csv") {
+                    let lines = text.split(separator: "\n").map(String.init)
+                    #expect(lines.filter { !$0.hasPrefix("#") }.count == 1 + 24, "two sets of 12 steps\n\(text)")
+                    #expect(lines.suffix(2) == ["# set 1: mean cadence 176.0 spm", "# set 2: mean cadence 184.0 spm"], "\(text)")
+                    // ±5 spm holds both: 11 s of two sets and the rest between them, less the moments
+                    // before the first notification arrives and the last sample's 100 ms.
+                    let summary = try #require(lines.first { $0.hasPrefix("# steps 24; in band ") }, "\(text)")
+                    let seconds = Double(summary.dropFirst("# steps 24; in band ".count).prefix { $0 != " " }) ?? 0
+                    #expect(seconds >= 9 && seconds <= 11, "\(summary)")
+                    #expect(summary.hasSuffix("malformed 0; reconnects 0"), "\(summary)")
+                } else {
+                    let object = try #require(jsonObject(text), "not JSON: \(text)")
+                    let summary = try #require(object["summary"] as? [String: Any])
+                    let sets = try #require(summary["sets"] as? [[String: Any]])
+                    #expect(sets.map { $0["set"] as? Int } == [1, 2])
+                    #expect(sets.map { $0["meanCadence"] as? Double } == [176, 184])
+                    let steps = try #require(object["steps"] as? [[String: Any]])
+                    // Each row has what was sent in its set (the first steps may come before the first notification).
+                    #expect(steps.count == 24)
+                    #expect(steps.prefix(12).allSatisfy { $0["measured"] is NSNull || $0["measured"] as? Int == 176 }, "\(steps)")
+                    #expect(steps.prefix(12).filter { $0["measured"] as? Int == 176 }.count >= 9, "\(steps)")
+                    #expect(steps.suffix(12).allSatisfy { $0["measured"] as? Int == 184 }, "\(steps)")
+                    #expect((9...11).contains(summary["secondsInBand"] as? Double ?? 0), "\(summary)")
+                    #expect(summary["nudgeMoved"] is NSNull)
+                }
+            }
         }
 
         @Test("feedback: fade silences the clicks, a quarter step by step, once the runner holds the band, and brings them back when they drift")
@@ -300,11 +406,13 @@ extension ALSATests {
                 name: Nudge test
                 cadence: 180
                 set: {steps: 300}
-                feedback: nudge
+                feedback: {mode: guide, step: 2 %}
 
                 """.utf8)))
             let played = folder.file("played.raw")
-            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto"],
+            // --feedback nudge chooses the mode over the preset's; the preset's step stays.
+            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto",
+                                               "--feedback", "nudge", "--log", folder.file("nudge.json")],
                                               environment, extraEnvironment: world.environment)
             // The runner is heard at 170 first: the click starts there, then moves once they hold it.
             #expect(session.wait(seconds: 10) { _ in session.lastStatus.hasPrefix("170 spm  you 170 spm, in band") }, "\(session.lastStatus)")
@@ -325,6 +433,63 @@ extension ALSATests {
             var heard: [Double] = []
             for tempo in tempos where heard.last != tempo { heard.append(tempo) }
             #expect(heard == [180, 170, 173, 176, 180], "\(tempos)")
+            // The log's summary: 170 → 173 → 176 → 180 is 10 spm of nudging.
+            let log = try String(contentsOfFile: folder.file("nudge.json"), encoding: .utf8)
+            let summary = try #require(jsonObject(log)?["summary"] as? [String: Any], "\(log)")
+            #expect(summary["nudgeMoved"] as? Int == 10, "\(summary)")
+            #expect(summary["spokenNudges"] is NSNull, "no spoken nudge asked for: \(summary)")
+        }
+
+        @Test("a runner who stays off target hears the preset's words on a step, quicker then slow it down, not more often than asked")
+        func spokenNudgeInTheFramesPlayed() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let world = try BluetoothWorld()
+            try world.footpod("measure 170 3.0")
+            let folder = try TemporaryFolder()
+            let preset = folder.file("spoken.yaml")
+            #expect(FileManager.default.createFile(atPath: preset, contents: Data("""
+                name: Spoken nudge test
+                cadence: 180
+                set: {steps: 300}
+                feedback: {mode: guide, say-after: 3 s, say-every: 8 s, say-over: slow it down}
+
+                """.utf8)))
+            let played = folder.file("played.raw")
+            let session = try TerminalSession(["play", preset, "--device", "paced:FILE='\(played)'", "--sensor", "auto",
+                                               "--log", folder.file("spoken.csv")],
+                                              environment, extraEnvironment: world.environment)
+            #expect(session.wait(seconds: 15) { $0.contains("said \"quicker\"  180 spm  you 170 spm, 10 under") }, "\(session.lastStatus)")
+            try world.footpod("measure 190 3.6")
+            #expect(session.wait(seconds: 15) { $0.contains("said \"slow it down\"  180 spm  you 190 spm, 10 over") }, "\(session.lastStatus)")
+            // The words start on the next step: a few more steps handed to the card before quitting.
+            let saidAt = stepShown(session.lastStatus)
+            #expect(session.wait(seconds: 5) { _ in stepShown(session.lastStatus) >= saidAt + 4 }, "\(session.lastStatus)")
+            session.type("q")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+
+            // Steps whose click is followed by words where the plain track is silent.
+            let left = leftChannel(try #require(readBytes(played)))
+            let first = try #require(clickOnsets(left).first)
+            let steps = stride(from: first, to: left.count - 16_000, by: 16_000).map { $0 }
+            let spoken = steps.indices.filter { k in left[(steps[k] + 4_000)..<(steps[k] + 12_000)].contains { abs(Int($0)) > 1_000 } }
+            let starts = spoken.filter { !spoken.contains($0 - 1) }
+            #expect(starts.count == 2, "two nudges said: steps \(spoken)")
+            let plainClick = Array(left[steps[0]..<(steps[0] + 16_000)])
+            for k in starts {
+                // Words and a ducked click both start from a zero sample at the step's own frame.
+                let window = Array(left[steps[k]..<(steps[k] + 16_000)])
+                let differs = try #require(window.indices.first { window[$0] != plainClick[$0] })
+                #expect(differs < 48, "the words start on step \(k + 1)'s frame, not \(differs) frames later")
+                #expect(left[(steps[k - 1] + 4_000)..<steps[k]].allSatisfy { $0 == 0 }, "nothing said before step \(k + 1)")
+            }
+            // Under for 3 s before the first; at least 8 s (24 steps) between the two.
+            if starts.count == 2 {
+                #expect(starts[0] >= 9, "\(starts)")
+                #expect(starts[1] - starts[0] >= 24, "\(starts)")
+            }
+            let log = try String(contentsOfFile: folder.file("spoken.csv"), encoding: .utf8)
+            #expect(log.split(separator: "\n").contains("# spoken nudges 2"), "\(log)")
         }
     }
 }

@@ -85,6 +85,23 @@ struct PresetCommandTests {
         #expect(refused.stderr == "stridecue: feedback=louder: feedback must be guide, fade or nudge, got 'louder'. Nothing was changed.\n")
     }
 
+    @Test func presetSetEditsTheFeedbacksSettingsKeepingItsModeAndComments() throws {
+        let home = try ConfigHome()
+        try home.add("steady", "cadence: 180  # race pace\nfeedback: fade  # fades once held\n")
+        let path = home.presets + "/steady.yaml"
+        let hold = try stridecue(["preset", "set", "steady", "feedback.hold=12 s", "feedback.band=3 spm"], environment: home.environment)
+        #expect(hold.status == 0, "\(hold.stderr)")
+        #expect(contents(path).map { String(decoding: $0, as: UTF8.self) }
+                == "cadence: 180  # race pace\nfeedback: {mode: fade, band: 3 spm, hold: 12 s}  # fades once held\n")
+        let mode = try stridecue(["preset", "set", "steady", "feedback=nudge", "feedback.say-under=pick it up"], environment: home.environment)
+        #expect(mode.status == 0, "\(mode.stderr)")
+        #expect(contents(path).map { String(decoding: $0, as: UTF8.self) }
+                == "cadence: 180  # race pace\nfeedback: {mode: nudge, band: 3 spm, hold: 12 s, say-under: pick it up}  # fades once held\n")
+        let refused = try stridecue(["preset", "set", "steady", "feedback.step=25 %"], environment: home.environment)
+        #expect(refused.status == 65)
+        #expect(refused.stderr == "stridecue: feedback.step=25 %: feedback.step must be from 0.5 to 10 %, got '25 %'. Nothing was changed.\n")
+    }
+
     @Test func aCueTooLongForItsStepsFailsTheCheck() throws {
         let home = try ConfigHome()
         try home.add("chatty", "cadence: 200\ncues:\n  - say: relax your shoulders and breathe out slowly now\n    every: 8\n")

@@ -59,9 +59,24 @@ private func decodeError(_ source: String) -> String? {
     }
 
     @Test func feedbackIsGuideUnlessThePresetSaysFade() throws {
-        #expect(try decodePreset(Array("cadence: 180\n".utf8), file: "p.yaml").plan.feedback == .guide)
-        #expect(try decodePreset(Array("cadence: 180\nfeedback: fade\n".utf8), file: "p.yaml").plan.feedback == .fade)
-        #expect(try decodePreset(Array("cadence: 180\nfeedback: guide\n".utf8), file: "p.yaml").plan.feedback == .guide)
+        #expect(try decodePreset(Array("cadence: 180\n".utf8), file: "p.yaml").plan.feedback == FeedbackSettings(mode: .guide))
+        #expect(try decodePreset(Array("cadence: 180\nfeedback: fade\n".utf8), file: "p.yaml").plan.feedback == FeedbackSettings(mode: .fade))
+        #expect(try decodePreset(Array("cadence: 180\nfeedback: guide\n".utf8), file: "p.yaml").plan.feedback.mode == .guide)
+    }
+
+    @Test func feedbackSettingsReadWithTheirUnitsAndDefaults() throws {
+        let fade = try decode("cadence: 180\nfeedback: {mode: fade, band: 3 spm, hold: 12 s}").feedback
+        #expect(fade.mode == .fade && fade.band == 3 && fade.hold == 12 && fade.step == 0.02 && fade.spoken == nil)
+        let nudge = try decode("cadence: 180\nfeedback:\n  mode: nudge\n  step: 3 %\n  band: 1.5\n").feedback
+        #expect(nudge.mode == .nudge && nudge.step == 0.03 && nudge.band == 1.5 && nudge.hold == 8)
+        // Any say- key turns the spoken nudge on; the others keep their defaults.
+        let said = try decode("cadence: 180\nfeedback: {say-after: 20 s, say-under: pick it up}").feedback
+        #expect(said.mode == .guide)
+        let spoken = try #require(said.spoken)
+        #expect(spoken.after == 20 && spoken.every == 30 && spoken.under == "pick it up" && spoken.over == "ease off")
+        #expect(spoken.words(.under) == "pick it up" && spoken.words(.over) == "ease off")
+        let every = try decode("cadence: 180\nfeedback: {mode: nudge, say-every: 1 min}").feedback.spoken
+        #expect(every?.every == 60 && every?.after == 15 && every?.under == "quicker")
     }
 
     @Test func setLengthsInFlowForm() throws {
@@ -138,7 +153,15 @@ private func decodeError(_ source: String) -> String? {
         ("cadence: 180\nramp: {steps: 16}", "2:7: ramp.from is required (steps per minute, 30–300)"),
         ("cadence: 180\nramp: {from: 150, stesp: 16}", "2:19: unknown key 'stesp' in ramp; did you mean 'steps'?"),
         ("cadence: 180\nfeedback: louder", "2:11: feedback must be guide, fade or nudge, got 'louder'"),
-        ("cadence: 180\nfeedback: [fade]", "2:11: feedback must be guide, fade or nudge, got a list"),
+        ("cadence: 180\nfeedback: [fade]", "2:11: feedback must be guide, fade or nudge, or a mapping like {mode: fade, hold: 8 s}, got a list"),
+        ("cadence: 180\nfeedback: {mode: loud}", "2:18: feedback.mode must be guide, fade or nudge, got 'loud'"),
+        ("cadence: 180\nfeedback: {band: 30 spm}", "2:18: feedback.band must be from 0.5 to 20 spm, got '30 spm'"),
+        ("cadence: 180\nfeedback: {band: wide}", "2:18: feedback.band must be a number like 2 spm, from 0.5 to 20 spm, got 'wide'"),
+        ("cadence: 180\nfeedback: {mode: nudge, step: 20 %}", "2:31: feedback.step must be from 0.5 to 10 %, got '20 %'"),
+        ("cadence: 180\nfeedback: {hold: 0 s}", "2:18: feedback.hold must be between 1 and 600 seconds, got '0 s'"),
+        ("cadence: 180\nfeedback: {say-after: soon}", "2:23: feedback.say-after must be a duration like 60 s, 10 min or 1:30, got 'soon'"),
+        ("cadence: 180\nfeedback: {say-under: ''}", "2:23: feedback.say-under must not be empty"),
+        ("cadence: 180\nfeedback: {hlod: 8 s}", "2:12: unknown key 'hlod' in feedback; did you mean 'hold'?"),
         ("cadance: 180", "1:1: unknown key 'cadance'; did you mean 'cadence'?"),
         ("Cadence: 180", "1:1: unknown key 'Cadence'; did you mean 'cadence'?"),
         ("cadence: 180\ncount_in: 4", "2:1: unknown key 'count_in'; did you mean 'count-in'?"),

@@ -109,3 +109,91 @@ import Testing
         #expect(nudge.click == nil)
     }
 }
+
+/// The spoken nudge: "quicker" or "ease off" once the runner has stayed off target for a while,
+/// and not again too soon.
+@Suite struct SpokenNudgeTests {
+    static let rate = 48_000
+    func seconds(_ s: Double) -> Int64 { Int64(s * Double(Self.rate)) }
+
+    @Test func saysQuickerAfterTheRunnerStaysUnderAndNotAgainTooSoon() {
+        var settings = SpokenNudgeSettings()
+        settings.after = 5
+        settings.every = 12
+        var nudge = SpokenNudge(settings: settings, band: 2)
+        #expect(nudge.update(frame: seconds(0), target: 180, measured: 172, rate: Self.rate) == nil)
+        #expect(nudge.update(frame: seconds(4.9), target: 180, measured: 172, rate: Self.rate) == nil)
+        #expect(nudge.update(frame: seconds(5), target: 180, measured: 172, rate: Self.rate) == .under)
+        // Off target as long again (5 s) is not enough: at most every 12 s.
+        #expect(nudge.update(frame: seconds(10), target: 180, measured: 172, rate: Self.rate) == nil)
+        #expect(nudge.update(frame: seconds(16.9), target: 180, measured: 172, rate: Self.rate) == nil)
+        #expect(nudge.update(frame: seconds(17), target: 180, measured: 172, rate: Self.rate) == .under)
+        #expect(nudge.said == 2)
+    }
+
+    @Test func theBandAStandingRunnerAndAChangeOfSideStartTheClockAgain() {
+        var settings = SpokenNudgeSettings()
+        settings.after = 5
+        settings.every = 5
+        var nudge = SpokenNudge(settings: settings, band: 3)
+        #expect(nudge.update(frame: seconds(0), target: 180, measured: 176, rate: Self.rate) == nil)
+        #expect(nudge.update(frame: seconds(3), target: 180, measured: 177, rate: Self.rate) == nil)  // ±3 is in the band
+        #expect(nudge.update(frame: seconds(6), target: 180, measured: 176, rate: Self.rate) == nil)  // out again from 6 s
+        #expect(nudge.update(frame: seconds(10), target: 180, measured: 0, rate: Self.rate) == nil)  // standing
+        #expect(nudge.update(frame: seconds(11), target: 180, measured: 190, rate: Self.rate) == nil)  // over from 11 s
+        #expect(nudge.update(frame: seconds(15), target: 180, measured: 170, rate: Self.rate) == nil)  // under from 15 s
+        #expect(nudge.update(frame: seconds(20), target: 180, measured: 170, rate: Self.rate) == .under)
+        #expect(nudge.update(frame: seconds(21), target: 180, measured: 190, rate: Self.rate) == nil)
+        #expect(nudge.update(frame: seconds(26), target: 180, measured: 190, rate: Self.rate) == .over)
+        #expect(nudge.said == 2)
+    }
+}
+
+/// The settings a preset gives `fade` and `nudge`.
+@Suite struct FeedbackSettingsTests {
+    @Test func aLongerHoldFadesLater() {
+        var band = CadenceBand()
+        band.update(frame: 0, target: 180, measured: 180)
+        band.update(frame: 9 * 48_000, target: 180, measured: 180)
+        #expect(FadeFeedback().clickLevel(band: band, rate: 48_000) == 0)
+        #expect(FadeFeedback(hold: 10).clickLevel(band: band, rate: 48_000) == 1)
+    }
+
+    @Test func aLargerStepNudgesFurther() {
+        var nudge = NudgeFeedback(step: 0.05)
+        #expect(nudge.update(measured: 160, goal: 180, now: 0) == 160)
+        #expect(nudge.update(measured: 160, goal: 180, now: 3) == 168)  // 5 % of 160
+        #expect(nudge.update(measured: 165, goal: 180, now: 6, band: 3) == 176)  // within ±3 of 168
+        #expect(nudge.moved == 16)
+    }
+}
+
+/// What the log's summary adds under `nudge` and with a spoken nudge.
+@Suite struct SessionLogFeedbackTests {
+    @Test func theSummarySaysHowFarNudgeMovedTheClickAndHowOftenANudgeWasSaid() throws {
+        for format in [SessionLog.Format.csv, .json] {
+            var log = SessionLog(format: format, rate: 48_000, tolerance: 4)
+            let reading = SensorReading(state: .reading, cadence: 176, speed: 3.2, measurements: 4)
+            var s = LiveStatus(frame: 0, cadence: 180, targetCadence: 180, set: 0, sets: 1, step: 1)
+            log.sample(s, sensor: reading)
+            s.step = 2
+            s.frame = 16_000
+            log.sample(s, sensor: reading)
+            log.nudgeMoved = 10
+            log.spokenNudges = 2
+            if format == .csv {
+                #expect(log.text.hasSuffix("""
+                    # steps 2; in band 0.3 s; steps without a measurement 0; malformed 0; reconnects 0
+                    # nudge moved the click 10 spm
+                    # spoken nudges 2
+                    # set 1: mean cadence 176.0 spm
+
+                    """), "\(log.text)")
+            } else {
+                #expect(log.text.contains("\"secondsInBand\":0.3,"), "±4 spm holds 176 against 180: \(log.text)")
+                #expect(log.text.contains("\"nudgeMoved\":10,\"spokenNudges\":2,\"sets\":[{\"set\":1,\"meanCadence\":176.0}]"),
+                        "\(log.text)")
+            }
+        }
+    }
+}

@@ -53,12 +53,29 @@ function show(s) {
   $("set").textContent = set;
   $("step").textContent = step;
   $("clock").textContent = s.clock || "";
+  runner(drill ? s : {});
   $("next").textContent = s.nextCue ? "next " + s.nextCue : "";
   $("message").textContent = s.message || "";
   $("pause").textContent = s.state === "paused" || s.state === "pausing" ? "resume" : "pause";
   if (s.revision !== revision) { revision = s.revision; drillChanged(s); }
   picture(s);
   placeMarker();
+}
+// The runner's own cadence beside the target, from their sensor (play --sensor), and how long
+// they have held the band; what the sensor is doing when it gives none. Nothing without a sensor.
+function runner(s) {
+  let text = "", kind = "";
+  if (s.sensor === "reading" && typeof s.measuredCadence === "number") {
+    const off = s.measuredCadence - s.target;
+    if (Math.abs(off) <= s.band) { text = "runner " + fmt(s.measuredCadence) + " spm · in band " + clock(s.inBand || 0); kind = "in"; }
+    else { text = "runner " + fmt(s.measuredCadence) + " spm · " + fmt(Math.abs(off)) + (off < 0 ? " under" : " over"); kind = "off"; }
+    if (s.clicksFaded) text += " · clicks faded";
+  } else if (s.sensor === "standing") { text = "runner standing"; kind = "off"; }
+  else if (s.sensor === "connecting") { text = "sensor connecting…"; }
+  else if (s.sensor === "silent") { text = "sensor silent"; kind = "lost"; }
+  else if (s.sensor === "reconnecting") { text = "sensor lost: reconnecting"; kind = "lost"; }
+  if (text && s.malformed) text += " · " + s.malformed + " malformed ignored";
+  const el = $("runner"); el.textContent = text; el.className = kind;
 }
 // The "now" marker where the last status puts it, once a picture is there to mark.
 function placeMarker() {

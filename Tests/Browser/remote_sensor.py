@@ -1,0 +1,77 @@
+"""The runner's cadence on the coach's page, in a real headless Chromium at phone size (390x844).
+
+Usage: remote_sensor.py URL SCREENSHOT.png EXPECTED
+Waits until the page's runner line (#runner) reads EXPECTED, a regular expression the whole
+line must match (an empty EXPECTED: until
+the line is hidden, as without a sensor, checked after the status has moved on twice), then
+checks it sits beside the target in the first screen, nothing scrolls sideways, the console
+is clean, and saves a screenshot. Prints one line per check and exits 1 on the first that
+fails. Run by Tests/StrideCueALSATests/SensorCommandTests.swift, which drives the footpod.
+"""
+import json
+import re
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def fail(message):
+    print("FAIL " + message)
+    sys.exit(1)
+
+
+def main(url, screenshot, expected):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        driver.get(url)
+        wait = WebDriverWait(driver, 20)
+        text = lambda id: driver.find_element(By.ID, id).text
+        wait.until(lambda d: text("conn") == "live")
+        wait.until(lambda d: text("cadence").replace(".", "").isdigit())
+        runner = driver.find_element(By.ID, "runner")
+        if expected:
+            try:
+                wait.until(lambda d: re.fullmatch(expected, runner.text))
+            except Exception:
+                fail("the runner line reads %r, not %r" % (runner.text, expected))
+            print("ok runner " + runner.text + " (" + runner.get_attribute("class") + ")")
+            box = runner.rect
+            target = driver.find_element(By.CSS_SELECTOR, ".big").rect
+            if not (box["y"] > target["y"] and box["y"] + box["height"] <= 844):
+                fail("the runner line is not under the cadence in the first screen: %s, cadence %s" % (box, target))
+            print("ok beside the target, in the first screen")
+        else:
+            # Two status updates after the page loaded, still nothing shown.
+            for _ in range(2):
+                before = text("clock") + text("step")
+                wait.until(lambda d: text("clock") + text("step") != before)
+            if runner.is_displayed() or runner.text:
+                fail("a runner line without a sensor: %r" % runner.text)
+            print("ok no runner line without a sensor")
+        scroll = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        if scroll[0] > scroll[1]:
+            fail("scrolls sideways: %d px of content in %d px" % (scroll[0], scroll[1]))
+        print("ok no sideways scroll")
+        errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        if errors:
+            fail("console errors: " + json.dumps(errors))
+        print("ok no console errors")
+        driver.save_screenshot(screenshot)
+        print("ok screenshot " + screenshot)
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3])
