@@ -99,7 +99,7 @@ final class SoundServer {
         var template = Array("/tmp/stridecue-script-XXXXXX".utf8CString)
         let descriptor = mkstemp(&template)
         guard descriptor >= 0 else { throw ALSATestEnvironment.SetupFailure(description: "mkstemp failed: errno \(errno)") }
-        let outputPath = String(cString: template)
+        let outputPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { close(descriptor); unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -147,12 +147,16 @@ final class BusyCores {
         }
     }
 
-    deinit {
+    /// Ends the loops (also at the end of its life).
+    func stop() {
         for loop in loops where loop.isRunning {
             kill(loop.processIdentifier, SIGKILL)
             loop.waitUntilExit()
         }
+        loops = []
     }
+
+    deinit { stop() }
 }
 
 /// Whether a process has ended: gone, or a zombie not reaped yet. A recorder the script left

@@ -19,12 +19,12 @@ extension ALSATests {
             let environment = try ALSATestEnvironment.ready()
             let servers = try SoundServer.Kind.allCases.map { try SoundServer($0) }
             let recordings = try servers.map { try $0.recordSink() }
-            var busy: BusyCores? = try BusyCores()
+            let busy = try BusyCores()
             let sessions = try servers.map {
                 try TerminalSession(["play", "--spm", "180", "--duration", "60s"], environment, extraEnvironment: $0.environment)
             }
             let ends = sessions.map { $0.finish(timeout: 75) }
-            busy = nil
+            busy.stop()
             for server in servers { server.stopRecording() }
 
             let folder = try TemporaryFolder()
