@@ -1,5 +1,6 @@
 """What the browser tests share: headless Chromium (Debian's chromium and chromium-driver) at a
 phone's size, 390x844 CSS pixels, and one-line results. Imported by the scripts beside it."""
+import json
 import sys
 
 from selenium import webdriver
@@ -27,3 +28,22 @@ def phone_browser(scale=2):
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": 390, "height": 844, "deviceScaleFactor": scale, "mobile": True})
     return driver
+
+
+def check_no_sideways_scroll(driver):
+    """Fails when the page is wider than the phone's screen."""
+    scroll = driver.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    if scroll[0] > scroll[1]:
+        fail("scrolls sideways: %d px of content in %d px" % (scroll[0], scroll[1]))
+    ok("no sideways scroll: %d <= %d" % (scroll[0], scroll[1]))
+
+
+def check_console_clean(driver, but_refused_calls=False):
+    """Fails on an error in the page's console; with `but_refused_calls`, the browser's own
+    lines about API calls the server refused (as a test provokes) do not count."""
+    errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"
+              and not (but_refused_calls and "/api/" in e.get("message", ""))]
+    if errors:
+        fail("console errors: " + json.dumps(errors))
+    ok("no console errors but the refused calls" if but_refused_calls else "no console errors")

@@ -4,14 +4,13 @@ Usage: remote_page.py URL SCREENSHOT.png
 URL is the one `stridecue play --remote` printed (with #token=...). Prints one line per check
 and exits 1 on the first that fails. Run by Tests/StrideCueALSATests/RemotePageTests.swift.
 """
-import json
 import sys
 import time
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from phone import fail, phone_browser
+from phone import check_console_clean, check_no_sideways_scroll, fail, phone_browser
 
 
 def main(url, screenshot):
@@ -57,16 +56,8 @@ def main(url, screenshot):
             fail("no drill library")
         print("ok cues %s, %d drills in the library" % (cues, len(library)))
 
-        scroll = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        if scroll[0] > scroll[1]:
-            fail("scrolls sideways: %d px of content in %d px" % (scroll[0], scroll[1]))
-        print("ok no sideways scroll: %d <= %d" % (scroll[0], scroll[1]))
-
-        errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
-        if errors:
-            fail("console errors: " + json.dumps(errors))
-        print("ok no console errors")
+        check_no_sideways_scroll(driver)
+        check_console_clean(driver)
         driver.save_screenshot(screenshot)
         print("ok screenshot " + screenshot)
     finally:

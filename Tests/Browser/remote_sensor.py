@@ -8,14 +8,13 @@ checks it sits beside the target in the first screen, nothing scrolls sideways, 
 is clean, and saves a screenshot. Prints one line per check and exits 1 on the first that
 fails. Run by Tests/StrideCueALSATests/SensorCommandTests.swift, which drives the footpod.
 """
-import json
 import re
 import sys
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from phone import fail, phone_browser
+from phone import check_console_clean, check_no_sideways_scroll, fail, phone_browser
 
 
 def main(url, screenshot, expected):
@@ -46,15 +45,8 @@ def main(url, screenshot, expected):
             if runner.is_displayed() or runner.text:
                 fail("a runner line without a sensor: %r" % runner.text)
             print("ok no runner line without a sensor")
-        scroll = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        if scroll[0] > scroll[1]:
-            fail("scrolls sideways: %d px of content in %d px" % (scroll[0], scroll[1]))
-        print("ok no sideways scroll")
-        errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
-        if errors:
-            fail("console errors: " + json.dumps(errors))
-        print("ok no console errors")
+        check_no_sideways_scroll(driver)
+        check_console_clean(driver)
         driver.save_screenshot(screenshot)
         print("ok screenshot " + screenshot)
     finally:

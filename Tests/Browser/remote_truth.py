@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
-from phone import fail, ok, phone_browser
+from phone import check_console_clean, check_no_sideways_scroll, fail, ok, phone_browser
 
 
 def browser():
@@ -171,15 +171,8 @@ def states(url, folder):
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", message)
         shot("refused-say", state=False)
 
-        scroll = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        if scroll[0] > scroll[1]:
-            fail("scrolls sideways: %d px of content in %d px" % (scroll[0], scroll[1]))
-        ok("no sideways scroll: %d <= %d" % (scroll[0], scroll[1]))
-        errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE" and "/api/" not in e.get("message", "")]
-        if errors:
-            fail("console errors: " + json.dumps(errors))
-        ok("no console errors but the refused calls")
+        check_no_sideways_scroll(driver)
+        check_console_clean(driver, but_refused_calls=True)
     finally:
         driver.quit()
 
