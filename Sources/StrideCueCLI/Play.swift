@@ -18,7 +18,7 @@ struct Play: ParsableCommand {
             The frames handed to the sound card are, byte for byte, those 'stridecue render \
             --bits 16' writes for the same session, rate and channels (stereo).
             Keys, when standard input is a terminal: + and - change the cadence by 1 step per \
-            minute, ] and [ by 5 (from the next step on); space pauses and resumes on a step \
+            minute, ] and [ by 5 (from the first step not yet handed to ALSA; in a ramp, its end); space pauses and resumes on a step \
             boundary; n ends the set or rest being played and goes on to the next; q or Esc quits.
             The status line (cadence, step, set or rest, elapsed time, next cue) is shown when standard \
             error is a terminal. The buffer starts at 100 ms and doubles after a dropout (up to \

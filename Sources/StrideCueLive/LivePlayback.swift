@@ -644,7 +644,9 @@ extension LivePlayback {
         // A slower cadence lengthens the plan: let the renderer run on; the followed
         // timeline's end (liveEndFrame) stops playback where the plan now ends.
         rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
-        state.pointee.shadow.changeCadence(to: target)
+        // The renderer's own call, with the same numbers: the two timelines stay in step.
+        let now = Double(state.pointee.frame) / Double(state.pointee.shadow.sampleRate)
+        state.pointee.shadow.changeCadence(to: target, at: now)
         state.pointee.diverged = true
         state.pointee.cuesMoved = true
     }

@@ -47,7 +47,8 @@ public struct LiveStatus: Sendable, Equatable {
     /// The tempo of the step being heard, in steps per minute: the count-in's or the ramp's
     /// while they play, then the set's.
     public var cadence: Double
-    /// The cadence the runner asked for; it differs from `cadence` until the next step.
+    /// The cadence the runner asked for; it differs from `cadence` until a step at it is heard
+    /// (in a ramp, until the ramp reaches it).
     public var targetCadence: Double
     /// Index of the set, from 0, and how many there are.
     public var set: Int
