@@ -105,13 +105,18 @@ struct LiveOutputOptions: ParsableArguments {
         "Seconds to wait for a device that went away, 0 to 3600; 0 stops at once (exit 74).", valueName: "s"))
     var reconnect = DecimalValue(30)
 
+    @Flag(help: "Click in step with the Ableton Link session on the network (docs/link.md): one beat is one step.")
+    var link = false
+
     func validate() throws {
         try latency?.validate("--latency", 10...2_000, unit: "ms")
         try reconnect.validate("--reconnect", 0...3_600, unit: "s")
     }
 
     func player(keys: Bool, verbose: Bool) -> LivePlayer {
-        LivePlayer(device: device.name, rate: rate.hz, latency: latency?.value, reconnect: (reconnect.value, reconnect.text),
-                   keys: keys, verbose: verbose)
+        var player = LivePlayer(device: device.name, rate: rate.hz, latency: latency?.value,
+                                reconnect: (reconnect.value, reconnect.text), keys: keys, verbose: verbose)
+        player.link = link
+        return player
     }
 }

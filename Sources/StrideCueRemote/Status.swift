@@ -45,6 +45,8 @@ struct DrillStatus: Encodable {
     @OrNull var speed: Reading?
     @OrNull var inBand: Reading?
     @OrNull var malformed: Int?
+    /// Peers in the Ableton Link session (`--link`), not counting this device; null without it.
+    @OrNull var linkPeers: Int?
 }
 
 /// The runner's sensor in the status, all null without `--sensor`: `sensor` is its state
@@ -74,6 +76,7 @@ struct StatusKey: Equatable {
     var underruns = 0
     var caution = false
     var sensor: SensorReading? = nil
+    var linkPeers = -1
 }
 
 /// Seconds into the plan as `layout` draws it at which `s` is: the caution's time, the
@@ -116,6 +119,7 @@ extension CoachRemote {
         key.seconds = s.frame / rate
         key.underruns = s.underruns
         key.caution = s.caution
+        key.linkPeers = s.linkPeers
         key.sensor = drill.sensor?.read()
         key.sensor?.measuredAt = 0  // a new measurement of the same cadence changes nothing shown
         return key
@@ -175,7 +179,8 @@ extension CoachRemote {
             measuredCadence: runner.measuredCadence,
             speed: runner.speed,
             inBand: runner.inBand,
-            malformed: runner.malformed))
+            malformed: runner.malformed,
+            linkPeers: s.linkPeers >= 0 ? s.linkPeers : nil))
     }
 }
 
