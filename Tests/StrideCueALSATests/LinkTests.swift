@@ -220,6 +220,41 @@ extension ALSATests {
             }
         }
 
+        @Test("a leader's ramp reaches a follower that joined mid-ramp as tempo: its clicks stay within 1 ms of the leader's through the ramp")
+        func aLeadersRampReachesTheFollower() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let net = try Namespaces(2, joined: true)
+            let folder = try TemporaryFolder()
+            let preset = folder.file("build-up.yaml")
+            try "name: Build up\ncadence: 190\nramp: {from: 150, steps: 16}\nset: {steps: 30}\naccent: 2\n"
+                .write(toFile: preset, atomically: false, encoding: .utf8)
+            let (playedA, timesA) = (folder.file("a.raw"), folder.file("a.times"))
+            let (playedB, timesB) = (folder.file("b.raw"), folder.file("b.times"))
+            let a = try Background(in: net.names[0], [try stridecueBinary(environment), "play", preset, "--link", "--no-keys",
+                                                      "--latency", "100", "--device", "paced:FILE='\(playedA)',TIMES='\(timesA)'"],
+                                   environment: stridecueEnvironment())
+            // B joins once A has played a second (two steps of the ramp, its session long founded).
+            #expect(waitUntilPlayed(playedA, frames: 48_000))
+            let b = try play(environment, in: net.names[1], spm: 170, seconds: 6, played: playedB, times: timesB)
+            let ranA = a.finish(), ranB = b.finish()
+            #expect(ranA.status == 0, "A: \(ranA.stderr)")
+            #expect(ranB.status == 0, "B: \(ranB.stderr)")
+            let clicksA = try clickTimes(played: playedA, times: timesA)
+            let clicksB = try clickTimes(played: playedB, times: timesB)
+            let settled = clicksB.filter { $0 >= clicksB[0] + 0.5 }
+            try #require(settled.count >= 10, "B: \(clicksB)")
+            for click in settled {
+                let nearest = clicksA.min { abs($0 - click) < abs($1 - click) }!
+                #expect(abs(nearest - click) <= 0.001, "B's click at \(click) s is \((nearest - click) * 1000) ms from A's")
+            }
+            // B's steps quicken with A's ramp: more than a few different gaps, ending at 190.
+            let gaps = zip(settled.dropFirst(), settled).map { $0 - $1 }
+            let distinct = gaps.reduce(into: [Double]()) { seen, gap in if !seen.contains(where: { abs($0 - gap) < 0.001 }) { seen.append(gap) } }
+            #expect(distinct.count >= 4, "B's gaps: \(gaps)")
+            #expect(gaps.first.map { $0 > 60.0 / 185 } ?? false, "B's gaps: \(gaps)")
+            #expect(gaps.last.map { abs($0 - 60.0 / 190) < 0.000_2 } ?? false, "B's gaps: \(gaps)")
+        }
+
         @Test("alone (no peer on its network), play --link plays exactly what play does")
         func aloneAsToday() throws {
             let environment = try ALSATestEnvironment.ready()
