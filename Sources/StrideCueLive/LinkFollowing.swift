@@ -39,12 +39,21 @@ extension LivePlayback {
     /// Follows the Link session `link` from the first block on, with cycles of `quantum` steps
     /// (the accent period). Before playback starts, on the thread that made the player; the
     /// player keeps `link` alive.
-    public func follow(link: LinkSession, quantum: Int) {
+    ///
+    /// - Parameter tempo: the tempo `link` was made with, the plan's first step's.
+    public func follow(link: LinkSession, quantum: Int, tempo: Double) {
         precondition(state.pointee.frame == 0 && state.pointee.link == nil, "Link is joined once, before playback starts")
         linkSession = link
         state.pointee.link = .passUnretained(link)
         state.pointee.linkQuantum = max(1, quantum)
+        state.pointee.linkOwnTempo = tempo
+        state.pointee.linkQuietUntil = link.micros() + Self.linkQuietMicros
     }
+
+    /// For this long (2 s) after joining, a player that sees no peer changes nothing in the session:
+    /// Link applies a real-time commit later, on its own thread, and one made while alone could
+    /// land after joining a session found meanwhile, and move everyone's tempo or grid to it.
+    static let linkQuietMicros: Int64 = 2_000_000
 
     /// True when the player follows a Link session.
     public var followsLink: Bool {
@@ -93,15 +102,26 @@ extension LivePlayback {
         case .countIn, .subdivision: isStep = false
         }
         let known = state.pointee.linkTempo
+        // Alone and just joined: change nothing in the session yet (see `linkQuietMicros`).
+        var quiet = false
+        if peers == 0 { quiet = state.pointee.linkMicros < state.pointee.linkQuietUntil }
         // (The tolerances as literals: a static's lazy initialisation may take a lock.)
-        if known.isNaN ? peers > 0 : abs(session - known) > 0.000_1 {
-            // Another device's tempo (or, on joining, the session's).
+        if known.isNaN {
+            // On joining: a tempo other than the one the session was made with is another
+            // device's session.
+            if abs(session - state.pointee.linkOwnTempo) > 0.000_1 {
+                takeTempo(session, at: host, event: event, isStep: isStep)
+                return
+            }
+            state.pointee.linkTempo = session
+        } else if abs(session - known) > 0.000_1 {
+            // Another device's tempo.
             takeTempo(session, at: host, event: event, isStep: isStep)
             return
         }
-        guard isStep else { return }
+        guard isStep, !quiet else { return }
         let ours = 60 / state.pointee.shadow.currentStepInterval
-        if known.isNaN || abs(ours - known) > 0.000_1 {
+        if abs(ours - state.pointee.linkTempo) > 0.000_1 {
             // This device's own tempo for this step: the session's from the time it is heard.
             link._withUnsafeGuaranteedRef { $0.audioSetTempo(ours, at: host) }
             state.pointee.linkTempo = ours

@@ -743,8 +743,12 @@ struct LiveState {
     /// before each block); `Int64.min` before it has said.
     var linkFrame: Int64 = 0
     var linkMicros = Int64.min
-    /// The tempo last committed to the session or taken from it.
+    /// The tempo last committed to the session or taken from it (nan before the first look),
+    /// the one the session was made with, and until when (Link's clock) a player alone
+    /// changes nothing in it.
     var linkTempo = Double.nan
+    var linkOwnTempo = Double.nan
+    var linkQuietUntil: Int64 = 0
     /// Peers seen at the last block, and the most seen.
     var linkPeers = 0
     var linkMostPeers = 0

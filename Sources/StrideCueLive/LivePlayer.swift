@@ -101,7 +101,9 @@ public struct LivePlayer {
         let live = LivePlayback(renderer: renderer, plan: plan)
         // The player owns the music's stage from here on.
         if let liveMusic { live.playMusic(liveMusic) }
-        if let linkSession { live.follow(link: linkSession, quantum: plan.accentEvery > 0 ? plan.accentEvery : 2) }
+        if let linkSession {
+            live.follow(link: linkSession, quantum: plan.accentEvery > 0 ? plan.accentEvery : 2, tempo: plan.ramp?.from ?? plan.cadence)
+        }
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
             reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
         remote?.attach(live: live, prepared: prepared, preset: request.preset, sensor: sensor)

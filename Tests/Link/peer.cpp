@@ -8,6 +8,7 @@
 //   peers:N    waits until N other peers are in the session (at most 30 s, else exits 1)
 //   sleep:S    waits S seconds
 //   tempo:T    sets the session's tempo to T from now on
+//   show       prints the session's tempo ("session T NS")
 //   quit       leaves the session and exits 0
 // It prints one line per event with the time on CLOCK_MONOTONIC (ns), the clock the paced fake
 // card records its frames by: "joined NS", "peers N NS", "tempo T NS", "left NS".
@@ -57,6 +58,8 @@ int main(int argc, char **argv) {
             state.setTempo(tempo, link.clock().micros());
             link.commitAppSessionState(state);
             std::printf("tempo %g %llu\n", tempo, monotonic_ns());
+        } else if (step == "show") {
+            std::printf("session %.4f %llu\n", link.captureAppSessionState().tempo(), monotonic_ns());
         } else if (step == "quit") {
             link.enable(false);
             std::printf("left %llu\n", monotonic_ns());

@@ -159,7 +159,7 @@ extension ALSATests {
                            environment: stridecueEnvironment())
         }
 
-        @Test("two devices and a C++ Link peer: clicks within 1 ms at the same host time; the peer's tempo heard by both from their next step; the peer leaves, they play on together")
+        @Test("two devices and a C++ Link peer: clicks within 1 ms at the same host time; the peer's tempo heard by both from their next step; the peer leaves, another joins, they play on together")
         func twoDevicesAndAPeer() throws {
             let environment = try ALSATestEnvironment.ready()
             let peer = try LinkMachine.peer.get()
@@ -176,9 +176,15 @@ extension ALSATests {
             usleep(1_000_000)
             let a = try play(environment, in: net.names[0], spm: 170, seconds: 11, played: playedA, times: timesA)
             // B joins mid-drill, from the other namespace.
-            #expect(waitUntilPlayed(playedA, frames: 72_000))
+            #expect(waitUntilPlayed(playedA, frames: 120_000))
             let b = try play(environment, in: net.names[1], spm: 150, seconds: 8, played: playedB, times: timesB)
             let (peerStatus, peerSaid, peerErrors) = app.finish()
+            // Another app joins the squad's session while they play, and leaves: it takes the
+            // session's tempo (Link joins a newcomer to a running session), not its own 120.
+            let again = try Background(in: net.names[1], [peer, "120", "peers:2", "sleep:1", "show", "quit"]).finish()
+            #expect(again.status == 0, "second peer: \(again.stderr)")
+            let seen = again.stdout.split(separator: "\n").first { $0.hasPrefix("session ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            #expect(seen.map { abs($0 - 190) < 0.01 } ?? false, "second peer: \(again.stdout)")
             let ranA = a.finish(), ranB = b.finish()
             #expect(peerStatus == 0, "peer: \(peerErrors)")
             #expect(ranA.status == 0, "A: \(ranA.stderr)")
@@ -204,19 +210,21 @@ extension ALSATests {
                 compared += 1
             }
             #expect(compared >= 15)
-            // Each device: steps 60/180 s apart (the session's tempo, not its own --spm), then
-            // 60/190 s apart, with at most one step between (the first step moved), and none
-            // changed before the peer asked.
+            // A took the session's tempo (180, not its own 170) before B came. Each device: no
+            // step at 190 before the peer asked, and from half a second after it every step
+            // 60/190 s apart. (Between B's arrival and the change the squad may play at B's
+            // 150: Link 3.0.6 sometimes makes a newcomer's first session the squad's, when a
+            // peer measures it just after the newcomer left it; see docs/link.md.)
+            let firstA = clicksA.filter { $0 >= clicksA[0] + 0.5 && $0 < clicksB[0] - 0.4 }
+            let gapsA = zip(firstA.dropFirst(), firstA).map { $0 - $1 }
+            #expect(!gapsA.isEmpty && gapsA.allSatisfy { abs($0 - 60.0 / 180) < 0.000_2 }, "A before B: \(gapsA)")
             for (name, clicks) in [("A", clicksA), ("B", clicksB)] {
                 let settled = clicks.filter { $0 >= clicks[0] + 0.5 }
                 let gaps = zip(settled.dropFirst(), settled).map { (at: $1, gap: $0 - $1) }
-                let slow = gaps.filter { abs($0.gap - 60.0 / 180) < 0.000_2 }
                 let fast = gaps.filter { abs($0.gap - 60.0 / 190) < 0.000_2 }
-                #expect(gaps.count - slow.count - fast.count <= 1, "\(name): \(gaps.map(\.gap))")
-                #expect(slow.allSatisfy { $0.at < changed }, "\(name): a step at 190 only after the peer's change")
-                #expect(fast.allSatisfy { $0.at > changed - 60.0 / 180 }, "\(name)")
-                #expect(fast.count >= 6, "\(name): \(gaps.map(\.gap))")
-                #expect(fast.first.map { first in slow.allSatisfy { $0.at < first.at } } ?? false, "\(name): one change, from 180 to 190")
+                #expect(fast.allSatisfy { $0.at > changed - 60.0 / 150 }, "\(name): a step at 190 before the peer asked: \(gaps.map(\.gap))")
+                let after = gaps.filter { $0.at > changed + 0.5 }
+                #expect(after.count >= 6 && after.allSatisfy { abs($0.gap - 60.0 / 190) < 0.000_2 }, "\(name): \(after.map(\.gap))")
             }
         }
 
