@@ -119,3 +119,8 @@ void stridecue_link_audio_request_beat(stridecue_link *l, double beat, int64_t m
     l->audio->requestBeatAtTime(beat, microseconds(micros), quantum);
     l->link.commitAudioSessionState(*l->audio);
 }
+
+void stridecue_link_audio_set_playing(stridecue_link *l, int playing, int64_t micros) {
+    l->audio->setIsPlaying(playing != 0, microseconds(micros));
+    l->link.commitAudioSessionState(*l->audio);
+}

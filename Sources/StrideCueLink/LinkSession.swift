@@ -185,4 +185,14 @@ public final class LinkSession: @unchecked Sendable {
         let h = handle
         _unsafePerformance { stridecue_link_audio_request_beat(h, beat, micros, quantum) }
     }
+
+    /// Starts or stops the session from `micros` on and commits it, for every peer that shares
+    /// start and stop.
+    ///
+    /// Real-time safety: Link's audio-thread commit; allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func audioSetPlaying(_ playing: Bool, at micros: Int64) {
+        let h = handle
+        _unsafePerformance { stridecue_link_audio_set_playing(h, playing ? 1 : 0, micros) }
+    }
 }

@@ -90,7 +90,8 @@ extension LivePlayback {
         let peers = link._withUnsafeGuaranteedRef { $0.peers }
         state.pointee.linkPeers = peers
         state.pointee.linkMostPeers = max(state.pointee.linkMostPeers, peers)
-        guard let event = state.pointee.shadow.peek() else { return }
+        followStartStop(peers: peers)
+        guard state.pointee.phase == .playing, let event = state.pointee.shadow.peek() else { return }
         let rate = Double(state.pointee.shadow.sampleRate)
         // When the event will be heard, on Link's clock.
         let output = event.frame + state.pointee.outputFrames - state.pointee.frame
@@ -139,6 +140,47 @@ extension LivePlayback {
         } else {
             moveFirstStep(by: -offset.seconds, cadence: nil)
         }
+    }
+
+    /// Start/stop sync: the session stopped by another device pauses the drill (on a step
+    /// boundary, as space does), started again resumes it; the drill playing starts a session
+    /// that is not playing (once the first quiet moments alone are over).
+    @_noAllocation @_noLocks
+    private func followStartStop(peers: Int) {
+        guard let link = state.pointee.link else { return }
+        let plays = link._withUnsafeGuaranteedRef { $0.audioIsPlaying() }
+        if !state.pointee.linkStartStopSeen {
+            // The first look: the drill starts the session unless it plays already.
+            var quiet = false
+            if peers == 0 { quiet = state.pointee.linkMicros < state.pointee.linkQuietUntil }
+            if quiet { return }
+            state.pointee.linkStartStopSeen = true
+            state.pointee.linkPlaying = plays
+            if !plays { shareStartStop(true) }
+            return
+        }
+        guard plays != state.pointee.linkPlaying else { return }
+        state.pointee.linkPlaying = plays
+        state.pointee.linkApplying = true
+        if plays {
+            switch state.pointee.phase {
+            case .pausing, .paused: apply(.resume)
+            case .playing, .stopping, .finished: break
+            }
+        } else if state.pointee.phase == .playing {
+            apply(.pause)
+        }
+        state.pointee.linkApplying = false
+    }
+
+    /// Starts or stops the session from now on (this device paused or resumed).
+    @_noAllocation @_noLocks
+    func shareStartStop(_ plays: Bool) {
+        guard let link = state.pointee.link, state.pointee.linkStartStopSeen else { return }
+        let now = link._withUnsafeGuaranteedRef { $0.micros() }
+        link._withUnsafeGuaranteedRef { $0.audioCapture() }
+        link._withUnsafeGuaranteedRef { $0.audioSetPlaying(plays, at: now) }
+        state.pointee.linkPlaying = plays
     }
 
     /// How far `event`, heard at `host`, is from the beat of its place in the cycle: in beats

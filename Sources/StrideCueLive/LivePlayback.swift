@@ -186,7 +186,7 @@ public final class LivePlayback: @unchecked Sendable {
         while let command = commandsRef._withUnsafeGuaranteedRef({ $0.pop() }) {
             apply(command)
         }
-        if state.pointee.link != nil, state.pointee.phase == .playing { followLink() }
+        if state.pointee.link != nil { followLink() }
         let level = clickLevelRef._withUnsafeGuaranteedRef({ $0.level() })
         rendererRef._withUnsafeGuaranteedRef({ $0.setClickLevel(level) })
         let channels = state.pointee.channels
@@ -559,7 +559,31 @@ public final class LivePlayback: @unchecked Sendable {
     }
 
     @_noAllocation @_noLocks
-    private func apply(_ command: LiveCommand) {
+    func apply(_ command: LiveCommand) {
+        let wasRunning = isPlayingOrPausing()
+        applyCommand(command)
+        // A pause or a resume of this device's own stops or starts the Link session too (a
+        // runner who quits, or whose drill ends, leaves the others playing).
+        if state.pointee.link != nil, !state.pointee.linkApplying, wasRunning != isPlayingOrPausing() {
+            switch state.pointee.phase {
+            case .playing: shareStartStop(true)
+            case .pausing, .paused: shareStartStop(false)
+            case .stopping, .finished: break
+            }
+        }
+    }
+
+    /// Playing, or playing on to a pause: the session plays.
+    @_noAllocation @_noLocks
+    func isPlayingOrPausing() -> Bool {
+        switch state.pointee.phase {
+        case .playing: return true
+        case .pausing, .paused, .stopping, .finished: return false
+        }
+    }
+
+    @_noAllocation @_noLocks
+    private func applyCommand(_ command: LiveCommand) {
         switch command {
         case .changeCadence(let delta):
             changeCadence(to: state.pointee.targetCadence + delta)
@@ -758,6 +782,11 @@ struct LiveState {
     var linkLargestOffset = 0.0
     var linkMoves = 0
     var linkLooked = false
+    /// Whether the session plays (start/stop sync), as last seen or set; whether it has been
+    /// looked at; and whether the player itself is pausing or resuming for the session.
+    var linkPlaying = false
+    var linkStartStopSeen = false
+    var linkApplying = false
 
     init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64,
          capped: Bool) {

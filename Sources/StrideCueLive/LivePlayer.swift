@@ -170,6 +170,7 @@ public struct LivePlayer {
     private func joinLink(_ plan: SessionPlan) throws -> LinkSession {
         do {
             let session = try LinkSession(tempo: plan.ramp?.from ?? plan.cadence)
+            session.shareStartStop(true)
             try session.enable()
             _ = session.waitForPeers(milliseconds: Self.linkJoinMilliseconds)
             return session

@@ -9,6 +9,8 @@
 //   sleep:S    waits S seconds
 //   tempo:T    sets the session's tempo to T from now on
 //   show       prints the session's tempo ("session T NS")
+//   stop       stops the session (start/stop sync), "stop NS"
+//   start      starts it again, "start NS"
 //   quit       leaves the session and exits 0
 // It prints one line per event with the time on CLOCK_MONOTONIC (ns), the clock the paced fake
 // card records its frames by: "joined NS", "peers N NS", "tempo T NS", "left NS".
@@ -34,6 +36,7 @@ int main(int argc, char **argv) {
         return 64;
     }
     ableton::Link link(std::atof(argv[1]));
+    link.enableStartStopSync(true);
     link.enable(true);
     std::printf("joined %llu\n", monotonic_ns());
     std::fflush(stdout);
@@ -60,6 +63,11 @@ int main(int argc, char **argv) {
             std::printf("tempo %g %llu\n", tempo, monotonic_ns());
         } else if (step == "show") {
             std::printf("session %.4f %llu\n", link.captureAppSessionState().tempo(), monotonic_ns());
+        } else if (step == "stop" || step == "start") {
+            auto state = link.captureAppSessionState();
+            state.setIsPlaying(step == "start", link.clock().micros());
+            link.commitAppSessionState(state);
+            std::printf("%s %llu\n", step.c_str(), monotonic_ns());
         } else if (step == "quit") {
             link.enable(false);
             std::printf("left %llu\n", monotonic_ns());

@@ -263,6 +263,43 @@ extension ALSATests {
             #expect(gaps.last.map { abs($0 - 60.0 / 190) < 0.000_2 } ?? false, "B's gaps: \(gaps)")
         }
 
+        @Test("start/stop sync: a Link app stops the session, both devices pause; it starts it, both resume, in step")
+        func startAndStopReachEveryDevice() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let peer = try LinkMachine.peer.get()
+            let net = try Namespaces(2, joined: true)
+            let folder = try TemporaryFolder()
+            let (playedA, timesA) = (folder.file("a.raw"), folder.file("a.times"))
+            let (playedB, timesB) = (folder.file("b.raw"), folder.file("b.times"))
+            let app = try Background(in: net.names[0], [peer, "180", "peers:2", "sleep:1.5", "stop", "sleep:1.5", "start", "sleep:1", "quit"])
+            usleep(1_000_000)  // the app's session runs for more than half a second (see above)
+            let a = try play(environment, in: net.names[0], spm: 180, seconds: 7, played: playedA, times: timesA)
+            #expect(waitUntilPlayed(playedA, frames: 48_000))
+            let b = try play(environment, in: net.names[1], spm: 180, seconds: 5, played: playedB, times: timesB)
+            let (peerStatus, peerSaid, peerErrors) = app.finish()
+            let ranA = a.finish(), ranB = b.finish()
+            #expect(peerStatus == 0, "peer: \(peerErrors)")
+            #expect(ranA.status == 0 && ranB.status == 0, "A: \(ranA.stderr) B: \(ranB.stderr)")
+            let said = peerSaid.split(separator: "\n").map { $0.split(separator: " ") }
+            let stopped = try #require(said.first { $0.first == "stop" }.flatMap { Double($0[1]) }, "\(peerSaid)") / 1e9
+            let started = try #require(said.first { $0.first == "start" }.flatMap { Double($0[1]) }, "\(peerSaid)") / 1e9
+            let clicksA = try clickTimes(played: playedA, times: timesA)
+            let clicksB = try clickTimes(played: playedB, times: timesB)
+            for (name, clicks) in [("A", clicksA), ("B", clicksB)] {
+                // Paused from the step after the stop reached it (a step and the buffer at most)
+                // until the start: no click there; clicks again after it.
+                let silent = clicks.filter { $0 > stopped + 0.5 && $0 < started }
+                #expect(silent.isEmpty, "\(name) clicked while the session was stopped: \(silent) (stop \(stopped), start \(started))")
+                #expect(clicks.contains { $0 > started + 0.5 }, "\(name) did not resume")
+                #expect(clicks.contains { $0 < stopped }, "\(name) did not play before the stop")
+            }
+            // In step after the start, too.
+            for click in clicksB where click > started + 0.5 && click <= min(clicksA.last!, clicksB.last!) - 0.05 {
+                let nearest = clicksA.min { abs($0 - click) < abs($1 - click) }!
+                #expect(abs(nearest - click) <= 0.001, "B's click at \(click) s is \((nearest - click) * 1000) ms from A's")
+            }
+        }
+
         @Test("alone (no peer on its network), play --link plays exactly what play does")
         func aloneAsToday() throws {
             let environment = try ALSATestEnvironment.ready()

@@ -59,6 +59,9 @@ int stridecue_link_audio_is_playing(const stridecue_link *link);
 /// Sets the tempo from `micros` on in the state taken last and commits it to the session.
 /// `setTempo`, `commitAudioSessionState`.
 void stridecue_link_audio_set_tempo(stridecue_link *link, double bpm, int64_t micros);
+/// Starts or stops the session from `micros` on in the state taken last and commits it.
+/// `setIsPlaying`, `commitAudioSessionState`.
+void stridecue_link_audio_set_playing(stridecue_link *link, int playing, int64_t micros);
 /// Asks for `beat` at `micros` in the state taken last and commits it: alone, the session's
 /// grid moves there; with peers, Link keeps theirs. `requestBeatAtTime`, `commitAudioSessionState`.
 void stridecue_link_audio_request_beat(stridecue_link *link, double beat, int64_t micros, double quantum);
