@@ -300,6 +300,53 @@ extension ALSATests {
             }
         }
 
+        @Test("across a link with 20 ± 5 ms each way (a user-space bridge between two TAP devices): clicks within 1 ms once joined")
+        func acrossADelayedLink() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let net = try Namespaces(2, joined: false)
+            let folder = try TemporaryFolder()
+            let ready = folder.file("bridge.ready")
+            // "stridecue-PID-N-0" → "PIDN": device names are machine-wide until moved, 15 characters at most.
+            let parts = net.names[0].split(separator: "-")
+            let tag = String((parts[1] + parts[2]).suffix(12))
+            let taps = ["dtA\(tag)", "dtB\(tag)"].map { String($0.prefix(15)) }
+            let bridge = Process()
+            bridge.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            bridge.arguments = [playPackageRoot + "/Tests/Link/delay-bridge.py", taps[0], taps[1], "20", "5", ready]
+            try bridge.run()
+            defer {
+                // SIGKILL: the test process may ignore SIGTERM, and its children inherit that.
+                kill(bridge.processIdentifier, SIGKILL)
+                bridge.waitUntilExit()
+            }
+            try #require(waitUntil(seconds: 10) { access(ready, R_OK) == 0 }, "the delay bridge did not start")
+            let ip = LinkMachine.ip!
+            for (i, device) in taps.enumerated() {
+                try LinkMachine.run(ip, ["link", "set", device, "netns", net.names[i]])
+                try LinkMachine.run(ip, ["-n", net.names[i], "addr", "add", "10.79.\(getpid() % 250).\(i + 1)/24", "dev", device])
+                try LinkMachine.run(ip, ["-n", net.names[i], "link", "set", device, "up"])
+            }
+            let (playedA, timesA) = (folder.file("a.raw"), folder.file("a.times"))
+            let (playedB, timesB) = (folder.file("b.raw"), folder.file("b.times"))
+            let a = try play(environment, in: net.names[0], spm: 180, seconds: 10, played: playedA, times: timesA)
+            #expect(waitUntilPlayed(playedA, frames: 48_000))
+            let b = try play(environment, in: net.names[1], spm: 150, seconds: 7, played: playedB, times: timesB)
+            let ranA = a.finish(), ranB = b.finish()
+            #expect(ranA.status == 0 && ranB.status == 0, "A: \(ranA.stderr) B: \(ranB.stderr)")
+            let clicksA = try clickTimes(played: playedA, times: timesA)
+            let clicksB = try clickTimes(played: playedB, times: timesB)
+            // Link measures the other side's clock over the slow link before B joins (a second
+            // or two here): from B's first click plus three seconds on, every click together.
+            let from = try #require(clicksB.first) + 3
+            var compared = 0
+            for click in clicksB where click >= from && click <= min(clicksA.last!, clicksB.last!) - 0.05 {
+                let nearest = clicksA.min { abs($0 - click) < abs($1 - click) }!
+                #expect(abs(nearest - click) <= 0.001, "B's click at \(click) s is \((nearest - click) * 1000) ms from A's")
+                compared += 1
+            }
+            #expect(compared >= 6)
+        }
+
         @Test("alone (no peer on its network), play --link plays exactly what play does")
         func aloneAsToday() throws {
             let environment = try ALSATestEnvironment.ready()
