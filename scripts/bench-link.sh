@@ -3,6 +3,7 @@
 #   click offset: two `play --link` processes on one host, each on its own paced card that
 #     records when it played each frame; every click of one against the nearest of the other's
 #     at the same host time, median and max (target <= 1 ms)
+#   the same across two network namespaces with 20 +- 5 ms each way between them (as root)
 #   tempo change to the first click at the new tempo: a C++ Link peer (Tests/Link/peer.cpp,
 #     built here with g++) changes the session's tempo BENCH_LINK_CHANGES times, 3 s apart;
 #     from each change to the first step of device A heard at the new tempo, median and max
@@ -44,6 +45,35 @@ change_line=$(python3 "$root/scripts/link-clicks.py" "$work/a.raw" "$work/a.time
   "$work/peer.out" | grep '^change' || true)
 read -r _ change_median change_max change_count <<<"${change_line:-change - - 0}"
 
+# Across two network namespaces joined by a link with 20 ± 5 ms each way (a user-space bridge
+# between two TAP devices, Tests/Link/delay-bridge.py; this kernel has no netem): root only.
+far_line=""
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && [ -w /dev/net/tun ]; then
+  ns=(stridecue-bench-$$-a stridecue-bench-$$-b)
+  for n in "${ns[@]}"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+  python3 "$root/Tests/Link/delay-bridge.py" "bA$$" "bB$$" 20 5 "$work/bridge.ready" & bench_pids+=("$!")
+  for _ in $(seq 100); do [ -e "$work/bridge.ready" ] && break; sleep 0.05; done
+  for i in 0 1; do
+    dev=$([ $i = 0 ] && echo "bA$$" || echo "bB$$")
+    ip link set "$dev" netns "${ns[$i]}"
+    ip -n "${ns[$i]}" addr add "10.80.0.$((i + 1))/24" dev "$dev"
+    ip -n "${ns[$i]}" link set "$dev" up
+  done
+  far_play() {
+    ip netns exec "$2" "$bin" play --link --no-keys --spm 180 --duration "${seconds}s" --latency 100 \
+      --device "paced:FILE='$work/$1.raw',TIMES='$work/$1.times'" 2>"$work/$1.err" >/dev/null
+  }
+  far_play fa "${ns[0]}" & fa=$!
+  sleep 1
+  far_play fb "${ns[1]}" & fb=$!
+  wait "$fa" "$fb" || { cat "$work"/fa.err "$work"/fb.err >&2; }
+  : > "$work/none.out"
+  far_line=$(python3 "$root/scripts/link-clicks.py" "$work/fa.raw" "$work/fa.times" "$work/fb.raw" "$work/fb.times" \
+    "$work/none.out" 3 | grep '^offset' || true)
+  for n in "${ns[@]}"; do ip netns del "$n"; done
+fi
+read -r _ far_median far_max far_count <<<"${far_line:-offset - - 0}"
+
 # CPU per minute, with and without --link (alone: no peer), the same session.
 cpu_seconds=20
 for _ in $(seq "$cpu_runs"); do
@@ -55,6 +85,8 @@ per_minute() { median < "$1" | awk -v s="$cpu_seconds" '{ printf "%.3f", $1 * 60
 echo "== play --link (paced fake card, two devices on one host, a C++ Link peer)"
 printf "  click offset between the devices:      median %s ms, max %s ms over %s clicks (target <= 1 ms)\n" \
   "$off_median" "$off_max" "$off_count"
+printf "  across namespaces, 20 +- 5 ms each way: median %s ms, max %s ms over %s clicks (from 3 s after joining; root only)\n" \
+  "$far_median" "$far_max" "$far_count"
 printf "  peer's tempo change -> first click at it: median %s ms, max %s ms over %s changes\n" \
   "$change_median" "$change_max" "$change_count"
 printf "  CPU per minute of play:                 %s s without --link, %s s with (alone)\n" \

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """make bench, Link: when two paced fake cards played their clicks (scripts/bench-link.sh).
 
-Usage: link-clicks.py RAW_A TIMES_A RAW_B TIMES_B PEER_OUTPUT
+Usage: link-clicks.py RAW_A TIMES_A RAW_B TIMES_B PEER_OUTPUT [SETTLE]
 Each RAW is what a card played (S16_LE stereo, 48 kHz), its TIMES when (Tests/FakeDevice:
 lines "ORIGIN NS"). PEER_OUTPUT is the C++ peer's own lines ("tempo T NS" for each change).
 Prints: the offset of each click of B from the nearest of A in ms, median and max, over the
-clicks both played; then, for each tempo change, the time from the change to the first click
+clicks both played from SETTLE seconds (default 0.5) after the later one started; then, for each tempo change, the time from the change to the first click
 of A off the old grid (the first step that moved), in ms, median and max.
 """
 import array, statistics, sys
@@ -39,7 +39,8 @@ def clicks(raw, times):
 a = clicks(sys.argv[1], sys.argv[2])
 b = clicks(sys.argv[3], sys.argv[4])
 changes = [(float(p[1]), int(p[2]) / 1e9) for p in (l.split() for l in open(sys.argv[5])) if p and p[0] == "tempo"]
-lo, hi = max(a[0], b[0]) + 0.5, min(a[-1], b[-1]) - 0.05
+settle = float(sys.argv[6]) if len(sys.argv) > 6 else 0.5
+lo, hi = max(a[0], b[0]) + settle, min(a[-1], b[-1]) - 0.05
 offsets = [min(abs(x - y) for x in a) * 1000 for y in b if lo <= y <= hi]
 print(f"offset {statistics.median(offsets):.3f} {max(offsets):.3f} {len(offsets)}")
 delays = []
