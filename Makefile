@@ -4,8 +4,9 @@ PREFIX     ?= /usr/local
 RELEASE_BIN = .build/release/stridecue
 
 # Debian packages the build and the tests need (headers and the tools tests drive).
-BUILD_PACKAGES = pkg-config gcc libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev \
-                 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libsystemd-dev
+# ableton-link-dev (header-only C++, with libasio-dev) and g++'s C++ library headers: the CLink target.
+BUILD_PACKAGES = pkg-config gcc g++ libasound2-dev libsndfile1-dev libsamplerate0-dev flite1-dev libebur128-dev libqrencode-dev \
+                 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev libsystemd-dev ableton-link-dev
 TEST_PACKAGES  = alsa-utils ffmpeg libyaml-dev chromium chromium-driver python3-venv iproute2 $(SERVER_PACKAGES)
 # Real sound servers for the live tests and benchmarks (scripts/sound-server.sh starts them).
 # Debian 12's pipewire-alsa conflicts with pulseaudio, so PipeWire's ALSA plugin is unpacked from
@@ -129,6 +130,7 @@ bench: bench-deps build
 	scripts/bench-export.sh $(RELEASE_BIN)
 	scripts/bench-remote.sh $(RELEASE_BIN)
 	scripts/bench-sensor.sh $(RELEASE_BIN)
+	scripts/bench-link.sh $(RELEASE_BIN)
 
 # Re-records the reference WAVs of the built-in click sounds used by the golden tests.
 golden:

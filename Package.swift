@@ -8,6 +8,7 @@ import PackageDescription
 //     → StrideCueLive (live playback: commands, status, the playback engine, the terminal player)
 //       → StrideCueMixdown (track passes, loudness, encoder thread, export jobs, the music stage)
 //       → StrideCueTerminal (key mode, signals, progress bar)
+//       → StrideCueLink (an Ableton Link peer, through the C++ target CLink)
 //       → StrideCueSession (preset store, plan resolution, preflight, cue preparation)
 //         → StrideCuePresets (the YAML reader, the preset decoder and editor)
 //         → adapters: StrideCueALSA (the PCM device), StrideCueSoundFile, StrideCueSpeech,
@@ -82,6 +83,17 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+
+        // Ableton Link (ableton-link-dev: header-only C++, GPL-2.0-or-later) behind a small
+        // `extern "C"` face: Swift cannot import `ableton::Link` or the asio headers it brings.
+        .target(
+            name: "CLink",
+            cxxSettings: [.define("LINK_PLATFORM_LINUX", to: "1")],
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
+        // Adapter: one Link peer (tempo, beat and phase shared on the network), every call
+        // through one checking helper; the playback thread uses Link's real-time capture.
+        .target(name: "StrideCueLink", dependencies: ["CLink", "StrideCueFiles"]),
 
         // The pure core: session plan → timeline in frames → voices → mixer.
         .target(
@@ -160,7 +172,7 @@ let package = Package(
         .target(
             name: "StrideCueLive",
             dependencies: ["StrideCueCore", "StrideCueFiles", "StrideCueALSA", "StrideCueSession", "StrideCueMixdown",
-                           "StrideCueLoudness", "StrideCueSoundFile", "StrideCueSpeech", "StrideCueTerminal"]
+                           "StrideCueLoudness", "StrideCueSoundFile", "StrideCueSpeech", "StrideCueTerminal", "StrideCueLink"]
         ),
 
         // The coach's remote: the page, the API and its WebSocket, a QR code of the URL. A thin
@@ -292,5 +304,7 @@ let package = Package(
             dependencies: ["StrideCueLoudness", "StrideCueSoundFile", "StrideCueCore", "StrideCueTestSupport"]
         ),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    // CLink keeps the rendering thread's session state in a std::optional.
+    cxxLanguageStandard: .cxx17
 )

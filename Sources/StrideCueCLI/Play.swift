@@ -18,7 +18,7 @@ struct Play: ParsableCommand {
             The frames handed to the sound card are, byte for byte, those 'stridecue render \
             --bits 16' writes for the same session, rate and channels (stereo).
             Keys, when standard input is a terminal: + and - change the cadence by 1 step per \
-            minute, ] and [ by 5 (from the next step on); space pauses and resumes on a step \
+            minute, ] and [ by 5 (from the first step not yet handed to ALSA; in a ramp, its end); space pauses and resumes on a step \
             boundary; n ends the set or rest being played and goes on to the next; q or Esc quits.
             The status line (cadence, step, set or rest, elapsed time, next cue) is shown when standard \
             error is a terminal. The buffer starts at 100 ms and doubles after a dropout (up to \
@@ -106,6 +106,9 @@ struct LiveOutputOptions: ParsableArguments {
         "Seconds to wait for a device that went away, 0 to 3600; 0 stops at once (exit 74).", valueName: "s"))
     var reconnect = DecimalValue(30)
 
+    @Flag(help: "Click in step with the Ableton Link session on the network (docs/link.md): one beat is one step.")
+    var link = false
+
     func validate() throws {
         try latency?.validate("--latency", 10...2_000, unit: "ms")
         try reconnect.validate("--reconnect", 0...3_600, unit: "s")
@@ -113,6 +116,6 @@ struct LiveOutputOptions: ParsableArguments {
 
     func player(keys: Bool, verbose: Bool) -> LivePlayer {
         LivePlayer(device: device.name, rate: rate.hz, latency: latency?.value, reconnect: (reconnect.value, reconnect.text),
-                   keys: keys, verbose: verbose)
+                   keys: keys, verbose: verbose, link: link)
     }
 }

@@ -121,12 +121,23 @@ public final class Renderer: @unchecked Sendable {
         core.pointee.render(into: buffer)
     }
 
-    /// Changes the cadence from the next step on.
+    /// Changes the cadence from the first step not yet rendered (`Timeline.changeCadence`):
+    /// a step it moves before the frame rendered up to sounds at that frame.
     ///
     /// Real-time safety: allocates nothing, takes no lock.
     @_noAllocation @_noLocks
     public func changeCadence(to cadence: Double) {
         core.pointee.changeCadence(to: cadence)
+    }
+
+    /// Moves the next step, not rendered yet, by `shift` seconds and, with a cadence, plays on
+    /// at it (`Timeline.realign`): for following another device's grid.
+    /// - Returns: whether it moved the step (it does only at a step boundary, in a set).
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public func realign(by shift: Double, cadence: Double?) -> Bool {
+        core.pointee.realign(by: shift, cadence: cadence)
     }
 
     /// Ends a rest now: the next set's count-in starts at the current frame.
@@ -569,8 +580,17 @@ struct RenderCore {
 
     @_noAllocation @_noLocks
     mutating func changeCadence(to cadence: Double) {
-        timeline.changeCadence(to: cadence)
+        timeline.changeCadence(to: cadence, at: Double(frame) / Double(timeline.sampleRate))
+        nextEvent = timeline.peek()
         if hasCues { cues.resync(to: timeline) }
+    }
+
+    @_noAllocation @_noLocks
+    mutating func realign(by shift: Double, cadence: Double?) -> Bool {
+        guard timeline.realign(by: shift, cadence: cadence, at: Double(frame) / Double(timeline.sampleRate)) else { return false }
+        nextEvent = timeline.peek()
+        if hasCues { cues.resync(to: timeline) }
+        return true
     }
 
     @_noAllocation @_noLocks

@@ -45,7 +45,8 @@ public enum TimelinePhase: Sendable, Equatable {
 /// never by adding rounded frame counts — so a click lands within half a frame of its exact
 /// time however long the track. The state is a handful of numbers: the timeline allocates
 /// nothing and can be advanced on the audio thread. A live cadence change re-anchors the grid
-/// at the next step, so the new grid is exact from that step on.
+/// at the first step not yet rendered, so the new grid is exact from that step on; during a
+/// ramp it moves the ramp's end instead, and the ramp carries on from the tempo it is at.
 public struct Timeline: Sendable {
     // The plan, reduced to numbers.
     public private(set) var cadence: Double
@@ -76,6 +77,12 @@ public struct Timeline: Sendable {
     /// Ramp steps are placed by a compensated running sum of their exact intervals.
     private var rampSum: Double = 0
     private var rampCompensation: Double = 0
+    /// The ramp runs from `rampBaseCadence` at step `rampBaseStep` to `cadence` at `rampSteps`:
+    /// the plan's ramp (`rampFrom` at step 0) until a live change moves its end.
+    private var rampBaseCadence: Double = 0
+    private var rampBaseStep: Int = 0
+    /// Start of the step before the current one in this set; nan at the set's first step.
+    private var previousStepStart: Double = .nan
     /// Once `stepIndex >= anchorStep`, steps sit at `anchorTime + (k − anchorStep)·60/anchorCadence`.
     private var anchorTime: Double = 0
     private var anchorStep: Int = 0
@@ -83,8 +90,6 @@ public struct Timeline: Sendable {
     private var rampActive: Bool
     /// Start of the count-in before the current set.
     private var countInStart: Double = 0
-    /// Set by a live change; takes effect at the next step.
-    private var pendingCadence: Double = .nan
 
     /// Seconds from the start of the track at which the plan ends (the end of the last set).
     public private(set) var planEnd: Double = 0
@@ -156,10 +161,17 @@ public struct Timeline: Sendable {
         return sum + Double(n - k) * 60 / cadence
     }
 
-    /// Interval of ramp step `k` in seconds.
+    /// Interval of ramp step `k` in seconds (`k` from `rampBaseStep` to `rampSteps − 1`).
     @inline(__always)
     private func rampInterval(_ k: Int) -> Double {
-        60 / (rampFrom + (cadence - rampFrom) * Double(k) / Double(rampSteps))
+        60 / rampCadence(k)
+    }
+
+    /// The ramp's tempo at step `k`. Before any live change the base is the plan's own ramp
+    /// start at step 0, and this is the plan's formula, bit for bit.
+    @inline(__always)
+    private func rampCadence(_ k: Int) -> Double {
+        rampBaseCadence + (cadence - rampBaseCadence) * Double(k - rampBaseStep) / Double(rampSteps - rampBaseStep)
     }
 
     /// Time of step `k` of the current set, for `k` at or after the ramp (or the anchor).
@@ -175,6 +187,9 @@ public struct Timeline: Sendable {
         setStart = start + Double(countInClicks) * countInInterval
         rampSum = 0
         rampCompensation = 0
+        rampBaseCadence = rampFrom
+        rampBaseStep = 0
+        previousStepStart = .nan
         rampActive = rampSteps > 0
         if rampActive {
             anchorStep = rampSteps
@@ -202,16 +217,7 @@ public struct Timeline: Sendable {
     private mutating func startStep(_ k: Int) {
         stepIndex = k
         subIndex = 0
-        if !pendingCadence.isNaN {
-            // A live change: the grid restarts at this step with the new cadence.
-            let t = k == 0 ? setStart : stepStart + stepInterval
-            cadence = pendingCadence
-            pendingCadence = .nan
-            rampActive = false
-            anchorTime = t
-            anchorStep = k
-            anchorCadence = cadence
-        }
+        previousStepStart = k == 0 ? .nan : stepStart
         if rampActive && k < rampSteps {
             stepStart = setStart + rampSum
             stepInterval = rampInterval(k)
@@ -363,12 +369,100 @@ public struct Timeline: Sendable {
         finishSet(at: time)
     }
 
-    /// Changes the cadence from the next step on; the grid is exact from that step.
-    /// A ramp in progress stops: the runner asked for this tempo.
+    /// Changes the cadence from the first step not yet rendered: that step moves to the last
+    /// rendered step's start plus the new interval, and the grid is exact from there. A step
+    /// that would then fall before `now` sounds at `now` instead (it cannot sound in the past).
+    ///
+    /// During a ramp, the change moves the ramp's end: the ramp carries on from the tempo it
+    /// is at toward the new cadence over its remaining steps, with no jump. In a count-in or
+    /// a rest, the next set starts on the new cadence (or ramps to it). Later sets use it too.
+    ///
+    /// - Parameters:
+    ///   - newCadence: steps per minute, held to 30…300.
+    ///   - now: the time of the first frame not yet rendered, in seconds from the start of the
+    ///     track: every event before it has been consumed, none at or after it.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
     @_noAllocation @_noLocks
-    public mutating func changeCadence(to newCadence: Double) {
+    public mutating func changeCadence(to newCadence: Double, at now: Double) {
         // PlanLimits.cadence, as literals: a static's lazy initialisation may take a lock.
-        pendingCadence = Swift.min(Swift.max(newCadence, 30), 300)
+        let target = Swift.min(Swift.max(newCadence, 30), 300)
+        switch phase {
+        case .finished:
+            cadence = target
+            return
+        case .countIn:
+            // The count-in keeps its pace; the set's first step stays at `setStart`.
+            cadence = target
+            anchorCadence = target
+            return
+        case .steps:
+            break
+        }
+        // The first step whose click has not been rendered: the current one, or, once its
+        // click has been (only subdivisions are left), the one after it.
+        let first = subIndex == 0 ? stepIndex : stepIndex + 1
+        if rampActive && first < rampSteps {
+            // Steps up to `first` are placed already at the ramp's tempo there; from it on the
+            // ramp heads for the new end.
+            rampBaseCadence = rampCadence(first)
+            rampBaseStep = first
+            cadence = target
+            anchorCadence = target
+            return
+        }
+        cadence = target
+        anchorCadence = target
+        anchorStep = first
+        if first == 0 {
+            // Nothing of this set is rendered: it starts where it was going to, on the new grid.
+            anchorTime = setStart
+        } else if subIndex == 0 {
+            anchorTime = Swift.max(previousStepStart + 60 / target, now)
+        } else {
+            // The rest of this step's subdivisions spread over its new length: the next one
+            // (`subIndex` of `subdivide`) no sooner than `now` either.
+            let earliest = stepStart + (now - stepStart) * Double(subdivide) / Double(subIndex)
+            anchorTime = Swift.max(stepStart + 60 / target, earliest)
+            stepInterval = anchorTime - stepStart
+            return
+        }
+        stepStart = anchoredTime(stepIndex)
+        stepInterval = anchoredTime(stepIndex + 1) - stepStart
+    }
+
+    /// Moves the current step, whose click is not rendered yet, by `shift` seconds (never before
+    /// `now`), and the steps after it with it; with a cadence, plays on at that cadence from
+    /// there (a ramp in this set ends: another device's tempo wins). For following another
+    /// device's grid (Ableton Link). Does nothing outside a set's steps, or when the current
+    /// step's click has been rendered (only its subdivisions are left): ask again at the next.
+    ///
+    /// - Returns: whether it moved the step.
+    ///
+    /// Real-time safety: allocates nothing, takes no lock.
+    @_noAllocation @_noLocks
+    public mutating func realign(by shift: Double, cadence newCadence: Double?, at now: Double) -> Bool {
+        guard phase == .steps, subIndex == 0 else { return false }
+        let k = stepIndex
+        let time = Swift.max(stepStart + shift, now)
+        if let newCadence {
+            let target = Swift.min(Swift.max(newCadence, 30), 300)
+            cadence = target
+            anchorCadence = target
+            rampActive = false
+        } else if rampActive && k < rampSteps {
+            // The ramp goes on as it was, later or sooner by the shift.
+            let delta = time - stepStart
+            stepStart = time
+            rampSum += delta
+            if k + 1 == rampSteps { anchorTime += delta }
+            return true
+        }
+        anchorTime = time
+        anchorStep = k
+        stepStart = anchoredTime(k)
+        stepInterval = anchoredTime(k + 1) - stepStart
+        return true
     }
 
     /// Ends a rest early: the next set's count-in starts at `time` instead of after the full rest.

@@ -104,6 +104,7 @@ public enum StatusLine {
             : "\(format(s.cadence.rounded())) -> \(format(s.targetCadence)) spm"
         parts.append(spm)
         if let sensor { parts.append(sensor) }
+        if s.linkPeers >= 0 { parts.append(s.linkPeers == 0 ? "link alone" : "link \(s.linkPeers) peer\(s.linkPeers == 1 ? "" : "s")") }
         if let left = s.restFramesLeft {
             parts.append("rest \(clock(left, rate: rate)), then set \(s.set + 1)/\(s.sets)")
         } else {

@@ -1,4 +1,5 @@
 import StrideCueCore
+import StrideCueLink
 import Synchronization
 
 // Live playback's additions to the renderer: what `stridecue play` needs that a file export
@@ -45,11 +46,11 @@ public final class LivePlayback: @unchecked Sendable {
     /// Clicks whose output frames are remembered (`firstClick(atOrAfter:)`).
     public static let clickMemory = 256
 
-    private let state: UnsafeMutablePointer<LiveState>
+    let state: UnsafeMutablePointer<LiveState>
     // The same three objects, for the audio thread: reading a class reference out of a
     // stored property retains it, and a retain may lock. The properties above keep them
     // alive; these are used without retaining.
-    private let rendererRef: Unmanaged<Renderer>
+    let rendererRef: Unmanaged<Renderer>
     private let commandsRef: Unmanaged<LiveCommandQueue>
     /// The clicks' level a control thread asks for (`feedback: fade`); read each block.
     public let clickLevel = ClickLevelControl()
@@ -60,6 +61,8 @@ public final class LivePlayback: @unchecked Sendable {
     /// The same clicks' events and step intervals, for a status that follows what is heard.
     private let clickEvents: UnsafeMutablePointer<ClickEvent>
     private let clickIntervals: UnsafeMutablePointer<Double>
+    /// `clickMemory`, for the audio thread.
+    private let clickCapacity = LivePlayback.clickMemory
 
     /// - Parameters:
     ///   - renderer: a renderer nothing has rendered from yet.
@@ -126,6 +129,9 @@ public final class LivePlayback: @unchecked Sendable {
     /// The music under the clicks (`playMusic`), kept for as long as the player.
     public private(set) var musicStage: LiveMix?
 
+    /// The Ableton Link session followed (`follow(link:quantum:)`), kept for as long as the player.
+    public internal(set) var linkSession: LinkSession?
+
     /// Fills `buffer` with the next output frames: the session's (`renderSession`), with the
     /// music and through its limiter when there is music. Audio thread only.
     ///
@@ -180,6 +186,7 @@ public final class LivePlayback: @unchecked Sendable {
         while let command = commandsRef._withUnsafeGuaranteedRef({ $0.pop() }) {
             apply(command)
         }
+        if state.pointee.link != nil { followLink() }
         let level = clickLevelRef._withUnsafeGuaranteedRef({ $0.level() })
         rendererRef._withUnsafeGuaranteedRef({ $0.setClickLevel(level) })
         let channels = state.pointee.channels
@@ -353,7 +360,8 @@ public final class LivePlayback: @unchecked Sendable {
             countIn: countIn, countInLength: t.countInLength,
             restFramesLeft: rest, phase: state.pointee.phase, underruns: underruns,
             caution: caution, pauseAfterCue: state.pointee.pauseAfterCue, device: device,
-            reconnectSecondsLeft: reconnectSecondsLeft, bufferFrames: bufferFrames, bufferGrowths: bufferGrowths)
+            reconnectSecondsLeft: reconnectSecondsLeft, bufferFrames: bufferFrames, bufferGrowths: bufferGrowths,
+            linkPeers: state.pointee.link == nil ? -1 : state.pointee.linkPeers)
         statusRef._withUnsafeGuaranteedRef({ $0.publish(snapshot) })
     }
 
@@ -501,7 +509,7 @@ public final class LivePlayback: @unchecked Sendable {
     /// Moves the copy of the timeline past every event the renderer has consumed: those
     /// before the frame it has rendered up to.
     @_noAllocation @_noLocks
-    private func followRenderer() {
+    func followRenderer() {
         let now = state.pointee.frame
         // Rendered frames are output frames shifted by the silence of the pauses so far.
         let offset = state.pointee.outputFrames - now
@@ -510,6 +518,9 @@ public final class LivePlayback: @unchecked Sendable {
             if !state.pointee.tempoNoted.isNaN { state.pointee.tempoKeyPending = true }
             state.pointee.tempoNoted = state.pointee.targetCadence
         }
+        // `Self.clickMemory` read into an instance constant: called from another file, this
+        // function may not read a static (its initialisation may take a lock).
+        let memory = clickCapacity
         while let event = state.pointee.shadow.peek(), event.frame < now {
             if state.pointee.tempoKeyPending, state.pointee.shadow.cadence == state.pointee.targetCadence {
                 switch event.level {
@@ -523,9 +534,9 @@ public final class LivePlayback: @unchecked Sendable {
             }
             state.pointee.lastClick = event
             state.pointee.lastClickInterval = state.pointee.shadow.currentStepInterval
-            clicks[state.pointee.clicksSeen % Self.clickMemory] = event.frame + offset
-            clickEvents[state.pointee.clicksSeen % Self.clickMemory] = event
-            clickIntervals[state.pointee.clicksSeen % Self.clickMemory] = state.pointee.lastClickInterval
+            clicks[state.pointee.clicksSeen % memory] = event.frame + offset
+            clickEvents[state.pointee.clicksSeen % memory] = event
+            clickIntervals[state.pointee.clicksSeen % memory] = state.pointee.lastClickInterval
             state.pointee.clicksSeen += 1
             state.pointee.shadow.advance()
         }
@@ -548,7 +559,31 @@ public final class LivePlayback: @unchecked Sendable {
     }
 
     @_noAllocation @_noLocks
-    private func apply(_ command: LiveCommand) {
+    func apply(_ command: LiveCommand) {
+        let wasRunning = isPlayingOrPausing()
+        applyCommand(command)
+        // A pause or a resume of this device's own stops or starts the Link session too (a
+        // runner who quits, or whose drill ends, leaves the others playing).
+        if state.pointee.link != nil, !state.pointee.linkApplying, wasRunning != isPlayingOrPausing() {
+            switch state.pointee.phase {
+            case .playing: shareStartStop(true)
+            case .pausing, .paused: shareStartStop(false)
+            case .stopping, .finished: break
+            }
+        }
+    }
+
+    /// Playing, or playing on to a pause: the session plays.
+    @_noAllocation @_noLocks
+    func isPlayingOrPausing() -> Bool {
+        switch state.pointee.phase {
+        case .playing: return true
+        case .pausing, .paused, .stopping, .finished: return false
+        }
+    }
+
+    @_noAllocation @_noLocks
+    private func applyCommand(_ command: LiveCommand) {
         switch command {
         case .changeCadence(let delta):
             changeCadence(to: state.pointee.targetCadence + delta)
@@ -644,7 +679,9 @@ extension LivePlayback {
         // A slower cadence lengthens the plan: let the renderer run on; the followed
         // timeline's end (liveEndFrame) stops playback where the plan now ends.
         rendererRef._withUnsafeGuaranteedRef({ $0.openEnd() })
-        state.pointee.shadow.changeCadence(to: target)
+        // The renderer's own call, with the same numbers: the two timelines stay in step.
+        let now = Double(state.pointee.frame) / Double(state.pointee.shadow.sampleRate)
+        state.pointee.shadow.changeCadence(to: target, at: now)
         state.pointee.diverged = true
         state.pointee.cuesMoved = true
     }
@@ -723,6 +760,33 @@ struct LiveState {
     var hasCaution = false
     /// A said sound starts at least this far ahead: the clicks' duck attack.
     var sayLead: Int64 = 0
+    /// The Ableton Link session followed (`LivePlayback.follow(link:quantum:)`), if any.
+    var link: Unmanaged<LinkSession>?
+    var linkQuantum = 2
+    /// Output frame `linkFrame` is heard at `linkMicros` on Link's clock (the engine says
+    /// before each block); `Int64.min` before it has said.
+    var linkFrame: Int64 = 0
+    var linkMicros = Int64.min
+    /// The tempo last committed to the session or taken from it (nan before the first look),
+    /// the one the session was made with, and until when (Link's clock) a player alone
+    /// changes nothing in it.
+    var linkTempo = Double.nan
+    var linkOwnTempo = Double.nan
+    var linkQuietUntil: Int64 = 0
+    /// Peers seen at the last block, and the most seen.
+    var linkPeers = 0
+    var linkMostPeers = 0
+    /// How far the last step looked at was from the session's grid, in seconds (+: late), and
+    /// the largest such offset seen once a first step had been placed, and steps moved.
+    var linkOffset = 0.0
+    var linkLargestOffset = 0.0
+    var linkMoves = 0
+    var linkLooked = false
+    /// Whether the session plays (start/stop sync), as last seen or set; whether it has been
+    /// looked at; and whether the player itself is pausing or resuming for the session.
+    var linkPlaying = false
+    var linkStartStopSeen = false
+    var linkApplying = false
 
     init(shadow: Timeline, targetCadence: Double, channels: Int, stopFade: Int64, pauseWaitLimit: Int64, totalFrames: Int64,
          capped: Bool) {

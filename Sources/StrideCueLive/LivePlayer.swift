@@ -1,6 +1,7 @@
 import StrideCueALSA
 import StrideCueCore
 import StrideCueFiles
+import StrideCueLink
 import StrideCueMixdown
 import StrideCueSession
 import StrideCueTerminal
@@ -60,9 +61,12 @@ public struct LivePlayer {
     public var logPath: String? = nil
     /// `play --feedback MODE`: how the click answers the sensor, over the preset's `feedback:` mode.
     public var feedback: ClickFeedback? = nil
+    /// `--link`: click in step with the Ableton Link session on the network (`LinkFollowing`).
+    public var link = false
 
     public init(device: String, rate: Int, latency: Double?, reconnect: (seconds: Double, text: String),
-                keys: Bool, verbose: Bool) {
+                keys: Bool, verbose: Bool, link: Bool = false) {
+        self.link = link
         self.device = device
         self.rate = rate
         self.latency = latency
@@ -91,6 +95,8 @@ public struct LivePlayer {
         let liveMusic = try music.map { try prepareMusic($0, for: prepared) }
         if let logPath { try checkReplaceable(logPath) }
         let nudgeWords = try sensor == nil ? nil : plan.feedback.spoken.map { try SpokenNudgeWords($0, rate: hz) }
+        // Joined before the device opens, so that the session's peers are known by the first block.
+        let linkSession = try link ? joinLink(plan) : nil
         let renderer = prepared.makeRenderer()
         let pcm = try openDevice(PCMConfiguration(
             rate: hz, channels: Self.channels, periodMilliseconds: Self.periodMilliseconds, latencyMilliseconds: buffer))
@@ -101,6 +107,9 @@ public struct LivePlayer {
         nudgeWords?.keep(in: live.spoken)
         // The player owns the music's stage from here on.
         if let liveMusic { live.playMusic(liveMusic) }
+        if let linkSession {
+            live.follow(link: linkSession, quantum: plan.accentEvery > 0 ? plan.accentEvery : 2, tempo: plan.ramp?.from ?? plan.cadence)
+        }
         let engine = PlaybackEngine(live: live, device: pcm, options: PlaybackOptions(
             reconnectSeconds: reconnect.seconds, growBuffer: latency == nil, maxLatencyMilliseconds: Self.maxGrownLatency))
         remote?.attach(live: live, prepared: prepared, preset: request.preset, sensor: sensor)
@@ -148,10 +157,32 @@ public struct LivePlayer {
             printError("stridecue: the device's delay, from a frame handed over to its being heard, was \(range); "
                 + "the status line follows what is heard")
         }
+        if verbose, let report = live.linkReport() {
+            let ms = { (seconds: Double) in format3(seconds * 1000) }
+            printError("stridecue: link: \(report.mostPeers) peer\(report.mostPeers == 1 ? "" : "s") at most, \(report.peers) at the end, "
+                + "at \(format((report.tempo * 100).rounded() / 100)) steps per minute; offset from the session's grid: \(ms(report.lastOffset)) ms at the last step, "
+                + "\(ms(report.largestOffset)) ms at most; \(report.moves) step\(report.moves == 1 ? "" : "s") moved onto it")
+        }
         if engine.reconnects > 0 && verbose {
             printError("stridecue: the sound device went away and came back \(engine.reconnects) time\(engine.reconnects == 1 ? "" : "s")")
         }
         if outcome.signal != 0 { throw Stopped(signal: outcome.signal) }
+    }
+
+    /// How long joining a Link session waits for its peers to answer before playing alone.
+    public static let linkJoinMilliseconds = 250
+
+    /// A Link peer at the plan's first tempo, in the session of the network.
+    private func joinLink(_ plan: SessionPlan) throws -> LinkSession {
+        do {
+            let session = try LinkSession(tempo: plan.ramp?.from ?? plan.cadence)
+            session.shareStartStop(true)
+            try session.enable()
+            _ = session.waitForPeers(milliseconds: Self.linkJoinMilliseconds)
+            return session
+        } catch {
+            throw Failure("cannot join the Link session (\(error)); play without --link", exitCode: ExitStatus.unavailable)
+        }
     }
 
     /// Music decoded and measured for `prepared`, saying so on standard error when that takes

@@ -47,7 +47,8 @@ public struct LiveStatus: Sendable, Equatable {
     /// The tempo of the step being heard, in steps per minute: the count-in's or the ramp's
     /// while they play, then the set's.
     public var cadence: Double
-    /// The cadence the runner asked for; it differs from `cadence` until the next step.
+    /// The cadence the runner asked for; it differs from `cadence` until a step at it is heard
+    /// (in a ramp, until the ramp reaches it).
     public var targetCadence: Double
     /// Index of the set, from 0, and how many there are.
     public var set: Int
@@ -74,13 +75,17 @@ public struct LiveStatus: Sendable, Equatable {
     /// The device's buffer in frames now, and how many times it grew after an underrun.
     public var bufferFrames: Int
     public var bufferGrowths: Int
+    /// Peers in the Ableton Link session followed (`--link`), not counting this device; −1
+    /// when not following one.
+    public var linkPeers: Int
 
     @_noAllocation @_noLocks
     public init(frame: Int64 = 0, outputFrames: Int64 = 0, cadence: Double = 0, targetCadence: Double = 0,
                 set: Int = 0, sets: Int = 0, step: Int = 0, countIn: Int = 0, countInLength: Int = 0,
                 restFramesLeft: Int64? = nil, phase: LivePhase = .playing, underruns: Int = 0,
                 caution: Bool = false, pauseAfterCue: Bool = false, device: LiveDeviceState = .playing,
-                reconnectSecondsLeft: Int = 0, bufferFrames: Int = 0, bufferGrowths: Int = 0) {
+                reconnectSecondsLeft: Int = 0, bufferFrames: Int = 0, bufferGrowths: Int = 0, linkPeers: Int = -1) {
+        self.linkPeers = linkPeers
         self.caution = caution
         self.pauseAfterCue = pauseAfterCue
         self.device = device
@@ -131,6 +136,7 @@ public final class LiveStatusBoard: @unchecked Sendable {
     private let reconnectSecondsLeft = Atomic<Int>(0)
     private let bufferFrames = Atomic<Int>(0)
     private let bufferGrowths = Atomic<Int>(0)
+    private let linkPeers = Atomic<Int>(-1)
 
     public init(_ initial: LiveStatus = LiveStatus()) {
         publish(initial)
@@ -162,6 +168,7 @@ public final class LiveStatusBoard: @unchecked Sendable {
         reconnectSecondsLeft.store(status.reconnectSecondsLeft, ordering: .relaxed)
         bufferFrames.store(status.bufferFrames, ordering: .relaxed)
         bufferGrowths.store(status.bufferGrowths, ordering: .relaxed)
+        linkPeers.store(status.linkPeers, ordering: .relaxed)
         sequence.store(s &+ 2, ordering: .releasing)
     }
 
@@ -189,7 +196,8 @@ public final class LiveStatusBoard: @unchecked Sendable {
                 device: LiveDeviceState(rawValue: device.load(ordering: .relaxed)) ?? .playing,
                 reconnectSecondsLeft: reconnectSecondsLeft.load(ordering: .relaxed),
                 bufferFrames: bufferFrames.load(ordering: .relaxed),
-                bufferGrowths: bufferGrowths.load(ordering: .relaxed))
+                bufferGrowths: bufferGrowths.load(ordering: .relaxed),
+                linkPeers: linkPeers.load(ordering: .relaxed))
             atomicMemoryFence(ordering: .acquiring)
             if sequence.load(ordering: .relaxed) == before { return status }
         }

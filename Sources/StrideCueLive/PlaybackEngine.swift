@@ -642,6 +642,10 @@ public final class PlaybackEngine: @unchecked Sendable {
         let nearEnd = Int64(rate / 2)
         loop.pointee.tookFramesAt = MonotonicClock.nanoseconds()
         loop.pointee.filledLast = false
+        // Following Link, each block is placed by when it will be heard: the delay is asked
+        // after every write, not every 100 ms of frames.
+        let linked = liveRef._withUnsafeGuaranteedRef({ $0.followsLink })
+        let askDelayEvery: Int64 = linked ? 0 : Int64(rate / 10)
         while true {
             if abandonAsked.load(ordering: .acquiring) { return .abandoned }
             // What to write next: the lead-in, then history not yet sent, then new frames.
@@ -655,6 +659,7 @@ public final class PlaybackEngine: @unchecked Sendable {
             } else {
                 if loop.pointee.sent == loop.pointee.rendered {
                     if loop.pointee.endAfterHistory { return .finished }
+                    if linked { noteWhenHeard() }
                     let frames = liveRef._withUnsafeGuaranteedRef({ $0.render(into: block) })
                     if frames == 0 { return .finished }
                     quantizeIntoHistory(frames)
@@ -710,7 +715,7 @@ public final class PlaybackEngine: @unchecked Sendable {
                 // lock and latency estimate). For the status and the remote (the step heard,
                 // not the step written) and for resuming after the device goes away (the time
                 // since the last look is added at the loss).
-                if loop.pointee.sent - loop.pointee.delayAskedAtSent >= Int64(rate / 10) {
+                if loop.pointee.sent - loop.pointee.delayAskedAtSent >= askDelayEvery {
                     loop.pointee.delayAskedAtSent = loop.pointee.sent
                     if let queued = device.pointee.queuedFrames() {
                         noteDelay(queued)
@@ -783,6 +788,22 @@ public final class PlaybackEngine: @unchecked Sendable {
                        bufferFrames: results.pointee.bufferFrames, bufferGrowths: results.pointee.bufferGrowths,
                        heardOutputFrame: loop.pointee.delay < 0 ? Int64.max : loop.pointee.sent - Int64(loop.pointee.delay))
         })
+    }
+
+    /// Tells the player when the next frame rendered will be heard (for Link): from the
+    /// device's delay at the last look, the frames played since at the rate; before the
+    /// first look, as if the stream started now.
+    @_noAllocation @_noLocks
+    private func noteWhenHeard() {
+        let loop = self.loop
+        let next = loop.pointee.rendered
+        let heard: Int64
+        if loop.pointee.delay >= 0 {
+            heard = loop.pointee.checkedAt + (next - loop.pointee.playedAtCheck) * 1_000_000_000 / Int64(rate)
+        } else {
+            heard = MonotonicClock.nanoseconds() + (next - loop.pointee.sent) * 1_000_000_000 / Int64(rate)
+        }
+        liveRef._withUnsafeGuaranteedRef({ $0.noteHeard(outputFrame: next, atMonotonic: heard) })
     }
 
     /// Keeps the device's delay: where playback is heard, and its range for `--verbose`.

@@ -47,6 +47,8 @@ struct DrillStatus: Encodable {
     @OrNull var band: Reading?
     @OrNull var clicksFaded: Bool?
     @OrNull var malformed: Int?
+    /// Peers in the Ableton Link session (`--link`), not counting this device; null without it.
+    @OrNull var linkPeers: Int?
 }
 
 /// The runner's sensor in the status, all null without `--sensor`: `sensor` is its state
@@ -80,6 +82,7 @@ struct StatusKey: Equatable {
     var caution = false
     var sensor: SensorReading? = nil
     var clicksFaded = false
+    var linkPeers = -1
 }
 
 /// Seconds into the plan as `layout` draws it at which `s` is: the caution's time, the
@@ -122,6 +125,7 @@ extension CoachRemote {
         key.seconds = s.frame / rate
         key.underruns = s.underruns
         key.caution = s.caution
+        key.linkPeers = s.linkPeers
         key.sensor = drill.sensor?.read()
         key.sensor?.measuredAt = 0  // a new measurement of the same cadence changes nothing shown
         key.clicksFaded = drill.live.clickLevel.level() == 0
@@ -184,7 +188,8 @@ extension CoachRemote {
             inBand: runner.inBand,
             band: runner.band,
             clicksFaded: runner.clicksFaded,
-            malformed: runner.malformed))
+            malformed: runner.malformed,
+            linkPeers: s.linkPeers >= 0 ? s.linkPeers : nil))
     }
 }
 

@@ -37,7 +37,7 @@ def main(url, screenshot):
         wait.until(lambda d: text("step") != before)
         print("ok status updates: %r -> %r" % (before, text("step")))
 
-        # +1 moves the cadence by one step per minute, from the next step.
+        # +1 moves the cadence by one step per minute, from the first step not yet handed to ALSA.
         start = float(text("cadence"))
         driver.find_element(By.XPATH, "//button[text()='+1']").click()
         wait.until(lambda d: float(text("cadence")) == start + 1)

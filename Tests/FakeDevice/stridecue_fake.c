@@ -19,6 +19,10 @@
  *     (snd_pcm_drop, close without drain) or rewound are not written, as they are
  *     not heard. The file is appended to, so a device closed and opened again (a
  *     reconnect) adds to the same recording.
+ *   - With `times "/path"` (and a `file`) it appends a line to that file whenever its clock
+ *     starts or runs again after a hang: "ORIGIN NS", meaning that frame F of the played file
+ *     is played at CLOCK_MONOTONIC nanoseconds NS + (F - ORIGIN) / rate, until the next line.
+ *     Tests compare when two cards played their clicks by that (the host time of each frame).
  *   - With `control "/path"` it reads that file at every callback, as a test's
  *     remote control: "hang" stops the clock (nothing is consumed, no writer is
  *     woken) until the file says otherwise; "unplug" makes the card vanish: what
@@ -40,6 +44,7 @@
  *       disconnect_after 2000    # optional; accept this many frames since open, then
  *                                #   fail every transfer with -ENODEV (device unplugged)
  *       control "/tmp/ctl"       # optional; "hang" or "unplug" in this file injects them
+ *       times "/tmp/times"       # optional; when the played file's frames were played
  *   }
  *   pcm_type.stridecue_fake { lib "/abs/path/libasound_module_pcm_stridecue_fake.so" }
  *
@@ -74,6 +79,7 @@ typedef struct {
     int timer_fd;
     int out_fd;              /* -1: record nothing */
     char *control;           /* NULL: no remote control */
+    int times_fd;            /* -1: no host times */
     int hung;                /* the clock is stopped ("hang") */
     uint64_t hung_ns;        /* since when */
     int writer_told;         /* while hung: a writer has been told there is no room */
@@ -168,6 +174,21 @@ static void record_silence(fake_t *f, uint64_t frames) {
         write_all(f->out_fd, zeros, n);
         bytes -= n;
     }
+}
+
+/* Notes when the played file's frames are played from now on (see `times` above). */
+static void note_times(fake_t *f) {
+    char line[64];
+    off_t bytes;
+    int n;
+    if (f->times_fd < 0 || f->out_fd < 0)
+        return;
+    bytes = lseek(f->out_fd, 0, SEEK_CUR);
+    if (bytes < 0)
+        return;
+    n = snprintf(line, sizeof line, "%lld %llu\n", (long long)((uint64_t)bytes / f->frame_bytes) - (long long)f->played,
+                 (unsigned long long)f->start_ns);
+    write_all(f->times_fd, (const unsigned char *)line, (size_t)n);
 }
 
 enum { CONTROL_OK, CONTROL_HANG, CONTROL_UNPLUG };
@@ -305,6 +326,7 @@ static void advance(fake_t *f, uint64_t now) {
     if (f->hung && control != CONTROL_HANG) {
         /* The clock runs again from where it stopped: nothing is lost, all is late. */
         f->start_ns += now - f->hung_ns;
+        note_times(f);
         f->hung = 0;
         f->writer_told = 0;
         acknowledge(f->control, "moving");
@@ -339,6 +361,7 @@ static int fake_start(snd_pcm_ioplug_t *io) {
     f->start_ns = now;
     f->running = 1;
     f->xrun = 0;
+    note_times(f);
     arm_wakeup(f);
     return 0;
 }
@@ -552,6 +575,8 @@ static int fake_close(snd_pcm_ioplug_t *io) {
         close(f->timer_fd);
     if (f->out_fd >= 0)
         close(f->out_fd);
+    if (f->times_fd >= 0)
+        close(f->times_fd);
     free(f->control);
     free(f->ring);
     free(f);
@@ -602,7 +627,7 @@ static int fake_constrain(fake_t *f) {
 
 SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
     snd_config_iterator_t i, next;
-    const char *file = NULL, *control = NULL;
+    const char *file = NULL, *control = NULL, *times = NULL;
     long rate = 0, xrun_after = 0, disconnect_after = 0;
     fake_t *f;
     int err;
@@ -619,6 +644,13 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
         if (strcmp(id, "file") == 0) {
             if (snd_config_get_string(n, &file) < 0) {
                 SNDERR("stridecue_fake: file must be a string");
+                return -EINVAL;
+            }
+            continue;
+        }
+        if (strcmp(id, "times") == 0) {
+            if (snd_config_get_string(n, &times) < 0) {
+                SNDERR("stridecue_fake: times must be a string");
                 return -EINVAL;
             }
             continue;
@@ -666,6 +698,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
         return -ENOMEM;
     }
     f->out_fd = -1;
+    f->times_fd = -1;
     f->fixed_rate = (unsigned int)rate;
     f->xrun_after = (uint64_t)xrun_after;
     f->disconnect_after = (uint64_t)disconnect_after;
@@ -687,6 +720,19 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
             return err;
         }
     }
+    if (times && times[0]) {
+        f->times_fd = open(times, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (f->times_fd < 0) {
+            err = -errno;
+            SNDERR("stridecue_fake: cannot open %s: %s", times, strerror(errno));
+            if (f->out_fd >= 0)
+                close(f->out_fd);
+            close(f->timer_fd);
+            free(f->control);
+            free(f);
+            return err;
+        }
+    }
 
     f->io.version = SND_PCM_IOPLUG_VERSION;
     f->io.name = "StrideCue paced fake sound card";
@@ -701,6 +747,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(stridecue_fake) {
     if (err < 0) {
         if (f->out_fd >= 0)
             close(f->out_fd);
+        if (f->times_fd >= 0)
+            close(f->times_fd);
         close(f->timer_fd);
         free(f->control);
         free(f);

@@ -112,7 +112,7 @@ extension ALSATests {
 
         // MARK: Keys on a terminal
 
-        @Test("'+' moves the clicks to an exact 181 spm grid from the next step; the terminal is restored")
+        @Test("'+' moves the clicks to an exact 181 spm grid from the first step not yet rendered; the terminal is restored")
         func tempoKeyKeepsAnExactGrid() throws {
             let environment = try ALSATestEnvironment.ready()
             let folder = try TemporaryFolder()
@@ -135,14 +135,47 @@ extension ALSATests {
             let oldGrid = { (k: Int) in offset + k * 16_000 }
             let changed = try #require(onsets.indices.first { onsets[$0] != oldGrid($0) }, "no change heard: \(onsets)")
             #expect(changed >= 3, "the key was typed after step 4")
-            // The grid is re-anchored at the step that was already placed when the key arrived
-            // (step a, still on the old grid); step a + m then sits at exactly
+            // The grid is re-anchored at the last step rendered when the key arrived (step a,
+            // on the old grid); step a + m then sits at exactly
             // (a·60/180 + m·60/181)·48 000, with no drift however long it plays.
             let anchorStep = changed - 1
             let anchor = Double(anchorStep) * 60 / 180
             let expected = (0..<(onsets.count - anchorStep)).map { m in offset + Int(((anchor + Double(m) * 60 / 181) * 48_000).rounded()) }
             #expect(Array(onsets[anchorStep...]) == expected)
             #expect(onsets.count - changed >= 3)
+        }
+
+        /// Paused on a step, nothing of that step is rendered: a key then moves that very step.
+        /// Before issue 20 it kept its place and only the step after it moved.
+        @Test("'-' while paused moves the step the pause holds at: heard at 179 spm from that step")
+        func tempoKeyMovesTheFirstStepNotRendered() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            let played = folder.file("played.raw")
+            let session = try TerminalSession(
+                ["play", "--spm", "180", "--duration", "5s", "--device", "paced:FILE='\(played)'", "--latency", "100"], environment)
+            #expect(session.wait(seconds: 5) { $0.contains("step 3 ") })
+            session.type(" ")
+            #expect(session.wait(seconds: 5) { $0.contains("PAUSED") })
+            session.type("-")
+            #expect(session.wait(seconds: 5) { $0.contains("179 spm") })
+            session.type(" ")
+            let (status, exited, _) = session.finish()
+            #expect(exited && status == 0)
+
+            let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
+            // The pause is the one gap longer than a step; the step after it (a) is the one the
+            // pause held at, at 16 000·a in the session's frames before the key.
+            let gaps = zip(onsets.dropFirst(), onsets).map { $0 - $1 }
+            let a = try #require(gaps.indices.first { gaps[$0] > 17_000 }, "no pause heard: \(onsets)") + 1
+            try #require(onsets.count >= a + 4, "\(onsets)")
+            #expect(Array(onsets[..<a]) == (0..<a).map { onsets[0] + $0 * 16_000 })
+            // In the session's frames step a − 1 + m is at 16 000·(a − 1) + m·60/179 s: step a
+            // moved too, so a's gap to a + 1 is already 179 spm (16 089 or 16 090 frames).
+            let base = Double(16_000 * (a - 1))
+            let session179 = { (m: Int) in Int((base + Double(m) * 48_000 * 60 / 179).rounded()) }
+            let expected = (1...(onsets.count - a)).map { m in onsets[a] + session179(m) - session179(1) }
+            #expect(Array(onsets[a...]) == expected)
         }
 
         @Test("the status line names the next cue and its step, and moves on as the steps are heard")

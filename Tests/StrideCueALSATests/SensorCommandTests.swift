@@ -432,7 +432,10 @@ extension ALSATests {
             let tempos = zip(onsets, onsets.dropFirst()).map { (2_880_000 / Double($1 - $0)).rounded() }
             var heard: [Double] = []
             for tempo in tempos where heard.last != tempo { heard.append(tempo) }
-            #expect(heard == [180, 170, 173, 176, 180], "\(tempos)")
+            // A nudge acts from the first step not yet handed to ALSA: the click is at 170 from
+            // the first step the sensor's reading found unrendered (the plan's 180 is heard only
+            // when that reading came after a step had been handed over).
+            #expect(Array(heard.drop { $0 == 180 }) == [170, 173, 176, 180], "\(tempos)")
             // The log's summary: 170 → 173 → 176 → 180 is 10 spm of nudging.
             let log = try String(contentsOfFile: folder.file("nudge.json"), encoding: .utf8)
             let summary = try #require(jsonObject(log)?["summary"] as? [String: Any], "\(log)")

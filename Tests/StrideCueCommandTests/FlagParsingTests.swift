@@ -117,4 +117,13 @@ struct FlagParsingTests {
         let local = try #require(try StrideCue.parseAsRoot(["play", "--remote", "9000"]) as? Play)
         #expect(local.remote?.host == "127.0.0.1" && local.remote?.port == 9000)
     }
+
+    @Test func linkIsOffUnlessAskedForInPlayAndCoach() throws {
+        let play = try #require(try StrideCue.parseAsRoot(["play"]) as? Play)
+        #expect(!play.output.link && !play.output.player(keys: false, verbose: false).link)
+        let linked = try #require(try StrideCue.parseAsRoot(["play", "--link"]) as? Play)
+        #expect(linked.output.player(keys: false, verbose: false).link)
+        let coach = try #require(try StrideCue.parseAsRoot(["coach", "--link"]) as? Coach)
+        #expect(coach.output.player(keys: true, verbose: false).link)
+    }
 }

@@ -301,11 +301,11 @@ struct CueMixTests {
 
 @Suite("Cues: live changes")
 struct CueLiveTests {
-    /// The cue of step 14 (from 1) starts at 204 000, 4 000 frames before its step: the change
-    /// comes while it waits to start, or just after it started.
-    @Test(arguments: [Int64(203_776), 204_032])
+    /// The cue of step 14 (from 1) starts at 204 000, 4 000 frames before its step (208 000):
+    /// the change comes while it waits to start, or just after it started.
+    @Test(arguments: [Int64(199_936), 204_032])  // block boundaries (256 frames)
     func aCadenceChangeMovesTheCuesToTheNewGrid(at changeFrame: Int64) {
-        // Faster from step 15 on, so every step still fits the track's length.
+        // Faster from step 14 (from 1) on, so every step still fits the track's length.
         var plan = SessionPlan(cadence: 180, setLength: .steps(60))
         plan.cues = [CueSpec(.say("a"), timing: .every(4), offset: 2, align: .stress)]
         let anchor = 4_000
@@ -318,8 +318,11 @@ struct CueLiveTests {
         #expect(steps.count == 60)
         let cueSteps = stride(from: 1, to: 60, by: 4).map { steps[$0] }
         // Every cue starts `anchor` frames before its step, on the old grid and the new, and
-        // none is played twice or lost.
-        #expect(soundOnsets(voice) == cueSteps.map { $0 - anchor })
+        // none is played twice or lost. A cue already sounding when its step moved (step 14
+        // now at 206 400) is not started again: it stays where it began.
+        let started = changeFrame > 204_000
+        #expect(steps[13] == 206_400)
+        #expect(soundOnsets(voice) == cueSteps.enumerated().map { i, step in started && i == 3 ? 204_000 : step - anchor })
         #expect(steps[10] - steps[9] == 16_000 && steps[40] - steps[39] == 14_400)
     }
 

@@ -247,8 +247,9 @@ struct LivePlaybackTests {
         #expect(live.renderer.framesRendered == 72_000 + fade)
     }
 
-    /// A cadence change takes effect from the next step, and the new grid is exact from there.
-    @Test func cadenceChangeStartsAnExactGridAtTheNextStep() {
+    /// A cadence change takes effect from the first step not yet rendered, and the new grid is
+    /// exact from there.
+    @Test func cadenceChangeStartsAnExactGridAtTheFirstStepNotRendered() {
         let plan = SessionPlan(cadence: 180, setLength: .steps(30))
         let live = Self.makeLive(plan)
         var changed = false
@@ -259,10 +260,11 @@ struct LivePlaybackTests {
                 changed = true
             }
         }
-        // Step 4 (64 000) was already placed when the key came: the new grid starts at step 5.
-        var expected: [Int] = (0...4).map { $0 * 16_000 }
-        let anchor = 5.0 * 60 / 180
-        for m in 0..<25 { expected.append(Int((anchor + Double(m) * 60 / 186) * 48_000 + 0.5)) }
+        // Step 4 (64 000) was not rendered yet when the keys came: it moves to step 3 plus one
+        // interval at 186 spm, and the grid is exact from step 3 on.
+        var expected: [Int] = (0...3).map { $0 * 16_000 }
+        let anchor = 3.0 * 60 / 180
+        for m in 1...26 { expected.append(Int((anchor + Double(m) * 60 / 186) * 48_000 + 0.5)) }
         let found = clickOnsets(out)
         #expect(found == expected)
         #expect(live.status.read().cadence == 186)
@@ -294,14 +296,15 @@ struct LivePlaybackTests {
         var changed = false
         let out = Self.play(live) { frame in
             if !changed && frame >= 24_000 {
-                live.commands.push(.changeCadence(by: 60))  // 240 spm from step 3
+                live.commands.push(.changeCadence(by: 60))  // 240 spm from step 2
                 changed = true
             }
         }
-        // Step 2 (32 000) was placed when the key came; step 3 (48 000) anchors 240 spm, and
-        // steps 4…11 follow 12 000 frames apart. The set ends one interval after step 11.
-        #expect(clickOnsets(out) == [0, 16_000, 32_000, 48_000] + (1...8).map { 48_000 + $0 * 12_000 })
-        #expect(out.count == 48_000 + 9 * 12_000)
+        // Step 2 (32 000) was not rendered when the key came: it moves to one 240 spm interval
+        // after step 1, and steps 3…11 follow 12 000 frames apart. The set ends one interval
+        // after step 11.
+        #expect(clickOnsets(out) == [0, 16_000] + (1...10).map { 16_000 + $0 * 12_000 })
+        #expect(out.count == 16_000 + 11 * 12_000)
     }
 
     /// A slower cadence makes a set of steps last longer than the plan first said: the renderer
@@ -312,13 +315,13 @@ struct LivePlaybackTests {
         var changed = false
         let out = Self.play(live) { frame in
             if !changed && frame >= 24_000 {
-                live.commands.push(.changeCadence(by: -60))  // 120 spm from step 3
+                live.commands.push(.changeCadence(by: -60))  // 120 spm from step 2
                 changed = true
             }
         }
-        // Steps 0–2 at 180 spm (16 000 frames each), then nine at 120 spm (24 000 each).
-        #expect(out.count == 48_000 + 9 * 24_000)
-        #expect(clickOnsets(out).count == 12)
+        // Steps 0 and 1 at 180 spm (16 000 frames apart), then eleven gaps at 120 spm (24 000).
+        #expect(out.count == 16_000 + 11 * 24_000)
+        #expect(clickOnsets(out) == [0] + (0...10).map { 16_000 + $0 * 24_000 })
     }
 
     /// What is left of the session, asked after every block (how play knows when a session

@@ -109,20 +109,112 @@ struct TimelineTests {
         #expect(e[45].frame == 20 * 48_000)
     }
 
-    @Test func liveCadenceChangeTakesEffectAtTheNextStepWithoutDrift() {
-        var timeline = Timeline(plan: SessionPlan(cadence: 180, setLength: .steps(1_000)), sampleRate: 48_000)
+    /// Plays `timeline` like the renderer: consumes every event before `frame` and returns their frames.
+    static func consume(_ timeline: inout Timeline, before frame: Int64) -> [Int64] {
         var frames: [Int64] = []
-        for i in 0..<20 {
-            if i == 10 { timeline.changeCadence(to: 172.5) }
-            frames.append(timeline.peek()!.frame)
+        while let e = timeline.peek(), e.frame < frame {
+            frames.append(e.frame)
             timeline.advance()
         }
-        // Step 10 was already placed when the change came; from step 11 the grid is 8/23 s.
-        #expect(Array(frames[0...10]) == (0...10).map { Int64($0) * 16_000 })
-        for k in 11..<20 {
-            let exact = 176_000 * 23 + (k - 11) * 8 * 48_000  // ×23
-            #expect(abs(23 * frames[k] - Int64(exact)) * 2 <= 23)
+        return frames
+    }
+
+    /// Frames of the next `count` events.
+    static func next(_ count: Int, of timeline: inout Timeline) -> [ClickEvent] {
+        var out: [ClickEvent] = []
+        for _ in 0..<count {
+            guard let e = timeline.peek() else { break }
+            out.append(e)
+            timeline.advance()
         }
+        return out
+    }
+
+    /// True when `frame` is the rounding of the exact time `t` (within half a frame).
+    static func isExact(_ frame: Int64, _ t: Double, rate: Double = 48_000) -> Bool {
+        abs(Double(frame) - t * rate) <= 0.5 + 1e-6
+    }
+
+    @Test func liveCadenceChangeMovesTheFirstStepNotRenderedWithoutDrift() {
+        var timeline = Timeline(plan: SessionPlan(cadence: 180, setLength: .steps(1_000)), sampleRate: 48_000)
+        // Steps 0…9 rendered (step 9 at 144 000); the renderer is at frame 150 000.
+        #expect(Self.consume(&timeline, before: 150_000) == (0...9).map { Int64($0) * 16_000 })
+        timeline.changeCadence(to: 172.5, at: 150_000.0 / 48_000)
+        // Step 10 is one new interval (8/23 s) after step 9, not one old one; no drift after.
+        let after = Self.next(200, of: &timeline)
+        #expect(after.first?.step == 10)
+        for (m, e) in after.enumerated() {
+            #expect(Self.isExact(e.frame, 3 + Double(m + 1) * 8 / 23), "step \(e.step) at \(e.frame)")
+        }
+        #expect(after[0].frame == 160_696)   // 144 000 + 16 695.65…
+        #expect(timeline.cadence == 172.5)
+    }
+
+    @Test func aFasterStepThatWouldBeInThePastSoundsAtOnce() {
+        var timeline = Timeline(plan: SessionPlan(cadence: 180, setLength: .steps(100)), sampleRate: 48_000)
+        _ = Self.consume(&timeline, before: 156_000)   // step 9 at 144 000; step 10 would be at 160 000
+        // 300 spm (9 600 frames) would put step 10 at 153 600, already rendered: it sounds at
+        // the first frame not rendered, and the grid goes on from there.
+        timeline.changeCadence(to: 300, at: 156_000.0 / 48_000)
+        #expect(Self.next(4, of: &timeline).map(\.frame) == [156_000, 165_600, 175_200, 184_800])
+    }
+
+    @Test func aChangeRightAfterAStepWasRenderedActsFromTheNextStep() {
+        var timeline = Timeline(plan: SessionPlan(cadence: 180, setLength: .steps(100)), sampleRate: 48_000)
+        _ = Self.consume(&timeline, before: 48_001)   // step 3's click (48 000) just rendered
+        timeline.changeCadence(to: 200, at: 48_001.0 / 48_000)
+        // 200 spm: 14 400 frames; step 4 at 62 400 instead of 64 000.
+        #expect(Self.next(3, of: &timeline).map(\.frame) == [62_400, 76_800, 91_200])
+    }
+
+    @Test func aChangeBetweenAStepAndItsSubdivisionsSpreadsThemOverTheNewStep() {
+        var timeline = Timeline(plan: SessionPlan(cadence: 180, setLength: .steps(100), subdivide: 2), sampleRate: 48_000)
+        _ = Self.consume(&timeline, before: 50_000)   // step 3 (48 000) rendered, its half (56 000) not
+        timeline.changeCadence(to: 120, at: 50_000.0 / 48_000)
+        let e = Self.next(4, of: &timeline)
+        #expect(e.map(\.frame) == [60_000, 72_000, 84_000, 96_000])
+        #expect(e.map(\.level) == [.subdivision, .step, .subdivision, .step])
+        #expect(e.map(\.step) == [3, 4, 4, 5])
+    }
+
+    /// The case: + at step 5 of a 150→190 ramp over 16 steps. The ramp was at 162.5 spm
+    /// there; it carries on from 162.5 to 191, with no jump, and 191 holds after it.
+    @Test func aKeyDuringARampMovesItsEnd() {
+        let plan = SessionPlan(cadence: 190, ramp: TempoRamp(from: 150, steps: 16), setLength: .steps(40))
+        var timeline = Timeline(plan: plan, sampleRate: 48_000)
+        let planned = events(plan)
+        let start5 = planned[5].frame
+        // Steps 0…4 rendered; step 5 is next.
+        #expect(Self.consume(&timeline, before: start5) == planned[0..<5].map(\.frame))
+        timeline.changeCadence(to: 191, at: Double(start5) / 48_000)
+        let after = Self.next(35, of: &timeline)
+        #expect(after.first?.step == 5)
+        // Exact times: the plan's own up to step 5, then intervals of 60 / (162.5 + 28.5·(k−5)/11).
+        var t = 0.0
+        for k in 0..<5 { t += 60 / (150 + 40 * Double(k) / 16) }
+        for (i, e) in after.enumerated() {
+            let k = 5 + i
+            #expect(Self.isExact(e.frame, t), "step \(k) at \(e.frame), exact \(t * 48_000)")
+            t += k < 16 ? 60 / (162.5 + 28.5 * Double(k - 5) / 11) : 60 / 191
+        }
+        // No jump: step 5 → 6 is still at 162.5 spm; the last ramp step's gap is near 191.
+        #expect(after[1].frame - after[0].frame == planned[6].frame - planned[5].frame)
+        let lastRampGap: Double = 48_000 * 60 / (162.5 + 28.5 * 10 / 11)
+        let gap = Double(after[11].frame - after[10].frame)
+        #expect(abs(gap - lastRampGap) <= 1)
+        #expect(timeline.cadence == 191)
+    }
+
+    @Test func aChangeInTheCountInActsFromTheSetsFirstStepAndHoldsForTheNextSet() {
+        let plan = SessionPlan(cadence: 180, countIn: 2, sets: 2, setLength: .steps(3), rest: 1)
+        var timeline = Timeline(plan: plan, sampleRate: 48_000)
+        _ = Self.consume(&timeline, before: 1)   // the first count-in click rendered
+        timeline.changeCadence(to: 120, at: 1.0 / 48_000)
+        // Count-in at 180 (16 000), then the steps at 120 (24 000) from where the set begins;
+        // the set ends one step after its last, the rest is 1 s, the next set all at 120
+        // apart from its count-in, which keeps the plan's pace.
+        let frames = Self.next(10, of: &timeline).map(\.frame)
+        #expect(frames == [16_000, 32_000, 56_000, 80_000, 152_000, 168_000, 184_000, 208_000, 232_000])
     }
 
     @Test func skipRestStartsTheNextSetNow() {
