@@ -1,7 +1,7 @@
 """The runner's cadence on the coach's page, in a real headless Chromium at phone size (390x844).
 
-Usage: remote_sensor.py URL SCREENSHOT.png EXPECTED
-Waits until the page's runner line (#runner) reads EXPECTED, a regular expression the whole
+Usage: remote_sensor.py URL SCREENSHOT.png EXPECTED [ID]
+Waits until the page's runner line (#runner, or the line with id ID: #squad for --link) reads EXPECTED, a regular expression the whole
 line must match (an empty EXPECTED: until
 the line is hidden, as without a sensor, checked after the status has moved on twice), then
 checks it sits beside the target in the first screen, nothing scrolls sideways, the console
@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from phone import check_console_clean, check_no_sideways_scroll, fail, phone_browser
 
 
-def main(url, screenshot, expected):
+def main(url, screenshot, expected, line="runner"):
     driver = phone_browser()
     try:
         driver.get(url)
@@ -25,17 +25,17 @@ def main(url, screenshot, expected):
         text = lambda id: driver.find_element(By.ID, id).text
         wait.until(lambda d: text("conn") == "live")
         wait.until(lambda d: text("cadence").replace(".", "").isdigit())
-        runner = driver.find_element(By.ID, "runner")
+        runner = driver.find_element(By.ID, line)
         if expected:
             try:
                 wait.until(lambda d: re.fullmatch(expected, runner.text))
             except Exception:
-                fail("the runner line reads %r, not %r" % (runner.text, expected))
-            print("ok runner " + runner.text + " (" + runner.get_attribute("class") + ")")
+                fail("the %s line reads %r, not %r" % (line, runner.text, expected))
+            print("ok " + line + " " + runner.text + " (" + runner.get_attribute("class") + ")")
             box = runner.rect
             target = driver.find_element(By.CSS_SELECTOR, ".big").rect
             if not (box["y"] > target["y"] and box["y"] + box["height"] <= 844):
-                fail("the runner line is not under the cadence in the first screen: %s, cadence %s" % (box, target))
+                fail("the %s line is not under the cadence in the first screen: %s, cadence %s" % (line, box, target))
             print("ok beside the target, in the first screen")
         else:
             # Two status updates after the page loaded, still nothing shown.
@@ -43,8 +43,8 @@ def main(url, screenshot, expected):
                 before = text("clock") + text("step")
                 wait.until(lambda d: text("clock") + text("step") != before)
             if runner.is_displayed() or runner.text:
-                fail("a runner line without a sensor: %r" % runner.text)
-            print("ok no runner line without a sensor")
+                fail("a %s line where there should be none: %r" % (line, runner.text))
+            print("ok no %s line" % line)
         check_no_sideways_scroll(driver)
         check_console_clean(driver)
         driver.save_screenshot(screenshot)
@@ -54,4 +54,4 @@ def main(url, screenshot, expected):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3])
+    main(*sys.argv[1:5])

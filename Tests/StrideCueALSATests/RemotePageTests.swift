@@ -31,6 +31,29 @@ extension ALSATests {
             #expect(run.finish().status == 143)
         }
 
+        @Test("with --link the page says how many other devices click in step (none yet, alone on this network); without it, nothing",
+              .enabled(if: LinkMachine.ready, LinkMachine.reason))
+        func squadLine() throws {
+            let environment = try ALSATestEnvironment.ready()
+            let folder = try TemporaryFolder()
+            // Screenshots stay for a person to look at: STRIDECUE_SCREENSHOTS=folder keeps them there.
+            let shots = ProcessInfo.processInfo.environment["STRIDECUE_SCREENSHOTS"] ?? folder.path
+            let linked = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys",
+                                        "--remote", "0", "--link"], environment)
+            let alone = try Self.browse("remote_sensor.py", [linked.url, shots + "/squad-alone.png", "Link: no other device yet", "squad"])
+            #expect(alone.status == 0 && alone.printed.contains("ok squad Link: no other device yet")
+                    && alone.printed.contains("ok beside the target"), "\(alone.printed)")
+            kill(linked.process.processIdentifier, SIGTERM)
+            #expect(linked.finish().status == 143)
+
+            let plain = try RemoteRun(["play", "--spm", "180", "--duration", "60s", "--device", "paced", "--no-keys", "--remote", "0"],
+                                      environment)
+            let none = try Self.browse("remote_sensor.py", [plain.url, shots + "/squad-none.png", "", "squad"])
+            #expect(none.status == 0 && none.printed.contains("ok no squad line"), "\(none.printed)")
+            kill(plain.process.processIdentifier, SIGTERM)
+            #expect(plain.finish().status == 143)
+        }
+
         /// Runs `script` of Tests/Browser with `arguments`: its exit status and printed lines.
         static func browse(_ script: String, _ arguments: [String]) throws -> (status: Int32, printed: String) {
             try #require(FileManager.default.isExecutableFile(atPath: python),

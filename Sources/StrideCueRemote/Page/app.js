@@ -54,6 +54,7 @@ function show(s) {
   $("step").textContent = step;
   $("clock").textContent = s.clock || "";
   runner(drill ? s : {});
+  squad(drill ? s : {});
   $("next").textContent = s.nextCue ? "next " + s.nextCue : "";
   $("message").textContent = s.message || "";
   $("pause").textContent = s.state === "paused" || s.state === "pausing" ? "resume" : "pause";
@@ -76,6 +77,12 @@ function runner(s) {
   else if (s.sensor === "reconnecting") { text = "sensor lost: reconnecting"; kind = "lost"; }
   if (text && s.malformed) text += " · " + s.malformed + " malformed ignored";
   const el = $("runner"); el.textContent = text; el.className = kind;
+}
+// With --link: how many other devices click in step with this one (Ableton Link). Nothing without.
+function squad(s) {
+  const n = s.linkPeers;
+  $("squad").textContent = typeof n !== "number" ? ""
+    : n === 0 ? "Link: no other device yet" : "Link: in step with " + n + (n === 1 ? " other device" : " other devices");
 }
 // The "now" marker where the last status puts it, once a picture is there to mark.
 function placeMarker() {
