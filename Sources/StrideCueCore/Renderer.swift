@@ -328,11 +328,18 @@ struct RenderCore {
             cueSamples[sounds.count + i] = UnsafeMutableBufferPointer(start: nil, count: 0)
         }
         spokenPending = .allocate(capacity: Renderer.spokenCapacity)
+        // Plain loops over the samples, not `reduce` and a lazy map: unoptimized (debug) builds
+        // ran those generically, sample by sample, and a coach's every drill start spent most of
+        // its time here (the result is the same).
         for (i, (sound, level)) in sounds.enumerated() {
-            let peak = sound.samples.reduce(Float(0)) { max($0, abs($1)) }
-            let gain = peak > 0 ? CueBalance.voicePeak * Float(_exp(level / 20 * _log(10))) / peak : 0
             let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: sound.samples.count)
-            _ = b.initialize(from: sound.samples.lazy.map { $0 * gain })
+            sound.samples.withUnsafeBufferPointer { source in
+                var peak: Float = 0
+                for k in 0..<source.count { peak = max(peak, abs(source[k])) }
+                let gain = peak > 0 ? CueBalance.voicePeak * Float(_exp(level / 20 * _log(10))) / peak : 0
+                let target = b.baseAddress!
+                for k in 0..<source.count { (target + k).initialize(to: source[k] * gain) }
+            }
             cueSamples[i] = b
         }
         cueVoices = VoicePool(capacity: Renderer.cueVoiceCapacity)
