@@ -241,9 +241,7 @@ public final class PlaybackEngine: @unchecked Sendable {
     public var framesWritten: Int64 { results.pointee.framesWritten }
     public var firstWrite: (epoch: String, monotonic: Double)? {
         guard results.pointee.wroteAny else { return nil }
-        let r = results.pointee.firstWriteRealtime
-        let ns = String(r.tv_nsec)
-        return ("\(r.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)", seconds(results.pointee.firstWriteMonotonic))
+        return (epochText(results.pointee.firstWriteRealtime), seconds(results.pointee.firstWriteMonotonic))
     }
     /// From the first frame handed to ALSA to the end of the drain: how long playing took.
     public var playingSeconds: Double {
@@ -266,12 +264,7 @@ public final class PlaybackEngine: @unchecked Sendable {
     /// CLOCK_REALTIME seconds (`"1796494485.931079803"`), one per tempo key (or burst of keys
     /// before that step), at most `tempoStepCapacity`. For measuring key-to-sound time.
     public var tempoStepsHanded: [String] {
-        (0..<min(results.pointee.tempoSteps, Self.tempoStepCapacity)).map { epoch(tempoStepTimes[$0]) }
-    }
-
-    private func epoch(_ r: timespec) -> String {
-        let ns = String(r.tv_nsec)
-        return "\(r.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)"
+        (0..<min(results.pointee.tempoSteps, Self.tempoStepCapacity)).map { epochText(tempoStepTimes[$0]) }
     }
 
     /// True when a stop found the device hung and playback was given up on.
@@ -867,4 +860,11 @@ private enum WallClock {
     static func read(into time: inout timespec) {
         _ = _unsafePerformance { clock_gettime(CLOCK_REALTIME, &time) }
     }
+}
+
+/// A CLOCK_REALTIME time as seconds with nine decimals (`"1796494485.931079803"`), as
+/// `STRIDECUE_TIMING` reports times for the benchmarks to compare with their own clocks.
+func epochText(_ time: timespec) -> String {
+    let ns = String(time.tv_nsec)
+    return "\(time.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)"
 }

@@ -235,8 +235,7 @@ public struct Player {
     static func epochNow() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)  // cannot fail for this clock
-        let ns = String(now.tv_nsec)
-        return "\(now.tv_sec).\(String(repeating: "0", count: 9 - ns.count))\(ns)"
+        return epochText(now)
     }
 
     static func milliseconds(_ frames: Int, rate: Int) -> Int { Int((Double(frames) * 1000 / Double(rate)).rounded()) }

@@ -102,6 +102,8 @@ public enum RemoteServer {
     /// never waits on the arena's lock; the event loops and the speech thread share it.
     static let closedConnectionsToReturnMemory = 64
 
+    /// See `closedConnectionsToReturnMemory`. First thing at the server's start, before its
+    /// threads allocate.
     static func useOneMallocArena() {
         _ = mallopt(M_ARENA_MAX, 1)
     }
