@@ -428,7 +428,12 @@ extension ALSATests {
             #expect(exited && status == 0)
 
             // The tempo of every step heard, from the frames: 2 880 000 frames a minute at 48 kHz.
-            let onsets = clickOnsets(leftChannel(try #require(readBytes(played))))
+            // Not the last 25 ms: q's 20 ms stop fade is written there, and in some runs it holds
+            // a faint sound (about 19 dB under a click) 114 ms after the last click, which reads
+            // as an onset. That is the stop's, found here and not yet mended (see the closing
+            // note of 2026-12-08); the nudges are what this test checks.
+            let left = leftChannel(try #require(readBytes(played)))
+            let onsets = clickOnsets(left).filter { $0 < left.count - 1_200 }
             let tempos = zip(onsets, onsets.dropFirst()).map { (2_880_000 / Double($1 - $0)).rounded() }
             var heard: [Double] = []
             for tempo in tempos where heard.last != tempo { heard.append(tempo) }
